@@ -1,0 +1,1 @@
+"""The hash-chained audit log: who did what, when, to which record."""

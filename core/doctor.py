@@ -1,0 +1,68 @@
+"""What this installation can do: versions, keyring, GPU, Dask. Imports nothing heavy."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+
+import core
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks if c.name in {"sqlcipher"})
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cuda() -> Check:
+    smi = shutil.which("nvidia-smi")
+    if os.path.exists("/proc/driver/nvidia/version") or smi:
+        return Check("cuda_gpu", True, f"NVIDIA driver present ({smi or '/proc/driver/nvidia'})")
+    return Check("cuda_gpu", False, "no CUDA GPU found: training runs on the CPU")
+
+
+def run_doctor() -> DoctorReport:
+    from core.store.keys import keyring_status
+
+    checks = [Check("airlock", True, core.__version__), Check("python", True, platform.python_version())]
+    try:
+        import sqlcipher3
+
+        conn = sqlcipher3.connect(":memory:")
+        cipher = conn.execute("PRAGMA cipher_version").fetchone()
+        provider = conn.execute("PRAGMA cipher_provider_version").fetchone()
+        conn.close()
+        ok = bool(cipher and cipher[0])
+        checks.append(Check("sqlcipher", ok, f"{cipher[0] if cipher else 'missing'} ({provider[0] if provider else '?'})"))
+    except Exception as exc:
+        checks.append(Check("sqlcipher", False, f"not usable: {exc}"))
+    for dist in ("SQLAlchemy", "alembic", "cryptography", "keyring", "numpy", "matplotlib", "PySide6-Essentials"):
+        version = _version(dist)
+        checks.append(Check(dist.lower(), version is not None, version or "not installed"))
+    ok, why = keyring_status()
+    checks.append(Check("keyring", ok, why if ok else f"{why}: workspaces use a passphrase"))
+    checks.append(_cuda())
+    dask = importlib.util.find_spec("dask") is not None and importlib.util.find_spec("distributed") is not None
+    checks.append(Check("dask", dask, "dask.distributed installed" if dask else "dask.distributed not installed: no cluster training"))
+    return DoctorReport(checks)

@@ -1,0 +1,1 @@
+"""Users and roles: who may do what in a workspace."""

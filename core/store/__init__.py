@@ -1,0 +1,1 @@
+"""The encrypted workspace store. The only package that imports SQLAlchemy or sqlcipher3."""

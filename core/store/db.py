@@ -1,0 +1,228 @@
+"""The encrypted store: one SQLCipher file opened through SQLAlchemy.
+
+Every pooled connection is keyed first, then gets the pinned cipher settings, is checked by
+a read of ``sqlite_master``, and only then gets ``temp_store=MEMORY``, WAL,
+``synchronous=FULL``, a busy timeout and foreign keys. Writers take ``BEGIN IMMEDIATE`` so
+appends to the audit chain are serialised. Driver errors become the project's own errors
+in :func:`translate_error`; nothing above this package sees SQLAlchemy or sqlcipher3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlalchemy import create_engine, event, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from core.audit.chain import canonical_details, entry_hash
+from core.audit.models import AuditEvent, ChainHead
+from core.errors import (
+    AirlockError,
+    ReadOnlyWorkspace,
+    UnsafeEnvironment,
+    WorkspaceCorrupted,
+    WorkspaceInUse,
+    WrongKey,
+)
+from core.store.schema import AuditEventRow, WorkspaceRow
+
+PAGE_SIZE = 4096
+BUSY_TIMEOUT_MS = 10_000
+
+#: Pinned so a library upgrade cannot change how existing workspaces and backups are read.
+CIPHER_PRAGMAS = (
+    "PRAGMA cipher_compatibility = 4",
+    f"PRAGMA cipher_page_size = {PAGE_SIZE}",
+    "PRAGMA kdf_iter = 256000",
+    "PRAGMA cipher_hmac_algorithm = HMAC_SHA512",
+    "PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512",
+)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def raw_key_literal(key: bytes) -> str:
+    return f"\"x'{key.hex()}'\""
+
+
+def connect_raw(path: Path, key: bytes, *, read_only: bool = False) -> sqlcipher3.Connection:
+    """A keyed, checked, configured DB-API connection. Nothing is written before the check."""
+    if read_only:
+        conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA key = {raw_key_literal(key)}")
+        for pragma in CIPHER_PRAGMAS:
+            conn.execute(pragma)
+        version = conn.execute("PRAGMA cipher_version").fetchone()
+        if not version or not version[0]:
+            raise UnsafeEnvironment("The SQLite driver has no SQLCipher: refusing to write unencrypted data.")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            raise WrongKey(f"The key does not decrypt {path.name}, or the file is damaged ({exc}).") from None
+        conn.execute("PRAGMA temp_store = MEMORY")
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def translate_error(exc: BaseException) -> AirlockError:
+    """Turn a driver error into one the user can act on."""
+    text = str(getattr(exc, "orig", exc))
+    lowered = text.lower()
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return WorkspaceInUse("The workspace is busy in another process; try again in a moment.")
+    if "malformed" in lowered or "not a database" in lowered or "disk i/o" in lowered:
+        return WorkspaceCorrupted(f"The workspace file is damaged: {text}. Restore it from a backup.")
+    if "readonly" in lowered or "read-only" in lowered or "query_only" in lowered:
+        return ReadOnlyWorkspace("This workspace is open read-only.")
+    return WorkspaceCorrupted(f"Storage error: {text}")
+
+
+class Transaction:
+    """One unit of work: a session, who is acting, and the audit append for this change."""
+
+    def __init__(self, session: Session, actor: str, workspace_id: str, writable: bool) -> None:
+        self.session = session
+        self.actor = actor
+        self.workspace_id = workspace_id
+        self.writable = writable
+
+    def audit(self, action: str, subject: str, details: dict[str, Any] | None = None) -> AuditEvent:
+        """Append an audit event in this transaction, linked to the current head."""
+        if not self.writable:
+            raise ReadOnlyWorkspace("Cannot record a change in a read-only transaction.")
+        ws = self.session.get(WorkspaceRow, self.workspace_id)
+        if ws is None:
+            raise WorkspaceCorrupted("The workspace record is missing.")
+        seq = ws.audit_head_seq + 1
+        at = utc_now()
+        details_json = canonical_details(details)
+        digest = entry_hash(seq, at, self.actor, action, subject, details_json, ws.audit_head_hash)
+        self.session.add(
+            AuditEventRow(
+                seq=seq, at=at, actor=self.actor, action=action, subject=subject,
+                details=details_json, prev_hash=ws.audit_head_hash, hash=digest,
+            )
+        )
+        ev = AuditEvent(seq, at, self.actor, action, subject, details or {}, ws.audit_head_hash, digest)
+        ws.audit_head_seq = seq
+        ws.audit_head_hash = digest
+        self.session.flush()
+        return ev
+
+    def head(self) -> ChainHead:
+        ws = self.session.get(WorkspaceRow, self.workspace_id)
+        assert ws is not None
+        return ChainHead(ws.audit_head_seq, ws.audit_head_hash)
+
+
+class Store:
+    """An open workspace file. Thread-safe: each transaction takes its own pooled connection."""
+
+    def __init__(self, path: Path, key: bytes, workspace_id: str, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self.workspace_id = workspace_id
+        self._key = key
+        self._local = threading.local()
+        self.engine: Engine = create_engine(
+            "sqlite+pysqlite://",
+            module=sqlcipher3,
+            creator=lambda: connect_raw(path, key, read_only=read_only),
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=4,
+            pool_pre_ping=False,
+        )
+        event.listen(self.engine, "begin", self._on_begin)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def key(self) -> bytes:
+        return self._key
+
+    @staticmethod
+    def _on_begin(conn: Any) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("airlock_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @contextlib.contextmanager
+    def write(self, actor: str) -> Iterator[Transaction]:
+        """A write transaction: commits on success, rolls back on any error."""
+        if self.read_only:
+            raise ReadOnlyWorkspace("This workspace is open read-only; reopen it to make changes.")
+        with self._scope(actor, writable=True) as tx:
+            yield tx
+
+    @contextlib.contextmanager
+    def read(self, actor: str = "") -> Iterator[Transaction]:
+        """A read transaction: one consistent snapshot, never writes."""
+        with self._scope(actor, writable=False) as tx:
+            yield tx
+
+    @contextlib.contextmanager
+    def _scope(self, actor: str, writable: bool) -> Iterator[Transaction]:
+        bind = self.engine.execution_options(airlock_write=writable)
+        session = self._sessions(bind=bind)
+        try:
+            yield Transaction(session, actor, self.workspace_id, writable)
+            if writable:
+                session.commit()
+            else:
+                session.rollback()
+        except sa_exc.DBAPIError as exc:
+            session.rollback()
+            raise translate_error(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def raw_connection(self) -> Iterator[sqlcipher3.Connection]:
+        """A pooled DB-API connection for work SQLAlchemy cannot express (export, checks)."""
+        fairy = self.engine.raw_connection()
+        try:
+            yield fairy.driver_connection  # type: ignore[misc]
+        finally:
+            fairy.close()
+
+    def checkpoint(self) -> None:
+        if self.read_only:
+            return
+        with self.raw_connection() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        try:
+            self.checkpoint()
+        except Exception:  # closing must not fail because another reader is busy
+            pass
+        self.engine.dispose()
+
+
+def read_workspace_row(tx: Transaction) -> WorkspaceRow | None:
+    return tx.session.scalars(select(WorkspaceRow)).first()

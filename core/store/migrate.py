@@ -1,0 +1,63 @@
+"""Schema migrations at open: upgrade an older workspace, refuse a newer one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import NotAWorkspace, ReadOnlyWorkspace, WorkspaceTooNew
+
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+def _config(connection: object):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_SCRIPTS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_config(None)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(dbapi_conn) -> str | None:  # type: ignore[no-untyped-def]
+    has_table = dbapi_conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+    ).fetchone()
+    if not has_table:
+        return None
+    row = dbapi_conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def check_and_upgrade(engine, dbapi_conn, *, read_only: bool, new: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Bring the schema to this version's head, or explain why not.
+
+    Raises NotAWorkspace for an encrypted database that was never an Airlock workspace and
+    WorkspaceTooNew for one written by a newer Airlock (nothing is written in either case).
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(dbapi_conn)
+    if current is None and not new:
+        raise NotAWorkspace("This encrypted database is not an Airlock workspace (it has no Airlock schema).")
+    script = ScriptDirectory.from_config(_config(None))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise WorkspaceTooNew(
+            f"This workspace was written by a newer version of Airlock (schema {current}); "
+            f"this version knows schemas up to {script.get_current_head()}. Upgrade Airlock to open it."
+        )
+    if current == script.get_current_head():
+        return
+    if read_only:
+        raise ReadOnlyWorkspace("This workspace needs a schema upgrade; open it read-write once first.")
+    with engine.begin() as connection:
+        command.upgrade(_config(connection), "head")
