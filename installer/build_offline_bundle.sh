@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Build an offline bundle for an air-gapped site: Airlock's wheel, every pinned dependency's
+# wheel for this platform, and an install script that needs no network.
+#
+#   installer/build_offline_bundle.sh [OUT_DIR]     (default: dist/airlock-offline)
+#
+# Run it on a connected machine of the same OS, CPU architecture and Python minor version as
+# the site's workstations; carry OUT_DIR across; run OUT_DIR/install.sh there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-dist/airlock-offline}
+python=${PYTHON:-python3}
+rm -rf "$out"
+mkdir -p "$out/wheels"
+"$python" -m pip wheel --quiet --wheel-dir "$out/wheels" '.[desktop]'
+cat > "$out/install.sh" <<'INSTALL'
+#!/usr/bin/env bash
+# Install Airlock from this folder only: no index, no network.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+target=${1:-$HOME/.local/share/airlock/venv}
+python=${PYTHON:-python3}
+"$python" -m venv "$target"
+"$target/bin/python" -m pip install --quiet --no-index --find-links "$here/wheels" 'airlock-ml[desktop]'
+"$target/bin/airlock" doctor
+echo "Installed. Start the desktop with: $target/bin/airlock-desktop"
+INSTALL
+chmod +x "$out/install.sh"
+(cd "$out" && sha256sum wheels/* install.sh > SHA256SUMS)
+echo "Offline bundle in $out ($(du -sh "$out" | cut -f1)); check it at the site with: sha256sum -c SHA256SUMS"
