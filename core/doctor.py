@@ -61,7 +61,7 @@ def run_doctor() -> DoctorReport:
         version = _version(dist)
         checks.append(Check(dist.lower(), version is not None, version or "not installed"))
     ok, why = keyring_status()
-    checks.append(Check("keyring", ok, why if ok else f"{why}: workspaces use a passphrase"))
+    checks.append(Check("keyring_backend", ok, why if ok else f"{why}: workspaces use a passphrase"))
     checks.append(_cuda())
     dask = importlib.util.find_spec("dask") is not None and importlib.util.find_spec("distributed") is not None
     checks.append(Check("dask", dask, "dask.distributed installed" if dask else "dask.distributed not installed: no cluster training"))

@@ -39,4 +39,6 @@ class ChainReport:
     def describe(self) -> str:
         if self.ok:
             return f"Audit chain intact: {self.checked} entries, head #{self.head.seq} {self.head.hash[:12]}."
+        if self.first_bad_seq is None:
+            return f"Audit chain could not be verified: {self.problem}"
         return f"Audit chain broken at entry #{self.first_bad_seq}: {self.problem}"

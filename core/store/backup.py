@@ -56,17 +56,27 @@ def check_store(store: Store, ctx: TaskContext | None = None) -> IntegrityReport
     """Structure, page HMACs and the audit chain of an open store."""
     ctx = ensure_context(ctx)
     ctx.report(0.0, "Checking database structure")
+    # A damaged page makes the checks themselves fail: that is a finding to report, not a crash.
     with store.raw_connection() as conn:
-        rows = conn.execute("PRAGMA integrity_check").fetchall()
-        integrity = "ok" if rows == [("ok",)] else "; ".join(r[0] for r in rows[:5])
+        try:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+            integrity = "ok" if rows == [("ok",)] else "; ".join(r[0] for r in rows[:5])
+        except sqlcipher3.DatabaseError as exc:
+            integrity = f"unreadable ({exc})"
         ctx.check()
         ctx.report(0.4, "Checking page authentication")
-        bad = conn.execute("PRAGMA cipher_integrity_check").fetchall()
-        cipher = "ok" if not bad else "; ".join(r[0] for r in bad[:5])
+        try:
+            bad = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+            cipher = "ok" if not bad else "; ".join(r[0] for r in bad[:5])
+        except sqlcipher3.DatabaseError as exc:
+            cipher = f"unreadable ({exc})"
     ctx.check()
     ctx.report(0.7, "Verifying the audit chain")
-    with store.read() as tx:
-        chain = verify_chain(repos.iter_events(tx), store.workspace_id, repos.recorded_head(tx))
+    try:
+        with store.read() as tx:
+            chain = verify_chain(repos.iter_events(tx), store.workspace_id, repos.recorded_head(tx))
+    except AirlockError as exc:
+        chain = ChainReport(False, 0, ChainHead(0, ""), None, f"the audit log could not be read ({exc})")
     ctx.report(1.0, "Checked")
     return IntegrityReport(integrity == "ok" and cipher == "ok" and chain.ok, integrity, cipher, chain)
 
@@ -202,15 +212,28 @@ def restore_backup(backup: Path, dest: Path, unlock: Unlock, ctx: TaskContext | 
             shutil.copyfileobj(src, out, 1024 * 1024)
             out.flush()
             os.fsync(out.fileno())
-        source_header = keys.header_path(backup)
-        if source_header.exists():
-            header = KeyHeader.read(source_header)
-            KeyHeader(header.workspace_id, header.check, header.keyring, header.slots, header.backup).write(partial_header)
-        verification = verify_backup(partial, unlock, ctx.sub(0.2, 0.95))
+        source_header_file = keys.header_path(backup)
+        try:
+            source_header = KeyHeader.read(source_header_file) if source_header_file.exists() else None
+            key = keys.resolve_key(unlock, source_header)
+        except AirlockError as exc:  # a foreign file or the wrong key: say so as a backup problem
+            raise BackupInvalid(f"{backup} is not a usable Airlock backup: {exc}") from None
+        if source_header is not None:
+            KeyHeader(
+                source_header.workspace_id, source_header.check, source_header.keyring,
+                source_header.slots, source_header.backup,
+            ).write(partial_header)
+        try:
+            verification = verify_backup(partial, unlock, ctx.sub(0.2, 0.95))
+        except BackupInvalid as exc:  # name the user's file, not our temporary copy
+            raise BackupInvalid(str(exc).replace(str(partial), str(backup))) from None
         if not verification.ok:
             raise BackupInvalid(f"{backup} failed verification: {verification.report.describe()}")
-        final = KeyHeader.read(partial_header)
-        KeyHeader(final.workspace_id, final.check, final.keyring, final.slots).write(dest_header)
+        if source_header is not None:
+            final = KeyHeader(source_header.workspace_id, source_header.check, source_header.keyring, source_header.slots)
+        else:  # the header was lost; the recovery key opened it, so make a fresh one
+            final = KeyHeader(verification.workspace_id, keys.key_check(key, verification.workspace_id))
+        final.write(dest_header)
         os.replace(partial, dest)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -56,13 +56,20 @@ def raw_key_literal(key: bytes) -> str:
     return f"\"x'{key.hex()}'\""
 
 
-def connect_raw(path: Path, key: bytes, *, read_only: bool = False) -> sqlcipher3.Connection:
-    """A keyed, checked, configured DB-API connection. Nothing is written before the check."""
+def connect_raw(path: Path, key: bytes, *, read_only: bool = False, wal: bool = True) -> sqlcipher3.Connection:
+    """A keyed, checked, configured DB-API connection. Nothing is written before the check.
+
+    ``wal=False`` leaves the journal mode as the file has it: for probing a file that may
+    not be a workspace at all (switching to WAL rewrites its header).
+    """
     if read_only:
         conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
     else:
         conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
+        # SQLCipher logs "ERROR CORE" lines to stderr on a wrong key or a damaged page; the
+        # caller turns those cases into clear errors of its own.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = {raw_key_literal(key)}")
         for pragma in CIPHER_PRAGMAS:
             conn.execute(pragma)
@@ -74,7 +81,7 @@ def connect_raw(path: Path, key: bytes, *, read_only: bool = False) -> sqlcipher
         except sqlcipher3.DatabaseError as exc:
             raise WrongKey(f"The key does not decrypt {path.name}, or the file is damaged ({exc}).") from None
         conn.execute("PRAGMA temp_store = MEMORY")
-        if not read_only:
+        if not read_only and wal:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -23,8 +23,10 @@ class WorkspaceLock:
     def __init__(self, workspace: Path) -> None:
         self.path = lock_path(workspace)
         self._fd: int | None = None
+        self._created = False
 
     def acquire(self) -> None:
+        self._created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,8 +44,12 @@ class WorkspaceLock:
         os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
         self._fd = fd
 
-    def release(self) -> None:
+    def release(self, *, discard: bool = False) -> None:
+        """Unlock. ``discard`` also removes a lock file this lock created (after a failed open,
+        so a foreign file gets no litter beside it; such a file has no other legitimate locker)."""
         if self._fd is not None:
+            if discard and self._created:
+                self.path.unlink(missing_ok=True)
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -23,6 +23,7 @@ from core.errors import (
     NotAWorkspace,
     WorkspaceCorrupted,
     WorkspaceExists,
+    WorkspaceInUse,
     WorkspaceNotFound,
     WrongKey,
 )
@@ -45,7 +46,7 @@ class OpenedStore:
     header: KeyHeader | None
 
 
-def probe_file(path: Path) -> None:
+def probe_file(path: Path, *, check_length: bool = True) -> None:
     """Reject what is certainly not a workspace, reading only the first bytes."""
     if not path.exists():
         raise WorkspaceNotFound(f"No workspace at {path}.")
@@ -61,6 +62,13 @@ def probe_file(path: Path) -> None:
         head = fh.read(len(SQLITE_MAGIC))
     if head == SQLITE_MAGIC:
         raise NotAWorkspace(f"{path} is a plain, unencrypted SQLite database, not an Airlock workspace.")
+    if check_length:
+        probe_length(path)
+
+
+def probe_length(path: Path) -> None:
+    """A workspace is a whole number of pages; anything else was cut short or damaged."""
+    size = path.stat().st_size
     if size % PAGE_SIZE:
         raise WorkspaceCorrupted(
             f"{path} is truncated or damaged: its size ({size} bytes) is not a whole number of "
@@ -103,9 +111,39 @@ def _check_length(path: Path, conn) -> None:  # type: ignore[no-untyped-def]
         )
 
 
+def _sidecars(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _remove_new_sidecars(path: Path, existed: set[Path]) -> None:
+    """Undo the empty -wal/-shm that SQLite made while a failed open read a WAL-mode header."""
+    wal, shm = _sidecars(path)
+    if wal in existed or shm in existed:
+        return
+    if wal.exists() and wal.stat().st_size > 0:
+        return  # never drop a log that holds pages
+    wal.unlink(missing_ok=True)
+    shm.unlink(missing_ok=True)
+
+
+def _tidy_after_failed_read(path: Path, existed: set[Path]) -> None:
+    """After a failed read-only open, drop its empty -wal/-shm, but only while no writer can be
+    using them (we can take the writer lock)."""
+    probe = WorkspaceLock(path)
+    try:
+        probe.acquire()
+    except (WorkspaceInUse, OSError):
+        return
+    try:
+        _remove_new_sidecars(path, existed)
+    finally:
+        probe.release(discard=True)
+
+
 def open_store(path: Path, unlock: Unlock, *, read_only: bool = False) -> OpenedStore:
     path = Path(path).expanduser().absolute()
-    probe_file(path)
+    # What the file is comes first: a stray photo must read "not a workspace", not "truncated".
+    probe_file(path, check_length=False)
     refuse_network_filesystem(path)
     header_file = keys.header_path(path)
     header = KeyHeader.read(header_file) if header_file.exists() else None
@@ -114,13 +152,15 @@ def open_store(path: Path, unlock: Unlock, *, read_only: bool = False) -> Opened
             f"{path} has no key header beside it ({header_file.name}), so it is not an Airlock "
             "workspace, or the header was lost; if it is a workspace, open it with its recovery key."
         )
+    probe_length(path)
     key = keys.resolve_key(unlock, header)
     lock = None if read_only else WorkspaceLock(path)
     if lock is not None:
         lock.acquire()
+    existed = {p for p in _sidecars(path) if p.exists()}
     try:
         try:
-            conn = connect_raw(path, key, read_only=read_only)
+            conn = connect_raw(path, key, read_only=read_only, wal=False)
         except WrongKey:
             if header is not None:  # the key is right (header check), so the file is damaged
                 raise WorkspaceCorrupted(
@@ -143,7 +183,10 @@ def open_store(path: Path, unlock: Unlock, *, read_only: bool = False) -> Opened
         return OpenedStore(store, lock, header)
     except BaseException:
         if lock is not None:
-            lock.release()
+            _remove_new_sidecars(path, existed)
+            lock.release(discard=True)
+        else:
+            _tidy_after_failed_read(path, existed)
         raise
 
 

@@ -105,15 +105,20 @@ def query_events(
     """Newest first, filtered; returns a page and the total number that match."""
     stmt = select(AuditEventRow)
     if action:
-        stmt = stmt.where(AuditEventRow.action.like(f"{action}%"))
+        stmt = stmt.where(AuditEventRow.action.like(f"{_literal(action)}%", escape="\\"))
     if actor:
         stmt = stmt.where(AuditEventRow.actor == actor)
     if text:
-        pattern = f"%{text}%"
-        stmt = stmt.where(or_(AuditEventRow.subject.like(pattern), AuditEventRow.details.like(pattern), AuditEventRow.action.like(pattern)))
+        pattern = f"%{_literal(text)}%"
+        stmt = stmt.where(or_(*(col.like(pattern, escape="\\") for col in (AuditEventRow.subject, AuditEventRow.details, AuditEventRow.action))))
     total = int(tx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     rows = tx.session.scalars(stmt.order_by(AuditEventRow.seq.desc()).limit(limit).offset(offset)).all()
     return [_event(r) for r in rows], total
+
+
+def _literal(text: str) -> str:
+    """``text`` for a LIKE pattern, its ``%`` and ``_`` meaning themselves (a user types "user_3")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def recorded_head(tx: Transaction) -> ChainHead:

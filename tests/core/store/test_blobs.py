@@ -1,0 +1,180 @@
+"""The blob store: streamed both ways, deduplicated, cancellable, and tamper-evident."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import tracemalloc
+
+import pytest
+from sqlalchemy import text
+
+from core.api import Engine, TaskContext
+from core.errors import Cancelled, IntegrityError, NotFound
+from core.store import blobs, keys
+from core.store.db import Store
+from core.tasks import CancelToken
+from tests.core.helpers import tamper_connection
+
+MB = 1024 * 1024
+
+
+class GeneratedReader(io.RawIOBase):
+    """``size`` bytes made on demand from a seed: the whole never exists in memory."""
+
+    def __init__(self, size: int, seed: int = 0, on_read: object = None) -> None:
+        self.remaining = size
+        self.rng = random.Random(seed)
+        self.digest = hashlib.sha256()
+        self.reads = 0
+        self.on_read = on_read
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.remaining if n < 0 else min(n, self.remaining)
+        if n == 0:
+            return b""
+        chunk = self.rng.randbytes(n)
+        self.digest.update(chunk)
+        self.remaining -= n
+        self.reads += 1
+        if callable(self.on_read):
+            self.on_read(self.reads)
+        return chunk
+
+
+def store_of(engine: Engine) -> Store:
+    return engine._opened.store
+
+
+def chunk_rows(store: Store) -> tuple[int, int]:
+    with store.read() as tx:
+        return (
+            tx.session.execute(text("SELECT count(*) FROM blob")).scalar_one(),
+            tx.session.execute(text("SELECT count(*) FROM blob_chunk")).scalar_one(),
+        )
+
+
+def test_large_blob_streams_without_being_held_in_memory(workspace: tuple[Engine, str]) -> None:
+    engine, _ = workspace
+    store = store_of(engine)
+    size = 50 * MB + 12345
+    source = GeneratedReader(size, seed=7)
+    tracemalloc.start()
+    try:
+        with store.write("tester") as tx:
+            stored = blobs.put_stream(tx, source, size_hint=size)
+        _, write_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hashlib.sha256()
+        total = 0
+        with store.read() as tx:
+            for chunk in blobs.iter_chunks(tx, stored.sha256):
+                assert len(chunk) <= blobs.CHUNK_SIZE
+                digest.update(chunk)
+                total += len(chunk)
+        _, read_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert stored.new and stored.size == size and stored.sha256 == source.digest.hexdigest()
+    assert total == size and digest.hexdigest() == stored.sha256
+    assert write_peak < 12 * MB, f"writing held {write_peak / MB:.0f} MB"
+    assert read_peak < 12 * MB, f"reading held {read_peak / MB:.0f} MB"
+    assert chunk_rows(store) == (1, -(-size // blobs.CHUNK_SIZE))
+    assert engine.workspace.info().blob_bytes == size
+
+
+def test_same_bytes_are_stored_once(workspace: tuple[Engine, str]) -> None:
+    engine, _ = workspace
+    store = store_of(engine)
+    data = random.Random(3).randbytes(3 * MB + 5)
+    with store.write("tester") as tx:
+        first = blobs.put_bytes(tx, data)
+    with store.write("tester") as tx:
+        second = blobs.put_bytes(tx, data)
+    assert first.new and not second.new and first.sha256 == second.sha256
+    assert chunk_rows(store) == (1, 4)
+    with store.read() as tx:
+        assert blobs.read_bytes(tx, first.sha256) == data
+        assert blobs.stats(tx) == (1, len(data))
+
+
+def test_empty_blob_round_trips(workspace: tuple[Engine, str]) -> None:
+    engine, _ = workspace
+    store = store_of(engine)
+    with store.write("tester") as tx:
+        empty = blobs.put_bytes(tx, b"")
+    with store.read() as tx:
+        assert blobs.read_bytes(tx, empty.sha256) == b""
+        with pytest.raises(NotFound):
+            blobs.read_bytes(tx, "0" * 64)
+
+
+def test_cancelled_upload_leaves_nothing(workspace: tuple[Engine, str]) -> None:
+    engine, _ = workspace
+    store = store_of(engine)
+    with store.write("tester") as tx:
+        blobs.put_bytes(tx, b"already here")
+    before = chunk_rows(store)
+    size_before = engine.workspace.info().blob_bytes
+    token = CancelToken()
+    source = GeneratedReader(20 * MB, on_read=lambda n: token.cancel() if n == 5 else None)
+    with pytest.raises(Cancelled):
+        with store.write("tester") as tx:
+            blobs.put_stream(tx, source, size_hint=20 * MB, ctx=TaskContext(token=token))
+    assert source.reads == 5, "the upload did not stop at the next chunk"
+    assert chunk_rows(store) == before
+    assert engine.workspace.info().blob_bytes == size_before
+    assert engine.workspace.check().ok
+
+
+def test_progress_is_monotone_and_ends_at_one(workspace: tuple[Engine, str]) -> None:
+    engine, _ = workspace
+    reports: list[float] = []
+    size = 8 * MB
+    with store_of(engine).write("tester") as tx:
+        blobs.put_stream(tx, GeneratedReader(size, seed=1), size_hint=size, ctx=TaskContext(lambda f, m: reports.append(f)))
+    assert len(reports) >= 2
+    assert reports == sorted(reports)
+    assert reports[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in reports)
+
+
+def test_tampered_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> None:
+    engine, recovery = workspace
+    store = store_of(engine)
+    data = random.Random(5).randbytes(2 * MB + 100)
+    with store.write("tester") as tx:
+        sha = blobs.put_bytes(tx, data).sha256
+    path = engine.path
+    engine.close()
+    conn = tamper_connection(path, keys.parse_recovery_key(recovery))
+    conn.execute("UPDATE blob_chunk SET data = ? WHERE seq = 1", (b"\x00" * len(data[MB : 2 * MB]),))
+    conn.close()
+    with Engine.open(path, recovery_unlock(recovery)) as again:
+        with store_of(again).read() as tx:
+            with pytest.raises(IntegrityError):
+                blobs.read_bytes(tx, sha)
+            with pytest.raises(IntegrityError):
+                blobs.copy_to(tx, sha, io.BytesIO())
+
+
+def test_missing_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> None:
+    engine, recovery = workspace
+    with store_of(engine).write("tester") as tx:
+        sha = blobs.put_bytes(tx, random.Random(6).randbytes(3 * MB)).sha256
+    path = engine.path
+    engine.close()
+    conn = tamper_connection(path, keys.parse_recovery_key(recovery))
+    conn.execute("DELETE FROM blob_chunk WHERE seq = 2")
+    conn.close()
+    with Engine.open(path, recovery_unlock(recovery)) as again:
+        with store_of(again).read() as tx:
+            with pytest.raises(IntegrityError):
+                blobs.read_bytes(tx, sha)
+
+
+def recovery_unlock(recovery: str):  # type: ignore[no-untyped-def]
+    from core.api import Unlock
+
+    return Unlock.with_recovery_key(recovery)
