@@ -1,0 +1,1 @@
+"""Maturity assessment: models, answers, scores, gaps, recommendations and reports."""

@@ -1,0 +1,462 @@
+"""The assessment service: what ``engine.assessments`` offers the desktop and the CLI.
+
+Mutations check the acting user's role (analyst or admin), write their audit event in the
+same transaction, and return an :class:`~core.outcome.Outcome`. A final assessment is
+locked: any change to it creates a new draft revision (audited) that carries the change,
+and the final one stays as it was. Every model version an assessment uses is kept in the
+workspace, so an assessment can always be read against the exact version it recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mimetypes
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from core import outcome
+from core.assessment import answer_file, catalogue, evidence, recommendations, scoring
+from core.assessment.models import (
+    Answer,
+    Assessment,
+    AssessmentId,
+    AssessmentScore,
+    AssessmentStatus,
+    Comparison,
+    Completion,
+    DimensionId,
+    EvidenceRef,
+    EvidenceSuggestion,
+    MaturityModel,
+    ModelId,
+    ModelSummary,
+    PlannedStep,
+    QuestionId,
+)
+from core.assessment.report import ReportData
+from core.errors import InvalidInput, NotFound
+from core.identity.models import ANALYST
+from core.identity.service import require_role
+from core.outcome import Outcome
+from core.store import assessment_repo as repo
+from core.store import blobs
+from core.store.db import Store, Transaction
+
+#: The name of the area in ``Outcome.changes``.
+ASSESSMENTS = "assessments"
+_CHANGES = frozenset({ASSESSMENTS, outcome.AUDIT})
+_MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+
+
+class AssessmentService:
+    """Maturity assessments of organisation units against versioned models."""
+
+    def __init__(self, store: Store, actor: str) -> None:
+        self._store = store
+        self._actor = actor
+        self._builtins = {m.id: m for m in catalogue.builtin_models()}
+        self._raw_builtins = {
+            json.loads(t)["id"]: t for t in catalogue.builtin_model_texts().values()
+        }
+
+    # --- models --------------------------------------------------------------------------
+
+    def models(self) -> list[ModelSummary]:
+        """Every model available: the built-ins, then each imported version."""
+        out = [catalogue.summarise(m) for m in self._builtins.values()]
+        with self._store.read(self._actor) as tx:
+            for mid, version, body, builtin in repo.stored_models(tx):
+                if builtin and mid in self._builtins and self._builtins[mid].version == version:
+                    continue
+                out.append(catalogue.summarise(catalogue.parse_model_text(body, f"{mid} {version}", builtin=builtin)))
+        return out
+
+    def model(self, model_id: str, version: str | None = None) -> MaturityModel:
+        """A model by id, at ``version`` or, without one, its newest available version.
+
+        Raises
+        ------
+        NotFound
+            No such model or version in Airlock or this workspace.
+        """
+        builtin = self._builtins.get(ModelId(model_id))
+        if builtin is not None and version in (None, builtin.version):
+            return builtin
+        with self._store.read(self._actor) as tx:
+            if version is not None:
+                found = repo.model_body(tx, model_id, version)
+                if found is None:
+                    raise NotFound(f"No model {model_id!r} version {version!r} in this workspace.")
+                return catalogue.parse_model_text(found[0], f"{model_id} {version}", builtin=found[1])
+            versions = [(v, b, bi) for m, v, b, bi in repo.stored_models(tx) if m == model_id]
+        if not versions:
+            known = ", ".join(s.id for s in self.models())
+            raise NotFound(f"No maturity model {model_id!r}; available: {known}.")
+        v, body, bi = versions[-1]
+        return catalogue.parse_model_text(body, f"{model_id} {v}", builtin=bi)
+
+    def import_model(self, path: Path | str) -> Outcome[MaturityModel]:
+        """Add a user's model file (validated) to the workspace; analysts and admins. Audited.
+
+        Raises
+        ------
+        ModelFileError
+            The file is not a valid model; the message names each problem.
+        InvalidInput
+            The id is a built-in model's, or that version exists with other content.
+        """
+        model = catalogue.load_model_file(path)
+        if model.id in self._builtins:
+            raise InvalidInput(
+                f"{model.id!r} is a built-in model; give your model its own id to import it."
+            )
+        body = Path(path).read_text(encoding="utf-8")
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "import maturity models")
+            existing = repo.model_digest(tx, model.id, model.version)
+            if existing is not None and existing != model.digest:
+                raise InvalidInput(
+                    f"Model {model.id} version {model.version} is already in this workspace with "
+                    "different content; raise the version number in the file."
+                )
+            if repo.save_model(tx, model.id, model.version, model.name, model.digest, body, False):
+                tx.audit("assessment.model_imported", f"maturity_model:{model.id}@{model.version}",
+                         {"digest": model.digest, "file": Path(path).name})
+        return Outcome(model, _CHANGES)
+
+    def export_model(self, model_id: str, dest: Path | str, version: str | None = None) -> Path:
+        """Write a model file (built-in or imported) to ``dest`` for editing or sharing."""
+        model = self.model(model_id, version)
+        if model.builtin and model.id in self._raw_builtins and model.version == self._builtins[model.id].version:
+            text = self._raw_builtins[model.id]
+        else:
+            with self._store.read(self._actor) as tx:
+                found = repo.model_body(tx, model.id, model.version)
+            assert found is not None
+            text = found[0]
+        out = Path(dest)
+        out.write_text(text, encoding="utf-8")
+        return out
+
+    # --- assessments ---------------------------------------------------------------------
+
+    def list(self, unit: str | None = None) -> list[Assessment]:
+        """All assessments (every revision), by unit then date."""
+        with self._store.read(self._actor) as tx:
+            return repo.list_all(tx, unit)
+
+    def get(self, assessment_id: str) -> Assessment:
+        """One assessment; a unique prefix of its id is enough.
+
+        Raises
+        ------
+        NotFound
+            No assessment, or the prefix matches several.
+        """
+        with self._store.read(self._actor) as tx:
+            return self._get(tx, assessment_id)
+
+    def _get(self, tx: Transaction, assessment_id: str) -> Assessment:
+        found = repo.get(tx, assessment_id)
+        if found is not None:
+            return found
+        ids = repo.find_by_prefix(tx, assessment_id) if len(assessment_id) >= 4 else []
+        if len(ids) == 1:
+            got = repo.get(tx, ids[0])
+            assert got is not None
+            return got
+        if len(ids) > 1:
+            raise NotFound(f"{assessment_id!r} matches {len(ids)} assessments; give more of the id.")
+        raise NotFound(f"No assessment {assessment_id!r} in this workspace.")
+
+    def create(
+        self, model_id: str, unit: str, *, assessors: tuple[str, ...] | list[str] = (),
+        assessed_on: dt.date | None = None, targets: dict[str, int] | None = None,
+        version: str | None = None,
+    ) -> Outcome[Assessment]:
+        """Start a draft assessment of ``unit`` with a model; analysts and admins. Audited.
+
+        The model version is recorded and kept in the workspace. Targets default to one
+        level above the model's lowest for every dimension until set.
+        """
+        unit = unit.strip()
+        if not unit:
+            raise InvalidInput("Name the organisation unit being assessed.")
+        model = self.model(model_id, version)
+        wanted = dict(targets or {})
+        self._check_targets(model, wanted)
+        aid = AssessmentId(str(uuid.uuid4()))
+        people = tuple(p.strip() for p in assessors if p.strip()) or (self._actor,)
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "create assessments")
+            if model.builtin:
+                raw = self._raw_builtins.get(model.id)
+                if raw is not None:
+                    repo.save_model(tx, model.id, model.version, model.name, model.digest, raw, True)
+            a = Assessment(
+                id=aid, lineage_id=aid, revision=1, unit=unit, assessors=people,
+                assessed_on=assessed_on or dt.date.today(), model_id=model.id,
+                model_version=model.version, status=AssessmentStatus.DRAFT,
+                targets={DimensionId(k): v for k, v in wanted.items()},
+            )
+            repo.insert(tx, a)
+            tx.audit("assessment.created", f"assessment:{aid}",
+                     {"unit": unit, "model": model.id, "version": model.version})
+            return Outcome(self._get(tx, aid), _CHANGES)
+
+    def _check_targets(self, model: MaturityModel, targets: dict[str, int]) -> None:
+        for dim_id, level in targets.items():
+            try:
+                model.dimension(dim_id)
+            except KeyError:
+                raise InvalidInput(f"Model {model.id} has no dimension {dim_id!r}.") from None
+            if not model.min_level <= level <= model.max_level:
+                raise InvalidInput(
+                    f"Target {level} for {dim_id} is outside {model.min_level}–{model.max_level}."
+                )
+
+    def _editable(self, tx: Transaction, assessment_id: str, doing: str) -> tuple[Assessment, MaturityModel]:
+        """The draft to change: the assessment itself, or a new revision if it is final."""
+        require_role(tx, ANALYST, doing)
+        a = self._get(tx, assessment_id)
+        if a.locked:
+            a = self._new_revision(tx, a)
+        return a, self._model_in(tx, a)
+
+    def _model_in(self, tx: Transaction, a: Assessment) -> MaturityModel:
+        builtin = self._builtins.get(a.model_id)
+        if builtin is not None and builtin.version == a.model_version:
+            return builtin
+        found = repo.model_body(tx, a.model_id, a.model_version)
+        if found is None:
+            raise NotFound(f"Model {a.model_id} {a.model_version} used by this assessment is missing.")
+        return catalogue.parse_model_text(found[0], f"{a.model_id} {a.model_version}", builtin=found[1])
+
+    def _new_revision(self, tx: Transaction, a: Assessment) -> Assessment:
+        latest = repo.latest_revision(tx, a.lineage_id)
+        new_id = AssessmentId(str(uuid.uuid4()))
+        draft = replace(a, id=new_id, revision=latest + 1, status=AssessmentStatus.DRAFT,
+                        finalised_by=None, finalised_at=None, supersedes=a.id)
+        repo.insert(tx, draft)
+        tx.audit("assessment.revised", f"assessment:{new_id}",
+                 {"supersedes": a.id, "revision": draft.revision})
+        got = repo.get(tx, new_id)
+        assert got is not None
+        return got
+
+    def model_of(self, assessment: Assessment) -> MaturityModel:
+        """The exact model version ``assessment`` recorded."""
+        with self._store.read(self._actor) as tx:
+            return self._model_in(tx, assessment)
+
+    def answer(self, assessment_id: str, question_id: str, level: int, note: str = "") -> Outcome[Assessment]:
+        """Answer a question with a level and a note. Audited.
+
+        On a final assessment this creates a new revision; the returned value is the
+        assessment that now holds the answer.
+        """
+        with self._store.write(self._actor) as tx:
+            a, model = self._editable(tx, assessment_id, "answer assessments")
+            self._check_question(model, question_id)
+            if not model.min_level <= level <= model.max_level:
+                raise InvalidInput(f"Level {level} is outside {model.min_level}–{model.max_level} for {model.name}.")
+            old = a.answers.get(QuestionId(question_id))
+            refs = old.evidence if old else ()
+            repo.put_answer(tx, a.id, Answer(QuestionId(question_id), level, note.strip(), None, refs))
+            tx.audit("assessment.answered", f"assessment:{a.id}",
+                     {"question": question_id, "level": level})
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    def skip(self, assessment_id: str, question_id: str, reason: str) -> Outcome[Assessment]:
+        """Skip a question; a reason is required. Audited."""
+        if not reason.strip():
+            raise InvalidInput("Say why the question is skipped.")
+        with self._store.write(self._actor) as tx:
+            a, model = self._editable(tx, assessment_id, "answer assessments")
+            self._check_question(model, question_id)
+            old = a.answers.get(QuestionId(question_id))
+            refs = old.evidence if old else ()
+            repo.put_answer(tx, a.id, Answer(QuestionId(question_id), None, old.note if old else "",
+                                             reason.strip(), refs))
+            tx.audit("assessment.skipped", f"assessment:{a.id}", {"question": question_id, "reason": reason.strip()})
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    @staticmethod
+    def _check_question(model: MaturityModel, question_id: str) -> None:
+        try:
+            model.question(question_id)
+        except KeyError:
+            raise InvalidInput(f"Model {model.id} {model.version} has no question {question_id!r}.") from None
+
+    def attach_evidence(self, assessment_id: str, question_id: str, path: Path | str) -> Outcome[Assessment]:
+        """Keep a file as evidence for an answer, encrypted in the workspace. Audited."""
+        p = Path(path)
+        if not p.is_file():
+            raise InvalidInput(f"{p} is not a file.")
+        if p.stat().st_size > _MAX_EVIDENCE_BYTES:
+            raise InvalidInput(f"{p.name} is larger than {_MAX_EVIDENCE_BYTES // 2**20} MiB.")
+        with self._store.write(self._actor) as tx:
+            a, model = self._editable(tx, assessment_id, "attach evidence")
+            self._check_question(model, question_id)
+            with p.open("rb") as fh:
+                blob = blobs.put_stream(tx, fh)
+            media = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
+            ref = EvidenceRef(blob.sha256, p.name, blob.size, media)
+            old = a.answers.get(QuestionId(question_id)) or Answer(QuestionId(question_id), None, "", "evidence only")
+            refs = tuple(e for e in old.evidence if e.digest != ref.digest) + (ref,)
+            repo.put_answer(tx, a.id, replace(old, evidence=refs))
+            tx.audit("assessment.evidence_attached", f"assessment:{a.id}",
+                     {"question": question_id, "file": p.name, "sha256": blob.sha256})
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    def evidence_bytes(self, digest: str) -> bytes:
+        """The bytes of an evidence attachment (verified against its hash)."""
+        with self._store.read(self._actor) as tx:
+            return blobs.read_bytes(tx, digest)
+
+    def set_target(self, assessment_id: str, dimension_id: str, level: int) -> Outcome[Assessment]:
+        """Set the target level of one dimension. Audited."""
+        with self._store.write(self._actor) as tx:
+            a, model = self._editable(tx, assessment_id, "set targets")
+            targets = {str(k): v for k, v in a.targets.items()}
+            targets[dimension_id] = level
+            self._check_targets(model, targets)
+            repo.set_targets(tx, a.id, targets)
+            tx.audit("assessment.target_set", f"assessment:{a.id}", {"dimension": dimension_id, "level": level})
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    def import_answers(self, assessment_id: str, path: Path | str) -> Outcome[Assessment]:
+        """Apply a filled-in CSV or JSON questionnaire in one transaction. Audited.
+
+        Raises
+        ------
+        AnswerFileError
+            Naming each bad row; nothing is applied.
+        """
+        with self._store.write(self._actor) as tx:
+            a, model = self._editable(tx, assessment_id, "answer assessments")
+            rows = answer_file.read_answer_file(path, model)
+            for r in rows:
+                old = a.answers.get(QuestionId(r.question_id))
+                repo.put_answer(tx, a.id, Answer(QuestionId(r.question_id), r.level, r.note,
+                                                 r.skip_reason, old.evidence if old else ()))
+            tx.audit("assessment.answers_imported", f"assessment:{a.id}",
+                     {"file": Path(path).name, "rows": len(rows)})
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    def finalise(self, assessment_id: str) -> Outcome[Assessment]:
+        """Lock an assessment; later changes make a new revision. Audited."""
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "finalise assessments")
+            a = self._get(tx, assessment_id)
+            if a.locked:
+                raise InvalidInput(f"Assessment {a.id[:8]} is already final (revision {a.revision}).")
+            model = self._model_in(tx, a)
+            done = scoring.completion(model, a.answers)
+            repo.finalise(tx, a.id)
+            tx.audit("assessment.finalised", f"assessment:{a.id}", {
+                "revision": a.revision, "completion": f"{done.done}/{done.total}",
+                "overall": scoring.score(model, a.answers).overall,
+            })
+            return Outcome(self._get(tx, a.id), _CHANGES)
+
+    def revise(self, assessment_id: str) -> Outcome[Assessment]:
+        """A new draft revision of a final assessment, copying its answers. Audited."""
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "revise assessments")
+            a = self._get(tx, assessment_id)
+            if not a.locked:
+                raise InvalidInput(f"Assessment {a.id[:8]} is still a draft; change it directly.")
+            return Outcome(self._new_revision(tx, a), _CHANGES)
+
+    # --- results -------------------------------------------------------------------------
+
+    def score(self, assessment: Assessment) -> AssessmentScore:
+        """Levels per dimension and overall, by the model's stated rule."""
+        return scoring.score(self.model_of(assessment), assessment.answers)
+
+    def completion(self, assessment: Assessment) -> Completion:
+        return scoring.completion(self.model_of(assessment), assessment.answers)
+
+    def plan(self, assessment: Assessment) -> list[PlannedStep]:
+        """The ordered recommendations closing the gaps to the targets.
+
+        Dimensions without a target aim at the next level up (see
+        :func:`core.assessment.scoring.effective_targets`).
+        """
+        model = self.model_of(assessment)
+        result = scoring.score(model, assessment.answers)
+        return recommendations.plan(model, result, scoring.effective_targets(model, result, assessment.targets))
+
+    def suggestions(self, assessment: Assessment) -> dict[str, EvidenceSuggestion]:
+        """What the workspace shows about each question, as advice beside it."""
+        model = self.model_of(assessment)
+        with self._store.read(self._actor) as tx:
+            facts = repo.workspace_facts(tx)
+        return evidence.suggest(facts, model)
+
+    def previous(self, assessment: Assessment) -> Assessment | None:
+        """The latest earlier assessment of the same unit (another lineage), if any."""
+        earlier = [
+            a for a in self.list(assessment.unit)
+            if a.lineage_id != assessment.lineage_id and a.assessed_on <= assessment.assessed_on
+            and a.model_id == assessment.model_id
+        ]
+        best: dict[str, Assessment] = {}
+        for a in earlier:
+            if a.lineage_id not in best or a.revision > best[a.lineage_id].revision:
+                best[a.lineage_id] = a
+        ordered = sorted(best.values(), key=lambda a: (a.assessed_on, a.created_at or dt.datetime.min))
+        return ordered[-1] if ordered else None
+
+    def history(self, unit: str) -> list[Assessment]:
+        """The latest revision of each assessment of ``unit``, oldest first."""
+        best: dict[str, Assessment] = {}
+        for a in self.list(unit):
+            if a.lineage_id not in best or a.revision > best[a.lineage_id].revision:
+                best[a.lineage_id] = a
+        return sorted(best.values(), key=lambda a: a.assessed_on)
+
+    def compare(self, first_id: str, second_id: str) -> Comparison:
+        """Two assessments dimension by dimension (older first)."""
+        a, b = self.get(first_id), self.get(second_id)
+        if a.model_id != b.model_id:
+            raise InvalidInput(f"Cannot compare assessments made with different models ({a.model_id}, {b.model_id}).")
+        if (b.assessed_on, b.revision) < (a.assessed_on, a.revision):
+            a, b = b, a
+        return scoring.compare(self.model_of(a), a, self.model_of(b), b)
+
+    def report_data(self, assessment_id: str) -> ReportData:
+        a = self.get(assessment_id)
+        model = self.model_of(a)
+        result = scoring.score(model, a.answers)
+        prev = self.previous(a)
+        prev_score = scoring.score(self.model_of(prev), prev.answers) if prev else None
+        targets = scoring.effective_targets(model, result, a.targets)
+        return ReportData(
+            model, replace(a, targets=targets), result, scoring.completion(model, a.answers),
+            tuple(recommendations.plan(model, result, targets)), prev, prev_score,
+            dt.datetime.now(dt.UTC),
+        )
+
+    def export_report(self, assessment_id: str, dest: Path | str, *, kind: str) -> Path:
+        """Write the report as ``html`` or ``pdf`` to ``dest``. Audited (data leaves the store)."""
+        data = self.report_data(assessment_id)
+        if kind == "html":
+            from core.assessment.report import render_html
+
+            payload = render_html(data).encode("utf-8")
+        elif kind == "pdf":
+            from core.assessment.report_pdf import render_pdf
+
+            payload = render_pdf(data)
+        else:
+            raise InvalidInput(f"Reports are html or pdf, not {kind!r}.")
+        out = Path(dest)
+        with self._store.write(self._actor) as tx:
+            out.write_bytes(payload)
+            tx.audit("assessment.report_exported", f"assessment:{data.assessment.id}",
+                     {"kind": kind, "file": out.name})
+        return out
