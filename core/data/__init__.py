@@ -1,0 +1,1 @@
+"""Discovery: import production data as encrypted snapshots, profile it, schema and drift."""

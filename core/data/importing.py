@@ -1,0 +1,391 @@
+"""Readers that turn a source file into a stream of Arrow record batches, checked first.
+
+CSV/TSV and Excel are read as text in two steps that each stream the file: a validation
+scan (Python's ``csv`` module, which knows line numbers) that names the line of any
+structural problem, then Arrow batches of strings that :mod:`core.data.snapshot` types and
+writes. Parquet files are already typed and are streamed row group by row group. Nothing
+here writes to disk or keeps more than one batch in memory.
+
+Every problem with the input is an :class:`~core.errors.InvalidInput` naming the file and,
+where known, the line and column; any other exception from a reader is a bug.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from core.data.models import CsvOptions
+from core.errors import InvalidInput
+from core.tasks import TaskContext, ensure_context
+
+#: A single field longer than this is refused: most likely an unclosed quote or a binary file.
+MAX_FIELD_CHARS = 1_000_000
+#: Arrow's block size: one row must fit in one block.
+BLOCK_SIZE = 16 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+EXCEL_BATCH_ROWS = 20_000
+PARQUET_BATCH_ROWS = 65_536
+#: Text values read as missing (Arrow's defaults, as pandas does).
+NULL_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+               "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
+
+BatchFactory = Callable[[], Iterator[pa.RecordBatch]]
+
+
+@dataclass(frozen=True, slots=True)
+class TextSource:
+    """A checked text-like source: its header, size, hash and a way to stream it (again)."""
+
+    kind: str
+    path: Path
+    names: list[str]
+    rows: int
+    sha256: str
+    batches: BatchFactory
+    notes: tuple[str, ...] = ()
+
+
+def check_names(names: list[str], where: str) -> None:
+    """Refuse empty or duplicate column names, naming their positions."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if not str(name).strip():
+            raise InvalidInput(f"{where}: column {i} has an empty name; give every column a header.")
+        if name in seen:
+            raise InvalidInput(f"{where}: columns {seen[name]} and {i} are both named {name!r}; names must be unique.")
+        seen[name] = i
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path}: is a folder, not a file.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    delimiter: str
+    encoding: str
+    has_header: bool
+    quote_char: str
+
+
+def _python_encoding(encoding: str) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InvalidInput(f"Unknown text encoding {encoding!r}.") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def sniff(path: Path, options: CsvOptions) -> Dialect:
+    """The delimiter and header of ``path``, each overridable by ``options``."""
+    encoding = _python_encoding(options.encoding)
+    with _open(path) as fh:
+        raw = fh.read(SNIFF_BYTES)
+    if not raw.strip():
+        raise InvalidInput(f"{path}: the file is empty.")
+    if b"\x00" in raw and not encoding.startswith("utf-16") and not encoding.startswith("utf-32"):
+        raise InvalidInput(f"{path}: contains NUL bytes: this looks like a binary file, not delimited text.")
+    sample = raw.decode(encoding, errors="replace")
+    if len(raw) == SNIFF_BYTES:  # drop a partial last line
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    delimiter = options.delimiter
+    if delimiter is None:
+        if path.suffix.lower() in (".tsv", ".tab"):
+            delimiter = "\t"
+        else:
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+    if len(delimiter) != 1 or delimiter in ("\n", "\r", options.quote_char):
+        raise InvalidInput(f"The delimiter must be one character other than a newline or quote, not {delimiter!r}.")
+    has_header = options.has_header
+    if has_header is None:
+        has_header = _looks_like_header(sample, delimiter, options.quote_char)
+    return Dialect(delimiter, encoding, has_header, options.quote_char)
+
+
+def _looks_like_header(sample: str, delimiter: str, quote_char: str) -> bool:
+    """A first row of distinct, non-empty, non-numeric names is a header; else ask the sniffer."""
+    try:
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote_char))
+    except (csv.Error, StopIteration):
+        return True
+    def numeric(v: str) -> bool:
+        try:
+            float(v)
+        except ValueError:
+            return False
+        return True
+    if any(v.strip() for v in first) and not any(numeric(v) for v in first if v.strip()):
+        return True
+    try:
+        return csv.Sniffer().has_header(sample)
+    except csv.Error:
+        return True
+
+
+@contextlib.contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _undecodable_at(path: Path, encoding: str) -> str:
+    """Where the first undecodable byte is ("line N, byte M"); only run once decoding failed."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                return f"line {number}, byte {exc.start + 1}"
+    return "at the end"
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes bytes through and hashes them; reports how far it has read."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.digest = hashlib.sha256()
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(len(buffer))
+        self.digest.update(data)
+        self.position += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> TextSource:
+    """Check the whole file's structure and text; return its header, row count and hash."""
+    ctx = ensure_context(ctx)
+    size = max(path.stat().st_size, 1)
+    line = 0
+    with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
+        hashing = _HashingReader(fh)
+        text = io.TextIOWrapper(io.BufferedReader(hashing), encoding=dialect.encoding, errors="strict", newline="")
+        reader = csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quote_char, strict=True)
+        names: list[str] | None = None
+        rows = 0
+        try:
+            for record in reader:
+                line = reader.line_num
+                if not record:
+                    continue
+                if names is None:
+                    if dialect.has_header:
+                        names = record
+                        check_names(names, str(path))
+                        continue
+                    names = [f"column_{i}" for i in range(1, len(record) + 1)]
+                if len(record) != len(names):
+                    raise InvalidInput(
+                        f"{path}, line {line}: expected {len(names)} fields, found {len(record)} "
+                        f"(check the delimiter {dialect.delimiter!r} and quoting)."
+                    )
+                rows += 1
+                if rows % 50_000 == 0:
+                    ctx.check()
+                    ctx.report(hashing.position / size, "Checking the file")
+        except UnicodeDecodeError as exc:
+            where = _undecodable_at(path, dialect.encoding)
+            raise InvalidInput(
+                f"{path}, {where}: bytes that are not valid {dialect.encoding.removesuffix('-sig')} ({exc.reason}); "
+                f"give the right encoding, or this is not a text file."
+            ) from None
+        except csv.Error as exc:
+            message = str(exc)
+            if "field larger than field limit" in message:
+                message = f"a field is longer than {MAX_FIELD_CHARS:,} characters (an unclosed quote?)"
+            elif "NUL" in message:
+                message = "contains NUL characters: a binary file, or the wrong encoding"
+            raise InvalidInput(f"{path}, line {reader.line_num}: {message}.") from None
+    if names is None:
+        raise InvalidInput(f"{path}: the file is empty.")
+    if rows == 0:
+        raise InvalidInput(f"{path}: has a header but no data rows.")
+    ctx.report(1.0, "Checked")
+    header = dialect.has_header
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        read = pacsv.ReadOptions(
+            column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE,
+            encoding="utf8" if dialect.encoding == "utf-8-sig" else dialect.encoding,
+        )
+        parse = pacsv.ParseOptions(
+            delimiter=dialect.delimiter, quote_char=dialect.quote_char, double_quote=True,
+            newlines_in_values=True, ignore_empty_lines=True,
+        )
+        convert = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+            null_values=NULL_TOKENS, quoted_strings_can_be_null=True,
+        )
+        try:
+            reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+            yield from reader
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            message = str(exc)
+            if "straddl" in message:
+                message = f"a row is longer than {BLOCK_SIZE // (1024 * 1024)} MiB"
+            raise InvalidInput(f"{path}: cannot be read as {dialect.delimiter!r}-delimited text: {message}.") from None
+
+    return TextSource("csv", path, names, rows, hashing.digest.hexdigest(), batches)
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    text = str(value)
+    return None if text in NULL_TOKENS else text
+
+
+def _open_sheet(path: Path, sheet: str | None) -> tuple[Any, Any]:
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file.") from None
+    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
+        raise InvalidInput(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}).") from None
+    if sheet is None:
+        return book, book.worksheets[0]
+    if sheet not in book.sheetnames:
+        book.close()
+        raise InvalidInput(f"{path}: has no sheet {sheet!r}; sheets are {', '.join(book.sheetnames)}.")
+    return book, book[sheet]
+
+
+def _sheet_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str | None]]]:
+    book, ws = _open_sheet(path, sheet)
+    try:
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in row]
+            while cells and cells[-1] is None:
+                cells.pop()
+            if cells:
+                yield number, cells
+    finally:
+        book.close()
+
+
+def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: TaskContext | None = None) -> TextSource:
+    """Check a worksheet: a header, no cells beyond it, at least one data row."""
+    ctx = ensure_context(ctx)
+    names: list[str] | None = None
+    rows = 0
+    header = True
+    for number, cells in _sheet_rows(path, sheet):
+        if names is None:
+            header = has_header if has_header is not None else all(isinstance(c, str) for c in cells)
+            if header:
+                names = [c or "" for c in cells]
+                check_names(names, str(path))
+                continue
+            names = [f"column_{i}" for i in range(1, len(cells) + 1)]
+        if len(cells) > len(names):
+            raise InvalidInput(f"{path}, row {number}: a value in column {len(cells)}, beyond the {len(names)} named columns.")
+        rows += 1
+        if rows % 10_000 == 0:
+            ctx.check()
+    if names is None:
+        raise InvalidInput(f"{path}: the sheet is empty.")
+    if rows == 0:
+        raise InvalidInput(f"{path}: has a header but no data rows.")
+    width = len(names)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        columns: list[list[str | None]] = [[] for _ in range(width)]
+        skip = header
+        for _, cells in _sheet_rows(path, sheet):
+            if skip:
+                skip = False
+                continue
+            cells = cells + [None] * (width - len(cells))
+            for col, value in zip(columns, cells, strict=True):
+                col.append(value)
+            if len(columns[0]) >= EXCEL_BATCH_ROWS:
+                yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
+                columns = [[] for _ in range(width)]
+        if columns[0]:
+            yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
+
+    return TextSource("excel", path, names, rows, file_sha256(path), batches)
+
+
+# --- Parquet -------------------------------------------------------------------------------
+
+
+def open_parquet(path: Path) -> tuple[pa.Schema, int, BatchFactory]:
+    """A Parquet file's schema, row count and a batch stream; refuses what it cannot read."""
+    import pyarrow.parquet as pq
+
+    with _open(path):
+        pass
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise InvalidInput(f"{path}: not a readable Parquet file ({exc}).") from None
+    schema = pf.schema_arrow
+    check_names(list(schema.names), str(path))
+    rows = pf.metadata.num_rows
+    if rows == 0:
+        raise InvalidInput(f"{path}: the Parquet file has no rows.")
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+            raise InvalidInput(f"{path}: damaged Parquet data ({exc}).") from None
+
+    return schema, rows, batches

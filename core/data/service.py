@@ -1,0 +1,352 @@
+"""The dataset service: what ``engine.datasets`` offers the desktop and the command line.
+
+Each import is one write transaction: the source is checked, streamed into a Parquet
+snapshot inside the encrypted blob store, and recorded as a dataset version with its
+lineage and an audit event. A cancelled or failed import leaves nothing behind. The
+snapshot's SHA-256 is the version's identity: importing the same content again returns
+the existing version. Profiles and schemas are JSON kept beside the version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from core import outcome
+from core.data import importing, snapshot
+from core.data.models import (
+    CsvOptions,
+    Dataset,
+    DatasetVersion,
+    DriftReport,
+    ImportResult,
+    Lineage,
+    Profile,
+    Schema,
+    ValidationReport,
+)
+from core.errors import InvalidInput, NotFound
+from core.identity.models import ANALYST
+from core.identity.service import require_role
+from core.outcome import Outcome
+from core.store import blobs, data_repo, external_sql
+from core.store.db import Store, Transaction, utc_now
+from core.tasks import TaskContext, ensure_context
+
+#: The name of the area in ``Outcome.changes``.
+DATASETS = "datasets"
+_CHANGES = frozenset({DATASETS, outcome.AUDIT})
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_EXCEL = (".xlsx", ".xlsm")
+_PARQUET = (".parquet", ".pq")
+
+
+def default_name(path: Path) -> str:
+    """A dataset name made from a file name (``Sales 2024.csv`` → ``Sales_2024``)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("._-") or "dataset"
+    return name[:100]
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InvalidInput(f"Dataset name {name!r}: use letters, digits and . _ - (1–100, not starting with . _ -).")
+    return name
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``name`` or ``name@3`` → (name, version number or None for the latest)."""
+    name, _, number = ref.partition("@")
+    if not number:
+        return name, None
+    if not number.isdigit():
+        raise InvalidInput(f"{ref!r}: a version is written name@NUMBER, e.g. sales@2.")
+    return name, int(number)
+
+
+class DatasetService:
+    """Datasets: import, versions, profiles, schemas and drift."""
+
+    def __init__(self, store: Store, actor: str) -> None:
+        self._store = store
+        self._actor = actor
+
+    # --- import ----------------------------------------------------------------------------
+
+    def import_file(
+        self, path: Path | str, *, name: str | None = None, csv: CsvOptions | None = None,
+        sheet: str | None = None, ctx: TaskContext | None = None,
+    ) -> Outcome[ImportResult]:
+        """Import a CSV/TSV, Parquet or Excel file as a new version of dataset ``name``.
+
+        Parameters
+        ----------
+        path
+            The file. ``.parquet``/``.pq`` is Parquet, ``.xlsx``/``.xlsm`` Excel, anything
+            else delimited text.
+        name
+            The dataset; defaults to the file name without its extension.
+        csv
+            Delimiter, encoding and header for text files; unset fields are sniffed.
+        sheet
+            The Excel sheet; the first one by default.
+        ctx
+            Progress and cancellation.
+
+        Returns
+        -------
+        Outcome[ImportResult]
+            The version, and whether it is new (False: the same content was already there).
+
+        Raises
+        ------
+        InvalidInput
+            The file cannot be read as a table; the message names the line and column.
+        PermissionDenied
+            The acting user is not an analyst.
+        Cancelled
+            Cancelled through ``ctx``; nothing was stored.
+        """
+        ctx = ensure_context(ctx)
+        path = Path(path).expanduser()
+        name = _check_name(name or default_name(path))
+        self._check_role()
+        suffix = path.suffix.lower()
+        if suffix in _PARQUET:
+            schema, rows, batches = importing.open_parquet(path)
+            lineage = self._lineage("parquet", str(path.absolute()), None, importing.file_sha256(path))
+            return self._store_snapshot(name, schema, batches(), rows, lineage, [], ctx.sub(0.0, 1.0))
+        if suffix in _EXCEL:
+            source = importing.scan_excel(path, sheet, csv.has_header if csv else None, ctx.sub(0.0, 0.2))
+        else:
+            dialect = importing.sniff(path, csv or CsvOptions())
+            source = importing.scan_csv(path, dialect, ctx.sub(0.0, 0.3))
+        types, warnings = snapshot.infer_types(source.names, source.batches(), source.rows, ctx.sub(0.3, 0.6))
+        schema = pa.schema(list(types.items()))
+        lineage = self._lineage(source.kind, str(path.absolute()), None, source.sha256)
+        batches = snapshot.cast_batches(source.batches(), types)
+        return self._store_snapshot(name, schema, batches, source.rows, lineage, warnings, ctx.sub(0.6, 1.0))
+
+    def import_sql(
+        self, url: str, query: str, *, name: str, password: str | None = None, ctx: TaskContext | None = None,
+    ) -> Outcome[ImportResult]:
+        """Import the result of ``query`` on the database at ``url`` as a new version.
+
+        The password (given separately, or inside ``url``) is used to connect and is never
+        stored: the lineage keeps the URL without it.
+
+        Raises
+        ------
+        InvalidInput
+            Bad URL, connection refused, failing query, or a column whose type changes.
+        """
+        ctx = ensure_context(ctx)
+        name = _check_name(name)
+        if not query.strip():
+            raise InvalidInput("Give the SQL query to import.")
+        self._check_role()
+        names, batches = external_sql.query_batches(url, query, password=password)
+        importing.check_names(names, "the query result")
+        first = next(batches, None)
+        if first is None:
+            batches.close()
+            raise InvalidInput("The query returned no rows; nothing to import.")
+
+        def chained() -> object:
+            yield first
+            yield from batches
+
+        lineage = self._lineage("sql", external_sql.redact(url), query, None)
+        return self._store_snapshot(name, first.schema, chained(), None, lineage, [], ctx)  # type: ignore[arg-type]
+
+    def _check_role(self) -> None:
+        with self._store.read(self._actor) as tx:
+            require_role(tx, ANALYST, "import data")
+
+    def _lineage(self, kind: str, source: str, query: str | None, sha: str | None) -> Lineage:
+        return Lineage(kind, source, query, sha, self._actor, utc_now())
+
+    def _store_snapshot(
+        self, name: str, schema: pa.Schema, batches: object, rows: int | None, lineage: Lineage,
+        warnings: list[str], ctx: TaskContext,
+    ) -> Outcome[ImportResult]:
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "import data")
+            stream = snapshot.ParquetStream(schema, batches, total_rows=rows, ctx=ctx)  # type: ignore[arg-type]
+            try:
+                blob = blobs.put_stream(tx, stream, ctx=ctx)
+            finally:
+                stream.close()
+            if rows is not None and stream.rows != rows:
+                raise InvalidInput(
+                    f"{lineage.source}: the checked file has {rows:,} data rows but {stream.rows:,} were read; "
+                    "its quoting is ambiguous. Check quotes inside values."
+                )
+            dataset_id, _ = data_repo.ensure_dataset(tx, name)
+            existing = data_repo.version_by_content(tx, dataset_id, name, blob.sha256)
+            if existing is not None:
+                return Outcome(ImportResult(existing, new=False), frozenset())
+            columns = [(f.name, str(f.type)) for f in schema]
+            version = data_repo.add_version(
+                tx, dataset_id, name, sha256=blob.sha256, size=blob.size, rows=stream.rows,
+                columns=columns, lineage=lineage, warnings=warnings,
+            )
+            tx.audit("dataset.imported", f"dataset:{version.label}", {
+                "content_sha256": blob.sha256, "rows": stream.rows, "columns": len(columns),
+                "source_kind": lineage.source_kind, "source": lineage.source, "query": lineage.query,
+                "source_sha256": lineage.source_sha256,
+            })
+        ctx.report(1.0, "Imported")
+        return Outcome(ImportResult(version, new=True), _CHANGES)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def list(self) -> list[Dataset]:
+        """All datasets, by name, each with its latest version."""
+        with self._store.read(self._actor) as tx:
+            return data_repo.list_datasets(tx)
+
+    def versions(self, name: str) -> list[DatasetVersion]:
+        """Every version of dataset ``name``, oldest first."""
+        with self._store.read(self._actor) as tx:
+            ds = self._dataset(tx, name)
+            return data_repo.versions(tx, ds.id, ds.name)
+
+    def version(self, ref: str) -> DatasetVersion:
+        """The version ``name@N``, or the latest of ``name``.
+
+        Raises
+        ------
+        NotFound
+            No such dataset or version.
+        """
+        name, number = split_ref(ref)
+        with self._store.read(self._actor) as tx:
+            return self._version(tx, name, number)
+
+    def read_table(self, ref: str | DatasetVersion, columns: list[str] | None = None) -> pa.Table:
+        """The snapshot's data (decrypted in memory only), optionally some columns."""
+        version = ref if isinstance(ref, DatasetVersion) else self.version(ref)
+        with self._store.read(self._actor) as tx:
+            data = blobs.read_bytes(tx, version.content_sha256)
+        return snapshot.read_snapshot(data, columns)
+
+    def _dataset(self, tx: Transaction, name: str) -> Dataset:
+        ds = data_repo.dataset_by_name(tx, name)
+        if ds is None:
+            raise NotFound(f"No dataset {name!r} in this workspace.")
+        return ds
+
+    def _version(self, tx: Transaction, name: str, number: int | None) -> DatasetVersion:
+        ds = self._dataset(tx, name)
+        v = data_repo.version(tx, ds.id, ds.name, number)
+        if v is None:
+            raise NotFound(f"Dataset {name!r} has no version {number}." if number else f"Dataset {name!r} has no versions.")
+        return v
+
+    # --- profile ---------------------------------------------------------------------------
+
+    def profile(self, ref: str, *, target: str | None = None, refresh: bool = False,
+                ctx: TaskContext | None = None) -> Profile:
+        """The profile of a version, computed once and then kept with it.
+
+        Parameters
+        ----------
+        ref
+            ``name`` or ``name@N``.
+        target
+            A column to measure every other column's association with (leakage check).
+        refresh
+            Compute again even when a stored profile exists.
+        """
+        from core.data import profiling
+
+        version = self.version(ref)
+        if target is not None and target not in {c.name for c in version.columns}:
+            raise InvalidInput(f"{version.label} has no column {target!r}.")
+        if not refresh:
+            with self._store.read(self._actor) as tx:
+                body = data_repo.load_profile(tx, version.id, target)
+            if body is not None:
+                return Profile.from_dict(json.loads(body))
+        table = self.read_table(version)
+        result = profiling.profile_table(table, version_id=version.id, target=target, ctx=ctx)
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "profile data")
+            data_repo.save_profile(tx, version.id, target, json.dumps(result.to_dict()))
+            tx.audit("dataset.profiled", f"dataset:{version.label}", {"target": target})
+        return result
+
+    # --- schema & drift (see schema.py / drift.py) ----------------------------------------
+
+    def infer_schema(self, ref: str) -> Outcome[Schema]:
+        """Infer the expected schema from a version's profile and keep it as a new revision."""
+        from core.data import schema as schema_mod
+
+        version = self.version(ref)
+        prof = self.profile(ref)
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "set a dataset schema")
+            revision = data_repo.next_schema_revision(tx, version.dataset_id)
+            result = schema_mod.infer(prof, version.dataset_name, revision, version.label)
+            data_repo.save_schema(tx, version.dataset_id, revision, json.dumps(result.to_dict()))
+            tx.audit("dataset.schema_inferred", f"dataset:{version.dataset_name}",
+                     {"revision": revision, "from": version.label})
+        return Outcome(result, _CHANGES)
+
+    def schema(self, name: str) -> Schema:
+        """The latest schema revision of dataset ``name``.
+
+        Raises
+        ------
+        NotFound
+            No schema was inferred or set yet.
+        """
+        with self._store.read(self._actor) as tx:
+            ds = self._dataset(tx, name)
+            found = data_repo.latest_schema(tx, ds.id)
+        if found is None:
+            raise NotFound(f"Dataset {name!r} has no schema yet; infer one first.")
+        return Schema.from_dict(json.loads(found[1]))
+
+    def edit_schema(self, name: str, column: str, **changes: object) -> Outcome[Schema]:
+        """Change one column's expectations; saved as a new, audited revision.
+
+        ``changes`` are fields of :class:`~core.data.models.ColumnSchema` (``required``,
+        ``max_missing_fraction``, ``minimum``, ``maximum``, ``allowed_values``, ``unique``, ``type``).
+        """
+        from core.data import schema as schema_mod
+
+        current = self.schema(name)
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "edit a dataset schema")
+            ds = self._dataset(tx, name)
+            revision = data_repo.next_schema_revision(tx, ds.id)
+            edited, before = schema_mod.edit(current, column, revision, changes)
+            data_repo.save_schema(tx, ds.id, revision, json.dumps(edited.to_dict()))
+            tx.audit("dataset.schema_edited", f"dataset:{name}", {
+                "revision": revision, "column": column, "before": before,
+                "after": {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()},
+            })
+        return Outcome(edited, _CHANGES)
+
+    def validate(self, name: str, ref: str) -> ValidationReport:
+        """Check version ``ref`` against dataset ``name``'s latest schema."""
+        from core.data import schema as schema_mod
+
+        expected = self.schema(name)
+        version = self.version(ref)
+        return schema_mod.validate(expected, self.read_table(version), version.label)
+
+    def drift(self, reference: str, current: str, **options: object) -> DriftReport:
+        """Compare the distributions of two versions, column by column.
+
+        ``options`` go to :func:`core.data.drift.compare` (``correction``, ``alpha``,
+        ``psi_moderate``, ``psi_major``).
+        """
+        from core.data import drift as drift_mod
+
+        ref_v, cur_v = self.version(reference), self.version(current)
+        return drift_mod.compare(self.read_table(ref_v), self.read_table(cur_v), ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]

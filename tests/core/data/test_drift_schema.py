@@ -1,0 +1,80 @@
+"""Drift: a known shift is found, none is not; schemas: inferred, edited (audited), validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy.stats import false_discovery_control
+
+from core.data import drift
+from core.data.service import DatasetService
+from core.errors import InvalidInput
+
+
+def _table(seed: int, shift: float = 0.0, probs: tuple[float, ...] = (0.5, 0.3, 0.2), n: int = 5000) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({
+        "income": rng.normal(50 + shift * 10, 10, n),
+        "age": rng.integers(18, 80, n),
+        "segment": rng.choice(["a", "b", "c"], n, p=list(probs)),
+    })
+
+
+def test_no_shift_raises_no_alarm() -> None:
+    for seed in range(5):
+        report = drift.compare(_table(seed), _table(seed + 100))
+        assert not report.drift, report
+        assert all(c.psi < 0.1 for c in report.columns)
+
+
+def test_known_shifts_are_found_in_the_right_columns() -> None:
+    report = drift.compare(_table(1), _table(2, shift=1.0, probs=(0.2, 0.3, 0.5)))
+    assert set(report.drifted_columns) == {"income", "segment"}
+    income = next(c for c in report.columns if c.column == "income")
+    assert income.level == "major" and income.distance == pytest.approx(1.0, abs=0.1)
+
+
+def test_corrections_match_scipy() -> None:
+    p = [0.01, 0.04, 0.03, 0.2, 0.5]
+    assert drift.adjust(p, "bh") == pytest.approx(list(false_discovery_control(p)))
+    assert drift.adjust(p, "bonferroni") == pytest.approx([0.05, 0.2, 0.15, 1.0, 1.0])
+    with pytest.raises(InvalidInput):
+        drift.compare(_table(1), _table(2), correction="holm")
+
+
+def _import(datasets: DatasetService, tmp_path: Path, name: str, table: pa.Table) -> str:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"{name}.parquet"
+    pq.write_table(table, path)
+    return datasets.import_file(path, name="ds").value.version.label
+
+
+def test_schema_infer_edit_validate(engine: object, datasets: DatasetService, tmp_path: Path) -> None:
+    ref = _import(datasets, tmp_path, "r", _table(1))
+    schema = datasets.infer_schema(ref).value
+    assert schema.column("segment").allowed_values == ("a", "b", "c")
+    assert datasets.validate("ds", ref).ok
+    bad = _table(2).set_column(0, "income", pa.array([-1e6] + [None] * 4999, pa.float64()))
+    bad = bad.append_column("extra", pa.array([1] * 5000)).drop_columns(["segment"])
+    cur = _import(datasets, tmp_path, "c", bad)
+    kinds = {(a.kind, a.column, a.severity) for a in datasets.validate("ds", cur).anomalies}
+    assert ("missing_column", "segment", "high") in kinds and ("unexpected_column", "extra", "low") in kinds
+    assert ("missing_values", "income", "high") in kinds and ("out_of_range", "income", "medium") in kinds
+    edited = datasets.edit_schema("ds", "income", required=False, max_missing_fraction=1.0, minimum=None).value
+    assert edited.revision == 2 and datasets.schema("ds").column("income").minimum is None
+    events, _ = engine.audit.events(action="dataset.schema_edited")  # type: ignore[attr-defined]
+    assert events and events[0].details["column"] == "income"
+    with pytest.raises(InvalidInput):
+        datasets.edit_schema("ds", "income", colour="red")
+
+
+def test_service_drift_between_versions(datasets: DatasetService, tmp_path: Path) -> None:
+    ref = _import(datasets, tmp_path, "r", _table(1))
+    cur = _import(datasets, tmp_path, "c", _table(3, shift=0.8))
+    report = datasets.drift(ref, cur)
+    assert report.drift and report.drifted_columns == ("income",)
+    assert not datasets.drift(ref, ref).drift

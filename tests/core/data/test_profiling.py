@@ -1,0 +1,112 @@
+"""Profile statistics against independent references (numpy, pandas, scipy) on real data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+
+from core.data import associations
+from core.data.models import REDACTED, Profile
+from core.data.profiling import QUANTILES, profile_table
+from core.data.report import render_html
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    frame = load_iris(as_frame=True).frame
+    frame["species"] = load_iris().target_names[frame["target"]]
+    return frame.drop(columns="target")
+
+
+def test_every_numeric_statistic_matches_numpy(iris: pd.DataFrame) -> None:
+    df = iris.copy()
+    df.loc[::7, "sepal length (cm)"] = np.nan
+    prof = profile_table(pa.Table.from_pandas(df, preserve_index=False))
+    for name in df.columns[:4]:
+        col, values = prof.column(name), df[name].dropna().to_numpy()
+        assert (col.count, col.missing, col.distinct) == (len(df), df[name].isna().sum(), len(np.unique(values)))
+        assert col.stats["mean"] == pytest.approx(values.mean(), rel=1e-12)
+        assert col.stats["std"] == pytest.approx(values.std(ddof=1), rel=1e-12)
+        assert (col.stats["min"], col.stats["max"]) == (values.min(), values.max())
+        for q in QUANTILES:
+            assert col.quantiles[str(q)] == pytest.approx(np.quantile(values, q), rel=1e-12)
+        assert sum(col.histogram["counts"]) == len(values)
+        assert col.semantic_type == "numeric"
+    assert prof.column("species").semantic_type == "categorical"
+    assert dict(prof.column("species").top_values) == {"setosa": 50, "versicolor": 50, "virginica": 50}
+    assert prof.duplicate_rows == int(df.duplicated().sum())
+
+
+def test_correlations_match_pandas_and_cramers_v_is_known(iris: pd.DataFrame) -> None:
+    prof = profile_table(pa.Table.from_pandas(iris, preserve_index=False))
+    a, b = "petal length (cm)", "petal width (cm)"
+    got = {(c.a, c.b, c.method): c.value for c in prof.correlations}
+    assert got[(a, b, "pearson")] == pytest.approx(iris[a].corr(iris[b]), rel=1e-9)
+    assert got[(a, b, "spearman")] == pytest.approx(iris[a].corr(iris[b], method="spearman"), rel=1e-9)
+    eta = got[(a, "species", "correlation_ratio")]
+    assert 0.9 < eta <= 1.0  # species explains petal length almost entirely
+    same = associations.cramers_v(np.array([0, 1, 2] * 50), np.array([0, 1, 2] * 50))
+    indep = associations.cramers_v(np.repeat([0, 1], 100), np.tile([0, 1], 100))
+    assert same == pytest.approx(1.0) and indep == pytest.approx(0.0)
+
+
+def test_pii_and_identifiers_are_flagged_and_redacted() -> None:
+    n = 200
+    table = pa.table({
+        "customer_id": list(range(1000, 1000 + n)),
+        "email": [f"person{i}@example.com" for i in range(n)],
+        "card": ["4111 1111 1111 1111", "5500 0000 0000 0004", "3400 0000 0000 009"] * 66 + ["4111111111111111"] * 2,
+        "ssn": [f"{100 + i % 800:03d}-{10 + i % 80:02d}-{1000 + i:04d}" for i in range(n)],
+        "plan": ["gold", "silver"] * 100,
+    })
+    prof = profile_table(table)
+    assert prof.column("customer_id").semantic_type == "identifier"
+    assert [prof.column(c).pii for c in ("email", "card", "ssn", "plan")] == ["email", "card", "national_id", None]
+    for name in ("customer_id", "email", "card", "ssn"):
+        col = prof.column(name)
+        assert all(v == REDACTED for v, _ in col.top_values) and "min" not in col.stats
+    text = json.dumps(prof.to_dict())
+    assert "person0@example.com" not in text and "4111" not in text
+    assert {a.kind for a in prof.alerts if a.severity == "high"} >= {"pii"}
+
+
+def test_alerts_are_ranked_and_constant_columns_found() -> None:
+    table = pa.table({"k": [1] * 100, "x": list(range(100)), "gap": [None] * 60 + list(range(40))})
+    prof = profile_table(table)
+    sev = [a.severity for a in prof.alerts]
+    assert sev == sorted(sev, key=["high", "medium", "low", "info"].index)
+    assert any(a.kind == "constant" and a.column == "k" for a in prof.alerts)
+    assert any(a.kind == "missing" and a.column == "gap" and a.severity == "high" for a in prof.alerts)
+
+
+def test_target_leakage_is_flagged_and_profile_round_trips() -> None:
+    data = load_breast_cancer(as_frame=True).frame
+    data["leak"] = data["target"] * 10 + 3
+    prof = profile_table(pa.Table.from_pandas(data, preserve_index=False), target="target")
+    by = {a.column: a for a in prof.target_associations}
+    assert by["leak"].leakage and by["leak"].model_score > 0.99
+    assert not by["mean fractal dimension"].leakage
+    assert by["worst perimeter"].mutual_information > by["mean fractal dimension"].mutual_information
+    assert Profile.from_dict(json.loads(json.dumps(prof.to_dict()))) == prof
+
+
+def test_html_report_is_self_contained(iris: pd.DataFrame) -> None:
+    prof = profile_table(pa.Table.from_pandas(iris.assign(note="<script>x</script>"), preserve_index=False))
+    page = render_html(prof, "Iris <1>")
+    assert "data:image/png;base64," in page and "<script>" not in page
+    assert "http://" not in page and "https://" not in page and "src='http" not in page
+
+
+def test_service_profile_is_stored_with_the_version(datasets: object, tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "d.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(100)))
+    datasets.import_file(path, name="d")  # type: ignore[attr-defined]
+    first = datasets.profile("d")  # type: ignore[attr-defined]
+    assert datasets.profile("d") == first and first.column("a").stats["mean"] == pytest.approx(49.5)  # type: ignore[attr-defined]
