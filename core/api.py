@@ -1,15 +1,18 @@
 """The engine facade: the one door the desktop and the command line use.
 
 ``Engine.create`` and ``Engine.open`` return an engine with one service per area
-(``engine.workspace``, ``engine.users``, ``engine.audit``). Callers may import the value
+(``engine.workspace``, ``engine.users``, ``engine.audit``, ``engine.assessments``,
+``engine.datasets``). Callers may import the value
 types, the task primitives and the errors re-exported here; never the storage package.
 Importing this module loads no Qt and nothing heavy.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from core.audit.models import AuditEvent, ChainHead, ChainReport
 from core.audit.service import AuditService
@@ -29,6 +32,10 @@ from core.tasks import CancelToken, TaskContext
 from core.workspace.models import WorkspaceInfo
 from core.workspace.service import WorkspaceService
 
+if TYPE_CHECKING:
+    from core.assessment.service import AssessmentService
+    from core.data.service import DatasetService
+
 
 class Engine:
     """An open workspace and the services over it. Close it (or use ``with``)."""
@@ -43,6 +50,20 @@ class Engine:
         self.users = UserService(store, self.actor)
         self.audit = AuditService(store, self.actor)
         self._closed = False
+
+    # Areas whose modules pull in numpy/pyarrow are built on first use, so opening the
+    # window or running a small command does not pay for them.
+    @cached_property
+    def assessments(self) -> AssessmentService:
+        from core.assessment.service import AssessmentService
+
+        return AssessmentService(self._opened.store, self.actor)
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        from core.data.service import DatasetService
+
+        return DatasetService(self._opened.store, self.actor)
 
     @classmethod
     def create(

@@ -1,0 +1,145 @@
+"""``airlock data …``: import production data, list it, profile it, its schema, drift.
+
+Database passwords never come from the command line: a URL with a password is refused;
+the password is read from ``$AIRLOCK_SQL_PASSWORD`` or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from urllib.parse import urlsplit
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, run_task, table, to_jsonable
+from core.data.models import CsvOptions
+
+if TYPE_CHECKING:
+    from core.data.service import DatasetService
+
+ENV_SQL_PASSWORD = "AIRLOCK_SQL_PASSWORD"
+
+
+def register(subparsers: Any) -> None:
+    group = add_group(subparsers, "data", "import, profile, schema and drift of datasets")
+    p = add_command(group, "import", cmd_import, "import a CSV/TSV, Parquet or Excel file, or a SQL query, as a new version")
+    p.add_argument("source", metavar="SRC", nargs="?", help="the file (omit with --sql)")
+    p.add_argument("--name", metavar="N", help="the dataset (default: the file name)")
+    p.add_argument("--sql", metavar="URL", help="a database URL without password (SQLAlchemy form)")
+    p.add_argument("--query", metavar="Q", help="the SQL query to import (with --sql)")
+    p.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed)")
+    p.add_argument("--encoding", metavar="E", default="utf-8", help="text encoding (default utf-8)")
+    header = p.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_const", const=True, default=None)
+    header.add_argument("--no-header", dest="header", action="store_const", const=False)
+    p.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    add_command(group, "list", cmd_list, "datasets and their latest versions")
+    p = add_command(group, "profile", cmd_profile, "profile a version (NAME or NAME@N)")
+    p.add_argument("ref", metavar="NAME")
+    p.add_argument("--target", metavar="COL", help="measure association with this column (leakage check)")
+    p.add_argument("--html", metavar="F", help="also write a self-contained HTML report to F")
+    p = add_command(group, "schema", cmd_schema, "infer, show or validate a dataset's schema")
+    p.add_argument("action", choices=("infer", "show", "validate"))
+    p.add_argument("ref", metavar="NAME")
+    p.add_argument("other", metavar="OTHER", nargs="?", help="the version to validate (validate only)")
+    p = add_command(group, "drift", cmd_drift, "compare two versions; exit 0 no drift, 1 drift")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("current", metavar="CUR")
+    p.add_argument("--correction", choices=("bh", "bonferroni"), default="bh")
+
+
+def _service(engine: Any) -> DatasetService:
+    return engine.datasets  # type: ignore[no-any-return]
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if args.sql:
+        if args.source:
+            raise UsageProblem("Give either a file or --sql URL --query Q, not both.")
+        if not args.query or not args.name:
+            raise UsageProblem("--sql needs --query and --name.")
+        if urlsplit(args.sql).password:
+            raise UsageProblem(f"Do not put the password in the URL (others can read the command line); set ${ENV_SQL_PASSWORD}.")
+        password = os.environ.get(ENV_SQL_PASSWORD)
+        if password is None and "sqlite" not in args.sql.split(":", 1)[0]:
+            from core.cli.common import read_secret
+
+            password = read_secret(ENV_SQL_PASSWORD, "Database password: ", "database password") or None
+        with open_engine(args) as engine:
+            result = run_task(lambda ctx: _service(engine).import_sql(args.sql, args.query, name=args.name, password=password, ctx=ctx)).value
+    else:
+        if not args.source:
+            raise UsageProblem("Give the file to import, or --sql URL --query Q.")
+        options = CsvOptions(delimiter=args.delimiter, encoding=args.encoding, has_header=args.header)
+        with open_engine(args) as engine:
+            result = run_task(lambda ctx: _service(engine).import_file(
+                Path(args.source), name=args.name, csv=options, sheet=args.sheet, ctx=ctx)).value
+    v = result.version
+    text = [f"{'Imported' if result.new else 'Already imported'} {v.label}: {v.row_count:,} rows × {v.column_count} columns "
+            f"(snapshot {v.content_sha256[:12]})"] + [f"warning: {w}" for w in v.warnings]
+    emit(args, result, text)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        items = _service(engine).list()
+    rows = [(d.name, d.versions, d.latest.row_count if d.latest else "", d.latest.column_count if d.latest else "",
+             d.latest.lineage.source_kind if d.latest else "") for d in items]
+    emit(args, items, table(("NAME", "VERSIONS", "ROWS", "COLUMNS", "SOURCE"), rows))
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        service = _service(engine)
+        prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, ctx=ctx))
+        label = service.version(args.ref).label
+    if args.html:
+        from core.data.report import render_html
+
+        Path(args.html).write_text(render_html(prof, f"Profile of {label}"), encoding="utf-8")
+    rows = [(c.name, c.semantic_type, c.missing, c.distinct, c.pii or "") for c in prof.columns]
+    text = [f"{label}: {prof.row_count:,} rows, {prof.duplicate_rows:,} duplicates",
+            table(("COLUMN", "TYPE", "MISSING", "DISTINCT", "PII"), rows), ""]
+    text += [f"[{a.severity}] {a.message}" for a in prof.alerts]
+    emit(args, prof.to_dict(), text)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        service = _service(engine)
+        if args.action == "infer":
+            schema = service.infer_schema(args.ref).value
+        elif args.action == "show":
+            schema = service.schema(args.ref.partition("@")[0])
+        else:
+            if not args.other:
+                raise UsageProblem("schema validate NAME OTHER: give the version to validate.")
+            report = service.validate(args.ref.partition("@")[0], args.other)
+            text = [f"{report.version_label} against schema revision {report.schema_revision}: "
+                    f"{'OK' if report.ok else 'anomalies found'}"] + [f"[{a.severity}] {a.message}" for a in report.anomalies]
+            emit(args, report, text)
+            return 0 if report.ok else 1
+    rows = [(c.name, c.type, c.semantic_type, "yes" if c.required else "", c.minimum if c.minimum is not None else "",
+             c.maximum if c.maximum is not None else "") for c in schema.columns]
+    emit(args, schema.to_dict(), [f"{schema.dataset_name} schema revision {schema.revision}",
+                                  table(("COLUMN", "TYPE", "SEMANTIC", "REQUIRED", "MIN", "MAX"), rows)])
+    return 0
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        report = _service(engine).drift(args.reference, args.current, correction=args.correction)
+    rows = [(c.column, c.kind, f"{c.psi:.3f}", f"{c.p_adjusted:.3g}", f"{c.distance:.3f}", c.level, "DRIFT" if c.drifted else "")
+            for c in report.columns]
+    text = [f"{report.reference} → {report.current}: {report.verdict}",
+            table(("COLUMN", "KIND", "PSI", "P (ADJ)", "DISTANCE", "LEVEL", ""), rows)]
+    if args.json:
+        print(json.dumps(to_jsonable(report.to_dict()), indent=2, ensure_ascii=False))
+    else:
+        emit(args, report, text)
+    return 1 if report.drift else 0

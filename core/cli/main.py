@@ -1,0 +1,98 @@
+"""The ``airlock`` entry point: builds the parser, dispatches, turns errors into exit codes.
+
+Exit codes: 0 success; 1 a check or verification ran and found a problem; 2 the user must
+act (an :class:`~core.api.AirlockError`, a usage mistake); 130 cancelled (Ctrl-C);
+70 an internal error (its traceback only with ``--debug``).
+
+A command group is a module with ``register(subparsers)``; add it to :data:`COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+
+import core
+from core import api
+from core.cli import assess, audit, common, data, doctor, users, workspace
+from core.errors import Cancelled, WorkspaceInUse
+
+#: Each registers its commands on the top-level subparsers, in this order in ``--help``.
+COMMAND_MODULES: list[ModuleType] = [
+    workspace,
+    users,
+    audit,
+    doctor,
+    assess,
+    data,
+]
+
+EXIT_OK = 0
+EXIT_PROBLEM_FOUND = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 70
+EXIT_CANCELLED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="airlock",
+        description="Governed machine learning for air-gapped sites: the command line.",
+        epilog=(
+            f"Keys come from ${common.ENV_PASSPHRASE} / ${common.ENV_RECOVERY_KEY} or a terminal "
+            "prompt, never from the command line."
+        ),
+        parents=[common.global_options(suppress=False)],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"airlock {core.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def _report_error(args: argparse.Namespace | None, code: str, message: str, **extra: object) -> None:
+    if args is not None and getattr(args, "json", False):
+        print(json.dumps({"error": {"code": code, "message": message, **extra}}, ensure_ascii=False))
+    else:
+        print(f"airlock: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (the console script passes it to ``sys.exit``)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    try:
+        return int(args.handler(args))
+    except (Cancelled, KeyboardInterrupt):
+        _report_error(args, Cancelled.code, "Cancelled.")
+        return EXIT_CANCELLED
+    except WorkspaceInUse as exc:
+        _report_error(
+            args, exc.code, f"{exc} To look at it meanwhile, add --read-only.", host=exc.host, pid=exc.pid
+        )
+        return EXIT_USER_ERROR
+    except api.AirlockError as exc:
+        _report_error(args, exc.code, str(exc))
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        _report_error(
+            args, "internal",
+            f"internal error ({type(exc).__name__}: {exc}). Run again with --debug for the traceback, "
+            "and report it.",
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
