@@ -1,0 +1,110 @@
+"""The ``airlock-desktop`` entry point: command-line options, the application, the window.
+
+``airlock-desktop [--workspace W] [--page NAME] [--screenshot OUT.png] [--read-only] [--timing]``
+
+With ``--screenshot`` the window opens on the page, renders it, saves ``window.grab()`` to
+the file and exits 0: for the docs, page reviews and the cold-start benchmark. Imports stay
+light until needed (``core.api`` loads when a workspace is opened, a page's module when it
+is first shown) so the window appears quickly. No feature logic here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+_IMPORTED_AT = time.perf_counter()
+
+
+def seconds_since_process_start() -> float:
+    """Wall time since this process started (Linux /proc), else since this module loaded."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        start_ticks = int(fields[19])  # field 22 of stat(5); fields here start at field 3
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED_AT
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from desktop.pages import PAGES
+
+    parser = argparse.ArgumentParser(prog="airlock-desktop", description="Airlock desktop application.")
+    parser.add_argument("--workspace", type=Path, help="workspace file (*.airlock) to open")
+    parser.add_argument("--page", choices=[spec.name for spec in PAGES], help="page to show first")
+    parser.add_argument("--screenshot", type=Path, metavar="OUT.png", help="render the window to OUT.png and exit")
+    parser.add_argument("--read-only", action="store_true", help="open the workspace read-only")
+    parser.add_argument("--timing", action="store_true", help="print seconds from process start to the window shown")
+    return parser.parse_args(list(argv) if argv is not None else None)
+
+
+def _application() -> tuple[object, bool]:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    created = app is None
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Airlock")
+        app.setOrganizationName("Airlock")
+        app.setStyle("Fusion")
+    return app, created
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop; returns the exit code (0 after a ``--screenshot``)."""
+    args = parse_args(argv)
+    app, created = _application()
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+
+    assert isinstance(app, QApplication)
+    window = MainWindow()
+    window.show()  # first, so the unlock dialog has a window behind it and the user sees progress
+    app.processEvents()
+    if args.timing:
+        print(f"window shown after {seconds_since_process_start():.3f} s", flush=True)
+    if args.workspace is not None:
+        window.workspace_label.setText(f"Opening {args.workspace.name}…")
+        app.processEvents()
+        if not window.open_path(args.workspace, read_only=args.read_only) and args.screenshot is not None:
+            window.close()
+            return 1
+    if args.page and window.engine is not None:
+        window.show_page(args.page)
+        app.processEvents()
+        if args.timing:
+            print(f"page {args.page!r} ready after {seconds_since_process_start():.3f} s", flush=True)
+    if args.screenshot is not None:
+        return _screenshot(window, args.screenshot, app)
+    code = app.exec() if created else 0
+    return int(code)
+
+
+def _screenshot(window: object, out: Path, app: object) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+
+    assert isinstance(window, MainWindow) and isinstance(app, QApplication)
+    for _ in range(3):  # let layouts settle and deferred paints land
+        app.processEvents()
+    ok = window.grab().save(str(out))
+    window.close()
+    app.processEvents()
+    if not ok:
+        print(f"could not write {out}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared widgets and Qt models used by more than one page."""
