@@ -21,7 +21,7 @@ from core.audit.chain import verify_chain
 from core.audit.models import ChainHead, ChainReport
 from core.errors import AirlockError, BackupInvalid, Cancelled, InvalidInput, WorkspaceExists
 from core.store import keys, repos
-from core.store.db import Store, raw_key_literal, utc_now
+from core.store.db import Store, attach_encrypted, utc_now
 from core.store.keys import KeyHeader, Unlock
 from core.store.opening import open_store, probe_file
 from core.tasks import TaskContext, ensure_context
@@ -109,7 +109,7 @@ def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskCon
             watcher = threading.Thread(target=_interrupt_on_cancel, args=(conn, ctx, done), daemon=True)
             watcher.start()
             try:
-                conn.execute(f"ATTACH DATABASE ? AS airlock_backup KEY {raw_key_literal(store.key)}", (str(partial),))
+                attach_encrypted(conn, partial, "airlock_backup", store.key)
                 try:
                     conn.execute("BEGIN")
                     head_row = conn.execute("SELECT audit_head_seq, audit_head_hash FROM workspace").fetchone()

@@ -9,6 +9,7 @@ import sqlcipher3
 
 from core.store.keys import parse_recovery_key
 from tests.cli.conftest import Made
+from core.store.db import CIPHER_PRAGMAS
 
 
 def tamper_first_audit_entry(path: Path, recovery_key: str) -> None:
@@ -17,7 +18,8 @@ def tamper_first_audit_entry(path: Path, recovery_key: str) -> None:
     conn = sqlcipher3.connect(str(path))
     try:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        conn.execute("PRAGMA cipher_compatibility = 4")
+        for pragma in CIPHER_PRAGMAS:  # the workspace format's published settings
+            conn.execute(pragma)
         conn.execute("UPDATE audit_event SET details='{}' WHERE seq=1")
         conn.commit()
     finally:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import sqlcipher3
+from core.store.db import CIPHER_PRAGMAS
 
 
 
@@ -22,6 +23,7 @@ def tamper_connection(path: Path, key: bytes) -> sqlcipher3.Connection:
     """What an attacker holding the raw key can do: a plain SQLCipher connection, no Airlock."""
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    conn.execute("PRAGMA cipher_compatibility = 4")
+    for pragma in CIPHER_PRAGMAS:  # the workspace format's published settings
+        conn.execute(pragma)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn

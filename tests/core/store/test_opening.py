@@ -26,8 +26,9 @@ from core.errors import (
 from core.store import keys
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import sha256_file, snapshot_dir, tamper_connection
+from core.store.db import PAGE_SIZE
 
-PAGE = 4096
+PAGE = PAGE_SIZE
 
 
 @pytest.fixture
