@@ -230,7 +230,12 @@ class Answer:
 
     @property
     def skipped(self) -> bool:
-        return self.level is None
+        return self.level is None and self.skip_reason is not None
+
+    @property
+    def pending(self) -> bool:
+        """Evidence is attached but the question has neither a level nor a skip yet."""
+        return self.level is None and self.skip_reason is None
 
 
 @dataclass(frozen=True, slots=True)

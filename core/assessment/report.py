@@ -166,7 +166,7 @@ def render_html(data: ReportData) -> str:
                    "<th>Note</th></tr>")
         for q in dim.questions:
             ans = a.answers.get(q.id)
-            if ans is None:
+            if ans is None or ans.pending:
                 answer, note = "<i>not answered</i>", ""
             elif ans.skipped:
                 answer = '<span class="skip">skipped</span>'

@@ -181,7 +181,7 @@ def render_pdf(data: ReportData) -> bytes:
         arows: list[list[Any]] = [["Question", "Answer", "Note"]]
         for q in dim.questions:
             ans = a.answers.get(q.id)
-            if ans is None:
+            if ans is None or ans.pending:
                 answer, note = "<i>not answered</i>", ""
             elif ans.skipped:
                 answer, note = "<i>skipped</i>", f"Reason: {_t(ans.skip_reason or '')}"

@@ -38,7 +38,7 @@ _EPS = 1e-9
 def completion(model: MaturityModel, answers: Mapping[str, Answer]) -> Completion:
     """How many of the model's questions are answered or skipped."""
     ids = {q.id for q in model.questions()}
-    done = [a for qid, a in answers.items() if qid in ids]
+    done = [a for qid, a in answers.items() if qid in ids and not a.pending]
     skipped = sum(1 for a in done if a.skipped)
     return Completion(answered=len(done) - skipped, skipped=skipped, total=len(ids))
 

@@ -304,24 +304,45 @@ class AssessmentService:
                 blob = blobs.put_stream(tx, fh)
             media = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
             ref = EvidenceRef(blob.sha256, p.name, blob.size, media)
-            old = a.answers.get(QuestionId(question_id)) or Answer(QuestionId(question_id), None, "", "evidence only")
+            old = a.answers.get(QuestionId(question_id)) or Answer(QuestionId(question_id), None, "", None)
             refs = tuple(e for e in old.evidence if e.digest != ref.digest) + (ref,)
             repo.put_answer(tx, a.id, replace(old, evidence=refs))
             tx.audit("assessment.evidence_attached", f"assessment:{a.id}",
                      {"question": question_id, "file": p.name, "sha256": blob.sha256})
             return Outcome(self._get(tx, a.id), _CHANGES)
 
-    def evidence_bytes(self, digest: str) -> bytes:
-        """The bytes of an evidence attachment (verified against its hash)."""
-        with self._store.read(self._actor) as tx:
-            return blobs.read_bytes(tx, digest)
+    def export_evidence(self, assessment_id: str, digest: str, dest: Path | str) -> Path:
+        """Write an evidence attachment of this assessment to ``dest``. Audited.
 
-    def set_target(self, assessment_id: str, dimension_id: str, level: int) -> Outcome[Assessment]:
-        """Set the target level of one dimension. Audited."""
+        The bytes are verified against their hash on the way out; the export is recorded
+        because data leaves the encrypted workspace.
+        """
+        dest = Path(dest)
+        with self._store.write(self._actor) as tx:
+            a = self._get(tx, assessment_id)
+            refs = [r for ans in a.answers.values() for r in ans.evidence if r.digest == digest]
+            if not refs:
+                raise NotFound(f"Assessment {a.id[:8]} has no evidence {digest[:12]}.")
+            data = blobs.read_bytes(tx, digest)
+            dest.write_bytes(data)
+            tx.audit("assessment.evidence_exported", f"assessment:{a.id}",
+                     {"file": refs[0].filename, "sha256": digest, "to": str(dest)})
+        return dest
+
+    def set_target(self, assessment_id: str, dimension_id: str, level: int | None) -> Outcome[Assessment]:
+        """Set the target level of one dimension, or clear it with ``None``. Audited.
+
+        A cleared dimension goes back to the default target, the next level up.
+        """
         with self._store.write(self._actor) as tx:
             a, model = self._editable(tx, assessment_id, "set targets")
             targets = {str(k): v for k, v in a.targets.items()}
-            targets[dimension_id] = level
+            if level is None:
+                if dimension_id not in {d.id for d in model.dimensions}:
+                    raise InvalidInput(f"Model {model.id} has no dimension {dimension_id!r}.")
+                targets.pop(dimension_id, None)
+            else:
+                targets[dimension_id] = level
             self._check_targets(model, targets)
             repo.set_targets(tx, a.id, targets)
             tx.audit("assessment.target_set", f"assessment:{a.id}", {"dimension": dimension_id, "level": level})
@@ -379,6 +400,17 @@ class AssessmentService:
 
     def completion(self, assessment: Assessment) -> Completion:
         return scoring.completion(self.model_of(assessment), assessment.answers)
+
+    def targets(self, assessment: Assessment) -> dict[str, int]:
+        """Each dimension's target as the plan uses it: the assessors' own where set.
+
+        Every other dimension aims at the next level up from where it stands (see
+        :func:`core.assessment.scoring.effective_targets`); a dimension already at the
+        model's top level has no entry. Read-only: nothing is stored.
+        """
+        model = self.model_of(assessment)
+        result = scoring.score(model, assessment.answers)
+        return {str(k): v for k, v in scoring.effective_targets(model, result, assessment.targets).items()}
 
     def plan(self, assessment: Assessment) -> list[PlannedStep]:
         """The ordered recommendations closing the gaps to the targets.

@@ -1,62 +1,45 @@
 """Maturity assessments: pick or start one, answer question by question, see the result.
 
-Everything goes through ``engine.assessments``; saves run on the write pool and each
-answer is stored as soon as it is saved. The radar chart is core's Figure in a Qt canvas.
-A final assessment shows read-only answers until one is changed, which makes a revision.
+Everything goes through ``engine.assessments``; saves, imports, attachments and targets run
+on the write pool and each change is stored at once (audited by the service). The Results
+tab (charts, targets, recommendations) and the Compare dialog are widgets of their own in
+``desktop.widgets``; this page wires them to the service. A final assessment shows
+read-only answers until one is changed, which makes a revision. matplotlib is imported
+only when the Results tab is first shown.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QPushButton,
     QHeaderView,
+    QLabel,
+    QPushButton,
     QSplitter,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
-from core.assessment.models import Assessment, AssessmentScore, EvidenceSuggestion, MaturityModel
+from core.assessment.models import Assessment, AssessmentScore, Comparison, EvidenceSuggestion, MaturityModel
 from core.outcome import Outcome
 from core.tasks import TaskContext
 from desktop.bus import EventBus
 from desktop.pages.base import NOTE_STYLE, Page
+from desktop.widgets.assessment_compare import CompareData, CompareDialog
+from desktop.widgets.assessment_new import NewAssessmentDialog
 from desktop.widgets.assessment_question import QuestionPanel
+from desktop.widgets.assessment_results import ResultsView, ResultsWidget
 
 ASSESSMENTS = "assessments"
-
-
-class NewAssessmentDialog(QDialog):
-    def __init__(self, models: list[tuple[str, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New assessment")
-        self.model_box = QComboBox()
-        for mid, name in models:
-            self.model_box.addItem(name, mid)
-        self.unit = QLineEdit()
-        self.unit.setPlaceholderText("e.g. Risk Analytics team")
-        self.assessors = QLineEdit()
-        self.assessors.setPlaceholderText("names, separated by commas")
-        form = QFormLayout(self)
-        form.addRow("Model:", self.model_box)
-        form.addRow("Unit:", self.unit)
-        form.addRow("Assessors:", self.assessors)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class AssessmentPage(Page):
@@ -69,7 +52,9 @@ class AssessmentPage(Page):
         self.current: Assessment | None = None
         self.model: MaturityModel | None = None
         self.tips: dict[str, EvidenceSuggestion] = {}
+        self.compare_dialog: CompareDialog | None = None
         self._pending_id: str | None = None
+        self._done_note = ""
         top = QHBoxLayout()
         self.picker = QComboBox()
         self.picker.setMinimumWidth(340)
@@ -77,13 +62,20 @@ class AssessmentPage(Page):
         top.addWidget(self.picker, 1)
         self.new_button = QPushButton("New…")
         self.new_button.clicked.connect(self._on_new_clicked)
+        self.import_button = QPushButton("Import answers…")
+        self.import_button.setToolTip("Apply a filled-in questionnaire (CSV or JSON); a bad file changes nothing.")
+        self.import_button.clicked.connect(self._on_import_clicked)
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("This unit's assessments over time, dimension by dimension.")
+        self.compare_button.clicked.connect(self._on_compare_clicked)
         self.finalise_button = QPushButton("Finalise")
         self.finalise_button.clicked.connect(self._on_finalise_clicked)
         self.html_button = QPushButton("Report HTML…")
         self.html_button.clicked.connect(self._on_html_clicked)
         self.pdf_button = QPushButton("Report PDF…")
         self.pdf_button.clicked.connect(self._on_pdf_clicked)
-        for b in (self.new_button, self.finalise_button, self.html_button, self.pdf_button):
+        for b in (self.new_button, self.import_button, self.compare_button, self.finalise_button,
+                  self.html_button, self.pdf_button):
             top.addWidget(b)
         self.layout_.addLayout(top)
         self.summary = QLabel()
@@ -104,20 +96,14 @@ class AssessmentPage(Page):
         self.panel = QuestionPanel()
         self.panel.answer_requested.connect(self._on_panel_answer_requested)
         self.panel.skip_requested.connect(self._on_panel_skip_requested)
+        self.panel.evidence_attach_requested.connect(self._on_panel_evidence_attach_requested)
+        self.panel.evidence_save_requested.connect(self._on_panel_evidence_save_requested)
         self.tabs.addTab(self.panel, "Answer")
-        self.results = QWidget()
-        self.results_layout = QVBoxLayout(self.results)
-        self.rule = QLabel()
-        self.rule.setWordWrap(True)
-        self.rule.setStyleSheet("color: #444;")
-        self.results_layout.addWidget(self.rule)
-        self.canvas_holder = QVBoxLayout()
-        self.results_layout.addLayout(self.canvas_holder, 3)
-        self.results_layout.addWidget(QLabel("<b>Recommendations, in order</b>"))
-        self.recs = QListWidget()
-        self.recs.setWordWrap(True)
-        self.results_layout.addWidget(self.recs, 2)
+        self.results = ResultsWidget()
+        self.results.targets.targets_requested.connect(self._on_targets_requested)
+        self.recs = self.results.recs
         self.tabs.addTab(self.results, "Results")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
@@ -127,7 +113,6 @@ class AssessmentPage(Page):
         self.note.setWordWrap(True)
         self.layout_.addWidget(self.note)
         self.runner.finished.connect(self._on_runner_finished)
-        self._canvas: QWidget | None = None
 
     # --- loading -------------------------------------------------------------------------
 
@@ -176,7 +161,11 @@ class AssessmentPage(Page):
             f"revision {self.current.revision}, {state}<br>"
             f"{done.describe()} · overall <b>{overall}</b> · weakest: {weakest}")
         self._fill_tree(result, previous_q)
-        self._fill_results(result)
+        prev = svc.previous(self.current)
+        self.results.set_view(ResultsView(
+            model=self.model, score=result, targets=svc.targets(self.current),
+            own_targets=dict(self.current.targets), plan=svc.plan(self.current), previous=prev,
+            previous_score=svc.score(prev) if prev else None, editable=self.writable))
         self._update_buttons()
 
     def _fill_tree(self, result: AssessmentScore, select: str | None) -> None:
@@ -190,7 +179,10 @@ class AssessmentPage(Page):
             self.tree.addTopLevelItem(top)
             for q in dim.questions:
                 ans = self.current.answers.get(q.id)
-                shown = "" if ans is None else ("skipped" if ans.skipped else str(ans.level))
+                shown = "" if ans is None or ans.pending else ("skipped" if ans.skipped else str(ans.level))
+                if ans is not None and ans.evidence:
+                    files = len(ans.evidence)
+                    shown = f"{shown} · {files} file{'s' if files > 1 else ''}".lstrip(" ·")
                 item = QTreeWidgetItem([q.text, shown])
                 item.setData(0, Qt.ItemDataRole.UserRole, q.id)
                 item.setToolTip(0, q.text)
@@ -198,39 +190,29 @@ class AssessmentPage(Page):
                 if q.id == select:
                     chosen = item
             top.setExpanded(True)
-        self.tree.blockSignals(False)
         if chosen is None and self.tree.topLevelItemCount():
             chosen = self.tree.topLevelItem(0).child(0)
         if chosen is not None:
             self.tree.setCurrentItem(chosen)
+        self.tree.blockSignals(False)
+        self._show_question(chosen)
 
-    def _fill_results(self, result: AssessmentScore) -> None:
-        assert self.engine is not None and self.current is not None and self.model is not None
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-
-        from core.assessment import charts
-
-        svc = self.engine.assessments
-        prev = svc.previous(self.current)
-        prev_score = svc.score(prev) if prev else None
-        fig = charts.radar(self.model, result, dict(self.current.targets), prev_score, size=(5, 4))
-        if self._canvas is not None:
-            self._canvas.setParent(None)
-            self._canvas.deleteLater()
-        self._canvas = FigureCanvasQTAgg(fig)
-        self.canvas_holder.addWidget(self._canvas)
-        self.rule.setText(f"<b>Scoring rule:</b> {result.rule}")
-        self.recs.clear()
-        steps = svc.plan(self.current)
-        if not steps:
-            self.recs.addItem("No gaps to the targets (set targets with `airlock assess target`).")
-        for step in steps:
-            r = step.recommendation
-            self.recs.addItem(f"{step.position}. [{step.dimension_name} → {r.level}] {r.text}")
+    def _show_question(self, item: QTreeWidgetItem | None) -> bool:
+        if item is None or self.current is None or self.model is None:
+            return False
+        qid = item.data(0, Qt.ItemDataRole.UserRole)
+        if not qid:
+            return False
+        self.panel.show_question(self.model, self.model.question(qid), self.current.answers.get(qid),
+                                 self.tips.get(qid))
+        self.panel.set_editable(self.writable)
+        return True
 
     def _update_buttons(self) -> None:
         has = self.current is not None
         self.new_button.setEnabled(self.writable)
+        self.import_button.setEnabled(self.writable and has)
+        self.compare_button.setEnabled(has)
         self.finalise_button.setEnabled(self.writable and has and not self.current.locked)  # type: ignore[union-attr]
         self.html_button.setEnabled(has)
         self.pdf_button.setEnabled(has)
@@ -240,15 +222,20 @@ class AssessmentPage(Page):
 
     # --- actions -------------------------------------------------------------------------
 
-    def create(self, model_id: str, unit: str, assessors: list[str]) -> None:
+    def _write(self, work: object, description: str, doing: str, done: str) -> None:
+        """Run a store write; ``done`` is shown when it succeeds."""
+        self._done_note = done
+        self.run(work, description, doing, writes=True)
+
+    def create(self, model_id: str, unit: str, assessors: list[str], assessed_on: dt.date | None = None) -> None:
         if self.engine is None:
             return
         svc = self.engine.assessments
 
         def work(ctx: TaskContext) -> object:
-            return svc.create(model_id, unit, assessors=assessors)
+            return svc.create(model_id, unit, assessors=assessors, assessed_on=assessed_on)
 
-        self.run(work, f"Starting an assessment of {unit}", "The assessment was not created.", writes=True)
+        self._write(work, f"Starting an assessment of {unit}", "The assessment was not created.", "Started.")
 
     def save_answer(self, question_id: str, level: int, note: str) -> None:
         if self.engine is None or self.current is None:
@@ -258,7 +245,7 @@ class AssessmentPage(Page):
         def work(ctx: TaskContext) -> object:
             return svc.answer(aid, question_id, level, note)
 
-        self.run(work, "Saving the answer", "The answer was not saved.", writes=True)
+        self._write(work, "Saving the answer", "The answer was not saved.", "Saved.")
 
     def skip(self, question_id: str, reason: str) -> None:
         if self.engine is None or self.current is None:
@@ -268,7 +255,54 @@ class AssessmentPage(Page):
         def work(ctx: TaskContext) -> object:
             return svc.skip(aid, question_id, reason)
 
-        self.run(work, "Skipping the question", "The question was not skipped.", writes=True)
+        self._write(work, "Skipping the question", "The question was not skipped.", "Saved.")
+
+    def attach(self, question_id: str, path: str) -> None:
+        if self.engine is None or self.current is None:
+            return
+        svc, aid, name = self.engine.assessments, self.current.id, Path(path).name
+
+        def work(ctx: TaskContext) -> object:
+            return svc.attach_evidence(aid, question_id, path)
+
+        self._write(work, f"Attaching {name}", f"{name} was not attached.", f"Attached {name} (encrypted).")
+
+    def save_evidence_copy(self, digest: str, dest: str) -> None:
+        if self.engine is None:
+            return
+        if self.current is None:
+            return
+        svc, aid = self.engine.assessments, self.current.id
+
+        def work(ctx: TaskContext) -> object:
+            return svc.export_evidence(aid, digest, dest)
+
+        self.run(work, "Saving a copy of the evidence", "The copy was not saved.")
+
+    def import_answers(self, path: str) -> None:
+        if self.engine is None or self.current is None:
+            return
+        svc, aid, name = self.engine.assessments, self.current.id, Path(path).name
+
+        def work(ctx: TaskContext) -> object:
+            return svc.import_answers(aid, path)
+
+        self._write(work, f"Importing answers from {name}", f"No answers were imported from {name}.",
+                    f"Imported the answers in {name}.")
+
+    def set_targets(self, levels: dict[str, int]) -> None:
+        if self.engine is None or self.current is None:
+            return
+        svc, first = self.engine.assessments, self.current.id
+
+        def work(ctx: TaskContext) -> object:
+            aid, out = first, None
+            for dim, level in levels.items():
+                out = svc.set_target(aid, dim, level)
+                aid = out.value.id  # a final assessment was revised by the first change
+            return out
+
+        self._write(work, "Saving targets", "The targets were not saved.", "Targets saved.")
 
     def finalise(self) -> None:
         if self.engine is None or self.current is None:
@@ -278,7 +312,7 @@ class AssessmentPage(Page):
         def work(ctx: TaskContext) -> object:
             return svc.finalise(aid)
 
-        self.run(work, "Finalising", "The assessment was not finalised.", writes=True)
+        self._write(work, "Finalising", "The assessment was not finalised.", "Finalised.")
 
     def export(self, path: str, kind: str) -> None:
         if self.engine is None or self.current is None:
@@ -290,31 +324,73 @@ class AssessmentPage(Page):
 
         self.run(work, f"Writing the {kind.upper()} report", "The report was not written.", writes=True)
 
+    def open_compare(self) -> None:
+        """Load the unit's history and open the Compare dialog when it is ready."""
+        if self.engine is None or self.current is None:
+            return
+        svc, current = self.engine.assessments, self.current
+
+        def work(ctx: TaskContext) -> object:
+            history = svc.history(current.unit)
+            rows = tuple((a, svc.score(a).overall) for a in history)
+            mine = next((a for a in history if a.lineage_id == current.lineage_id), current)
+            same = [a for a in history if a.model_id == current.model_id]
+            at = next((i for i, a in enumerate(same) if a.id == mine.id), 0)
+            cmp = None
+            if len(same) > 1:
+                before, after = (same[at - 1], mine) if at > 0 else (mine, same[1])
+                cmp = svc.compare(before.id, after.id)
+            return CompareData(mine, rows, cmp)
+
+        self.run(work, f"Loading the history of {current.unit}", "The history could not be loaded.")
+
+    def compare(self, before_id: str, after_id: str) -> None:
+        if self.engine is None:
+            return
+        svc = self.engine.assessments
+
+        def work(ctx: TaskContext) -> object:
+            return svc.compare(before_id, after_id)
+
+        self.run(work, "Comparing assessments", "The assessments could not be compared.")
+
     # --- slots ---------------------------------------------------------------------------
 
     @Slot(object)
     def _on_runner_finished(self, result: object) -> None:
         if isinstance(result, Outcome) and isinstance(result.value, Assessment):
             self.open_assessment(result.value.id)
-            self.note.setText("Saved.")
-        elif result is not None and not isinstance(result, Outcome):
+            self.note.setText(self._done_note or "Saved.")
+        elif isinstance(result, CompareData):
+            if self.compare_dialog is not None:
+                self.compare_dialog.close()
+            self.compare_dialog = CompareDialog(result, self)
+            self.compare_dialog.compare_requested.connect(self._on_compare_dialog_compare_requested)
+            self.compare_dialog.show()
+        elif isinstance(result, Comparison):
+            if self.compare_dialog is not None:
+                self.compare_dialog.show_comparison(result)
+        elif isinstance(result, Path):
             self.note.setText(f"Wrote {result}")
+
+    @Slot(object)
+    def _on_runner_failed(self, error: object) -> None:
+        super()._on_runner_failed(error)
+        if self.current is not None:  # show what the store holds now, whatever got through
+            self.open_assessment(self.current.id)
 
     @Slot(int)
     def _on_picker_changed(self, index: int) -> None:
         self._show(self.picker.itemData(index))
 
+    @Slot(int)
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self.results.set_active(self.tabs.currentWidget() is self.results)
+
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
     def _on_tree_current_changed(self, item: QTreeWidgetItem | None, _old: QTreeWidgetItem | None) -> None:
-        if item is None or self.current is None or self.model is None:
-            return
-        qid = item.data(0, Qt.ItemDataRole.UserRole)
-        if not qid:
-            return
-        self.tabs.setCurrentWidget(self.panel)
-        self.panel.show_question(self.model, self.model.question(qid), self.current.answers.get(qid),
-                                 self.tips.get(qid))
-        self.panel.set_editable(self.writable)
+        if self._show_question(item):
+            self.tabs.setCurrentWidget(self.panel)
 
     @Slot(str, int, str)
     def _on_panel_answer_requested(self, question_id: str, level: int, note: str) -> None:
@@ -324,6 +400,23 @@ class AssessmentPage(Page):
     def _on_panel_skip_requested(self, question_id: str, reason: str) -> None:
         self.skip(question_id, reason)
 
+    @Slot(str, str)
+    def _on_panel_evidence_attach_requested(self, question_id: str, path: str) -> None:
+        self.attach(question_id, path)
+
+    @Slot(str, str)
+    def _on_panel_evidence_save_requested(self, digest: str, dest: str) -> None:
+        self.save_evidence_copy(digest, dest)
+
+    @Slot(object)
+    def _on_targets_requested(self, levels: object) -> None:
+        if isinstance(levels, dict):
+            self.set_targets(levels)
+
+    @Slot(str, str)
+    def _on_compare_dialog_compare_requested(self, before_id: str, after_id: str) -> None:
+        self.compare(before_id, after_id)
+
     @Slot()
     def _on_new_clicked(self) -> None:
         if self.engine is None:
@@ -331,8 +424,18 @@ class AssessmentPage(Page):
         models = [(m.id, f"{m.name} ({m.version})") for m in self.engine.assessments.models()]
         dialog = NewAssessmentDialog(models, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            people = [p.strip() for p in dialog.assessors.text().split(",") if p.strip()]
-            self.create(dialog.model_box.currentData(), dialog.unit.text(), people)
+            self.create(dialog.model_box.currentData(), dialog.unit.text(), dialog.people(), dialog.assessed_on())
+
+    @Slot()
+    def _on_import_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import answers", "", "Filled-in questionnaire (*.csv *.json);;All files (*)")
+        if path:
+            self.import_answers(path)
+
+    @Slot()
+    def _on_compare_clicked(self) -> None:
+        self.open_compare()
 
     @Slot()
     def _on_finalise_clicked(self) -> None:

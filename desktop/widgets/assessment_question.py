@@ -1,25 +1,43 @@
 """The panel where one question is answered: a level per descriptor, a note, or a skip.
 
 It shows the workspace's evidence suggestion beside the question but never applies it: the
-assessor picks the level. It emits what the user asked for; the page saves it.
+assessor picks the level. It lists the files attached as evidence and asks which file to
+attach or where to save a copy, then emits what the user asked for: the page does the work
+(through its task runner). This widget never calls the engine.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from core.assessment.models import Answer, EvidenceSuggestion, MaturityModel, Question
+from core.assessment.models import Answer, EvidenceRef, EvidenceSuggestion, MaturityModel, Question
+
+
+def file_size(n: int) -> str:
+    """A byte count as people read it: ``512 bytes``, ``12.3 KB``, ``4.0 MB``."""
+    if n < 1024:
+        return f"{n} bytes"
+    size = float(n)
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 class QuestionPanel(QWidget):
@@ -30,6 +48,12 @@ class QuestionPanel(QWidget):
 
     skip_requested = Signal(str, str)
     """Skip a question; payload: question id, reason."""
+
+    evidence_attach_requested = Signal(str, str)
+    """Attach a file as evidence; payload: question id, path of the chosen file."""
+
+    evidence_save_requested = Signal(str, str)
+    """Save a copy of an attachment; payload: its sha256 digest, destination path."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +91,28 @@ class QuestionPanel(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        layout.addWidget(QLabel("<b>Evidence</b> (kept encrypted in the workspace):"))
+        self.evidence = QTreeWidget()
+        self.evidence.setHeaderLabels(["File", "Size"])
+        self.evidence.setRootIsDecorated(False)
+        self.evidence.setMaximumHeight(110)
+        header = self.evidence.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.evidence.currentItemChanged.connect(self._on_evidence_current_changed)
+        layout.addWidget(self.evidence)
+        files_row = QHBoxLayout()
+        self.attach_button = QPushButton("Attach evidence…")
+        self.attach_button.clicked.connect(self._on_attach_clicked)
+        files_row.addWidget(self.attach_button)
+        self.save_copy_button = QPushButton("Save a copy…")
+        self.save_copy_button.clicked.connect(self._on_save_copy_clicked)
+        files_row.addWidget(self.save_copy_button)
+        files_row.addStretch(1)
+        layout.addLayout(files_row)
         layout.addStretch(1)
+        self._editable = False
         self.set_editable(False)
 
     def show_question(
@@ -102,15 +147,51 @@ class QuestionPanel(QWidget):
             self.suggestion.hide()
         if answer is None:
             self.status.setText("Not answered yet.")
+        elif answer.pending:
+            self.status.setText("No level yet: evidence is attached, but the question still needs an answer.")
         elif answer.skipped:
             self.status.setText(f"Skipped: {answer.skip_reason}")
         else:
-            files = ", ".join(e.filename for e in answer.evidence)
-            self.status.setText(f"Answered {answer.level}." + (f" Evidence: {files}" if files else ""))
+            self.status.setText(f"Answered {answer.level}.")
+        self._fill_evidence(answer.evidence if answer else ())
+
+    def _fill_evidence(self, refs: tuple[EvidenceRef, ...]) -> None:
+        self.evidence.clear()
+        for ref in refs:
+            item = QTreeWidgetItem([ref.filename, file_size(ref.size)])
+            item.setData(0, Qt.ItemDataRole.UserRole, ref)
+            item.setToolTip(0, f"{ref.filename} · {ref.media_type} · sha256 {ref.digest[:16]}…")
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.evidence.addTopLevelItem(item)
+        if not refs:
+            placeholder = QTreeWidgetItem(["No files attached.", ""])
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.evidence.addTopLevelItem(placeholder)
+        self._update_evidence_buttons()
+
+    def attachments(self) -> list[EvidenceRef]:
+        """The attachments listed for the shown question."""
+        out = []
+        for i in range(self.evidence.topLevelItemCount()):
+            ref = self.evidence.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+            if isinstance(ref, EvidenceRef):
+                out.append(ref)
+        return out
 
     def set_editable(self, editable: bool) -> None:
+        self._editable = editable
         for w in (self.save_button, self.skip_button, self.note, self.skip_reason):
             w.setEnabled(editable and self.question is not None)
+        self._update_evidence_buttons()
+
+    def _update_evidence_buttons(self) -> None:
+        self.attach_button.setEnabled(self._editable and self.question is not None)
+        self.save_copy_button.setEnabled(self._selected_ref() is not None)
+
+    def _selected_ref(self) -> EvidenceRef | None:
+        item = self.evidence.currentItem()
+        ref = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        return ref if isinstance(ref, EvidenceRef) else None
 
     def choose(self, level: int) -> None:
         self.group.button(level).setChecked(True)
@@ -134,3 +215,24 @@ class QuestionPanel(QWidget):
             self.status.setText("Say why the question is skipped.")
             return
         self.skip_requested.emit(self.question.id, reason)
+
+    @Slot()
+    def _on_attach_clicked(self) -> None:
+        if self.question is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence", "", "All files (*)")
+        if path:
+            self.evidence_attach_requested.emit(self.question.id, path)
+
+    @Slot()
+    def _on_save_copy_clicked(self) -> None:
+        ref = self._selected_ref()
+        if ref is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save a copy of the evidence", ref.filename)
+        if path:
+            self.evidence_save_requested.emit(ref.digest, path)
+
+    @Slot(QTreeWidgetItem, QTreeWidgetItem)
+    def _on_evidence_current_changed(self, _item: QTreeWidgetItem | None, _old: QTreeWidgetItem | None) -> None:
+        self._update_evidence_buttons()

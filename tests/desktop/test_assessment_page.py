@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,134 @@ def test_finalised_assessment_revises_on_change(qtbot, engine) -> None:  # type:
         page.panel.save_button.click()
     assert page.current.revision == 2 and not page.current.locked
     assert engine.assessments.get(created.id).answers == {}
+
+
+def _recs(page: AssessmentPage) -> list[str]:
+    return [page.recs.item(i).text() for i in range(page.recs.count())]
+
+
+def test_setting_a_target_changes_the_recommendations(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
+    created = engine.assessments.create("google-mlops", "Ops").value
+    page = _page(qtbot, engine)
+    page.tabs.setCurrentWidget(page.results)
+    targets = page.results.targets
+    assert not any("CI/CD so new pipeline versions" in r for r in _recs(page))  # default aims at level 1
+    assert not targets.save_button.isEnabled()
+    old_canvases = list(page.results.canvases)
+
+    targets.set_level("training", 2)
+    assert targets.changes() == {"training": 2} and targets.save_button.isEnabled()
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        targets.save_button.click()
+
+    assert engine.assessments.get(created.id).targets == {"training": 2}
+    recs = _recs(page)
+    assert any("Training and pipelines → level 2" in r and "CI/CD" in r for r in recs), recs
+    assert page.tabs.currentWidget() is page.results  # saving does not jump back to the questions
+    assert targets.table.item(0, 3).text() == "set" and not targets.save_button.isEnabled()
+    assert page.results.canvases and page.results.canvases[0] is not old_canvases[0]  # redrawn
+
+
+def test_attached_evidence_is_listed_stored_and_saved_back(qtbot, engine, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    created = engine.assessments.create("airlock-data-ml", "Risk Analytics").value
+    log = tmp_path / "restore-log.txt"
+    log.write_bytes(b"restore tested 2025-03-01\n" * 100)
+    page = _page(qtbot, engine)
+    _select(page, "security.backup")
+    assert page.panel.attachments() == [] and not page.panel.save_copy_button.isEnabled()
+    assert page.panel.suggestion.isVisibleTo(page)  # the workspace suggestion stays beside it
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(log), "")))
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        page.panel.attach_button.click()
+
+    stored = engine.assessments.get(created.id).answers["security.backup"].evidence
+    assert [(e.filename, e.size) for e in stored] == [("restore-log.txt", 2600)]
+    shown = page.panel.attachments()
+    assert [(e.filename, e.digest) for e in shown] == [("restore-log.txt", stored[0].digest)]
+    assert page.panel.evidence.topLevelItem(0).text(1) == "2.5 KB"
+    assert page.panel.question is not None and page.panel.question.id == "security.backup"
+    assert "Attached restore-log.txt" in page.note.text()
+
+    page.panel.evidence.setCurrentItem(page.panel.evidence.topLevelItem(0))
+    copy = tmp_path / "copy.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(copy), "")))
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        page.panel.save_copy_button.click()
+    assert copy.read_bytes() == log.read_bytes()
+
+
+def test_importing_a_bad_file_names_the_row_and_changes_nothing(qtbot, engine, tmp_path: Path, monkeypatch, messages) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    created = engine.assessments.create("google-mlops", "Ops").value
+    bad = tmp_path / "filled.csv"
+    bad.write_text("question,level,note\ngoogle.training.process,1,ok\ngoogle.training.continuous,7,\n",
+                   encoding="utf-8")
+    page = _page(qtbot, engine)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    with qtbot.waitSignal(page.runner.failed, timeout=10000):
+        page.import_button.click()
+
+    assert len(messages.shown) == 1
+    title, text = messages.shown[0]
+    assert title == "Check your input"
+    assert "row 3" in text and "level 7" in text and "google.training.continuous" in text
+    assert "Traceback" not in text
+    assert engine.assessments.get(created.id).answers == {}
+    assert "0 of 7 questions done" in page.summary.text()
+
+    bad.write_text("question,level,note\ngoogle.training.process,1,ok\n", encoding="utf-8")
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        page.import_button.click()
+    assert engine.assessments.get(created.id).answers["google.training.process"].level == 1
+    assert "1 of 7 questions done" in page.summary.text()
+
+
+def test_results_tab_draws_three_charts_only_when_shown(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+    from desktop.widgets.assessment_results import CHARTS
+
+    engine.assessments.create("airlock-data-ml", "Risk Analytics")
+    page = _page(qtbot, engine)
+    assert page.results.canvases == []  # nothing drawn while the Answer tab is shown
+    page.tabs.setCurrentWidget(page.results)
+    assert len(page.results.canvases) == 3
+    assert all(isinstance(c, FigureCanvasQTAgg) for c in page.results.canvases)
+    assert [page.results.charts.tabText(i) for i in range(3)] == list(CHARTS)
+    radar = page.results.canvases[0].figure  # type: ignore[attr-defined]
+    assert radar.axes[0].name == "polar"
+
+
+def test_compare_shows_each_dimension_before_and_after(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
+    svc = engine.assessments
+    old = svc.create("google-mlops", "Ops", assessed_on=dt.date(2024, 1, 1)).value
+    new = svc.create("google-mlops", "Ops", assessed_on=dt.date(2025, 1, 1)).value
+    later = svc.create("google-mlops", "Ops", assessed_on=dt.date(2025, 6, 1)).value
+    for q in svc.model("google-mlops").questions():
+        svc.answer(old.id, q.id, 0)
+        svc.answer(new.id, q.id, 1)
+        svc.answer(later.id, q.id, 2 if q.id.startswith("google.training") else 0)
+    svc.create("google-mlops", "Elsewhere")
+    page = _page(qtbot, engine)
+    page.open_assessment(new.id)
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        page.compare_button.click()
+    dialog = page.compare_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.history.rowCount() == 3  # the unit's assessments only
+    rows = dialog.changes_shown()
+    assert rows[0] == ("Training and pipelines", "0.0", "1.0", "↑ +1.0")
+    assert rows[-1] == ("Overall", "0.0", "1.0", "↑ +1.0")
+    assert "2024-01-01" in dialog.table.horizontalHeaderItem(1).text()
+    assert dialog.history.item(0, 1).text() == "2024-01-01"
+
+    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+        dialog.pick(new.id, later.id)
+    rows = dict((r[0], r[3]) for r in dialog.changes_shown())
+    assert rows["Training and pipelines"] == "↑ +1.0"
+    assert rows["Data and model validation"] == "↓ −1.0"
+    dialog.close()

@@ -78,8 +78,13 @@ def test_evidence_is_stored_in_the_workspace(engine, tmp_path: Path) -> None:  #
     got = svc.attach_evidence(a.id, "security.backup", f).value
     ref = got.answers["security.backup"].evidence[0]
     assert ref.filename == "restore-test.txt"
-    assert svc.evidence_bytes(ref.digest) == b"restore tested 2025-01-10"
     assert b"restore tested" not in engine.path.read_bytes()  # encrypted at rest
+    assert got.answers["security.backup"].pending  # evidence alone does not answer the question
+    assert svc.completion(got).done == 0
+    out = svc.export_evidence(a.id, ref.digest, tmp_path / "copy.txt")
+    assert out.read_bytes() == b"restore tested 2025-01-10"
+    events, _ = engine.audit.events(action="assessment.evidence_exported")
+    assert events and events[0].details["file"] == "restore-test.txt"
 
 
 def test_suggestions_come_from_the_workspace_and_do_not_answer(engine) -> None:  # type: ignore[no-untyped-def]
@@ -166,3 +171,28 @@ def test_history_compare_and_reports(engine, tmp_path: Path) -> None:  # type: i
     text = "".join(p.extract_text() for p in pdf.pages)
     assert "security-3-roles" in text and "ünïcode" in text
     assert len(pdf.pages) >= 4
+
+
+def test_targets_are_the_assessors_own_else_the_next_level_up(engine) -> None:  # type: ignore[no-untyped-def]
+    svc = engine.assessments
+    a = svc.create("google-mlops", "Team", targets={"training": 2}).value
+    svc.answer(a.id, "google.validation.data", 1)
+    svc.answer(a.id, "google.metadata.store", 2)
+    got = svc.targets(svc.get(a.id))
+    assert got["training"] == 2  # set by the assessors
+    assert got["validation"] == 2  # one up from the level reached (1)
+    assert got["operations"] == 1  # not answered: one up from the lowest level
+    assert "metadata" not in got  # already at the top level: nothing to aim at
+    assert svc.get(a.id).targets == {"training": 2}  # reading stores nothing
+
+
+def test_a_cleared_target_goes_back_to_the_default(engine) -> None:  # type: ignore[no-untyped-def]
+    svc = engine.assessments
+    a = svc.create("google-mlops", "Team", targets={"training": 2}).value
+    cleared = svc.set_target(a.id, "training", None).value
+    assert cleared.targets == {}
+    assert svc.targets(cleared)["training"] == 1  # nothing answered: one up from level 0
+    events, _ = engine.audit.events(action="assessment.target_set")
+    assert events[0].details == {"dimension": "training", "level": None}
+    with pytest.raises(InvalidInput):
+        svc.set_target(a.id, "no-such-dimension", None)
