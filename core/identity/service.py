@@ -91,9 +91,9 @@ class UserService:
             before = repos.get_user(tx, name)
             if before is None:
                 raise InvalidInput(f"No user {name!r} in this workspace.")
-            if ADMIN in before.roles and ADMIN not in roles:
-                admins = [u for u in repos.list_users(tx) if u.has(ADMIN)]
-                if len(admins) <= 1:
+            if before.has(ADMIN) and ADMIN not in roles:
+                others = [u for u in repos.list_users(tx) if u.has(ADMIN) and u.name != name]
+                if not others:
                     raise InvalidInput(f"{name!r} is the last admin; make someone else admin first.")
             user = repos.set_user(tx, name, roles=roles)
             tx.audit("user.roles_changed", f"user:{name}", {"before": sorted(before.roles), "after": sorted(roles)})

@@ -327,7 +327,11 @@ class Unlock:
         return cls(use_keyring=True)
 
     def __repr__(self) -> str:  # never print secrets
-        kind = "passphrase" if self.passphrase else "recovery_key" if self.recovery_key else "keyring"
+        kind = (
+            "passphrase" if self.passphrase is not None
+            else "recovery_key" if self.recovery_key is not None
+            else "keyring"
+        )
         return f"Unlock({kind})"
 
 

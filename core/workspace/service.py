@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import outcome
+from core.errors import InvalidInput
 from core.identity.models import ADMIN
 from core.identity.service import require_role
 from core.outcome import Outcome
@@ -74,6 +75,12 @@ class WorkspaceService:
             tx.audit("workspace.passphrase_changed", f"workspace:{self._store.workspace_id}", {"had_passphrase": header.has_passphrase})
             tx.session.flush()
             # Header first, inside the transaction: if writing it fails, the audit entry rolls back.
-            updated.write(keys.header_path(self._store.path))
+            try:
+                updated.write(keys.header_path(self._store.path))
+            except OSError as exc:
+                raise InvalidInput(
+                    f"The passphrase was not changed: the key header could not be written ({exc.strerror}). "
+                    "The old passphrase still works."
+                ) from None
         self._header = updated
         return Outcome(None, frozenset({outcome.WORKSPACE, outcome.AUDIT}))

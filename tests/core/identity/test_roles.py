@@ -66,6 +66,10 @@ def test_last_admin_cannot_drop_admin(workspace: tuple[Engine, str]) -> None:
     with _as(path, "bob") as bob:
         with pytest.raises(InvalidInput, match="last admin"):
             bob.users.set_roles("bob", {"reviewer"})
+        # A deactivated admin is no longer counted, so taking its role away is allowed.
+        bob.users.add("carol", {"admin"})
+        bob.users.set_active("carol", False)
+        assert bob.users.set_roles("carol", {"analyst"}).value.roles == frozenset({"analyst"})
 
 
 def test_bad_user_input_is_refused(workspace: tuple[Engine, str]) -> None:

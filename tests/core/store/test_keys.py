@@ -10,7 +10,7 @@ import keyring.backend
 import pytest
 
 from core.api import Engine, Unlock, keyring_status
-from core.errors import KeyUnavailable, UnsafeEnvironment, WrongKey
+from core.errors import InvalidInput, KeyUnavailable, UnsafeEnvironment, WrongKey
 from core.store import keys
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import snapshot_dir
@@ -40,7 +40,7 @@ def test_interrupted_passphrase_change_keeps_the_old_one(workspace: tuple[Engine
         raise OSError(5, "Input/output error (simulated power cut)")
 
     monkeypatch.setattr(keys.os, "replace", power_cut)
-    with pytest.raises(OSError):
+    with pytest.raises(InvalidInput, match="old passphrase still works"):
         engine.workspace.change_passphrase("battery staple")
     monkeypatch.undo()
     assert keys.header_path(path).read_bytes() == header_before
@@ -63,6 +63,7 @@ def test_unlock_repr_never_shows_the_secret() -> None:
         for text in (repr(unlock), str(unlock), f"{unlock}", f"{unlock!r}", repr([unlock]), repr({"u": unlock})):
             assert secret not in text
     assert "keyring" in repr(Unlock.with_keyring())
+    assert "passphrase" in repr(Unlock.with_passphrase(""))  # an empty passphrase is still one
 
 
 def test_key_header_holds_no_key_in_the_clear(workspace: tuple[Engine, str]) -> None:
