@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, select
 
@@ -101,6 +103,133 @@ def iter_chunks(tx: Transaction, sha256: str) -> Iterator[bytes]:
 
 def read_bytes(tx: Transaction, sha256: str) -> bytes:
     return b"".join(iter_chunks(tx, sha256))
+
+
+class BlobReader(io.RawIOBase):
+    """A seekable, read-only view of one blob that fetches its chunks on demand.
+
+    At most ``cache_chunks`` decrypted chunks are held at once. Chunks met in order
+    (0, 1, 2, …) are hashed on the way; :meth:`verify` hashes whatever was skipped and
+    compares the whole with the blob's SHA-256, so a reader that read everything (a full
+    Parquet scan reads the footer first, then the row groups forward) pays little extra.
+    Calls are serialised by a lock: Arrow may read from its own I/O threads. Valid only
+    inside the transaction it was opened in.
+    """
+
+    def __init__(self, tx: Transaction, row: BlobRow, cache_chunks: int = 4) -> None:
+        super().__init__()
+        self._conn = tx.session.connection()
+        self._blob_id = row.id
+        self._sha256 = str(row.sha256)
+        self._size = int(row.size)
+        self._chunk_size = int(row.chunk_size)
+        self._chunks = -(-self._size // self._chunk_size) if self._size else 0
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._cache_chunks = max(1, cache_chunks)
+        self._pos = 0
+        self._digest = hashlib.sha256()
+        self._hashed = 0  # chunks 0.._hashed-1 are in the digest
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        with self._lock:
+            if whence == io.SEEK_SET:
+                pos = offset
+            elif whence == io.SEEK_CUR:
+                pos = self._pos + offset
+            elif whence == io.SEEK_END:
+                pos = self._size + offset
+            else:
+                raise ValueError(f"invalid whence {whence}")
+            if pos < 0:
+                raise ValueError("negative seek position")
+            self._pos = pos
+            return pos
+
+    def _fetch(self, seq: int) -> bytes:
+        data = self._cache.get(seq)
+        if data is not None:
+            self._cache.move_to_end(seq)
+            return data
+        data = self._conn.execute(
+            select(BlobChunkRow.data).where(BlobChunkRow.blob_id == self._blob_id, BlobChunkRow.seq == seq)
+        ).scalar_one_or_none()
+        if data is None:
+            raise IntegrityError(f"Blob {self._sha256[:12]}… is missing chunk {seq}.")
+        self.fetches += 1
+        expected = min(self._chunk_size, self._size - seq * self._chunk_size)
+        if len(data) != expected:
+            raise IntegrityError(f"Blob {self._sha256[:12]}… chunk {seq} has the wrong size: it was altered.")
+        self._cache[seq] = data
+        while self._hashed in self._cache:  # chunks read slightly out of order still count
+            self._digest.update(self._cache[self._hashed])
+            self._hashed += 1
+        while len(self._cache) > self._cache_chunks:
+            self._cache.popitem(last=False)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        with self._lock:
+            view = memoryview(buffer).cast("B")
+            want = min(len(view), max(0, self._size - self._pos))
+            done = 0
+            while done < want:
+                seq, start = divmod(self._pos, self._chunk_size)
+                data = self._fetch(seq)
+                n = min(want - done, len(data) - start)
+                view[done:done + n] = data[start:start + n]
+                done += n
+                self._pos += n
+            return done
+
+    def readall(self) -> bytes:
+        return self.read(max(0, self._size - self._pos))
+
+    def verify(self) -> None:
+        """Check the blob against its SHA-256, fetching only the chunks not yet hashed in order.
+
+        Raises
+        ------
+        IntegrityError
+            A chunk is missing or the bytes do not match the hash.
+        """
+        with self._lock:
+            while self._hashed < self._chunks:
+                self._cache.pop(self._hashed, None)
+                self._fetch(self._hashed)  # hashes it, and any cached chunks after it
+            if self._digest.hexdigest() != self._sha256:
+                raise IntegrityError(f"Blob {self._sha256[:12]}… does not match its hash: it was altered.")
+
+
+def open_reader(tx: Transaction, sha256: str, *, cache_chunks: int = 4) -> BlobReader:
+    """A seekable file-like reader over a blob's chunks (for ``pyarrow.parquet.ParquetFile``).
+
+    Holds at most ``cache_chunks`` chunks in memory. Random access cannot check the hash
+    as it goes: call :meth:`BlobReader.verify` after reading to detect tampering.
+
+    Raises
+    ------
+    NotFound
+        No such blob.
+    """
+    row = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
+    if row is None:
+        raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
+    return BlobReader(tx, row, cache_chunks)
 
 
 def copy_to(tx: Transaction, sha256: str, target: BinaryIO, ctx: TaskContext | None = None) -> int:
