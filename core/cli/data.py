@@ -40,6 +40,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("ref", metavar="NAME")
     p.add_argument("--target", metavar="COL", help="measure association with this column (leakage check)")
     p.add_argument("--html", metavar="F", help="also write a self-contained HTML report to F")
+    p.add_argument("--pdf", metavar="F", help="also write a PDF report to F (overview, alerts, columns, charts)")
     p = add_command(group, "schema", cmd_schema, "infer, show or validate a dataset's schema")
     p.add_argument("action", choices=("infer", "show", "validate"))
     p.add_argument("ref", metavar="NAME")
@@ -97,6 +98,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         service = _service(engine)
         prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, ctx=ctx))
         label = service.version(args.ref).label
+        if args.pdf:
+            Path(args.pdf).write_bytes(service.profile_report(args.ref, format="pdf", target=args.target))
     if args.html:
         from core.data.report import render_html
 

@@ -10,6 +10,7 @@ Computed on a deterministic sample (seed 0). scikit-learn and scipy load on firs
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -54,10 +55,11 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a[keep], b[keep]
     if a.size == 0:
         return math.nan
-    _, ai = np.unique(a, return_inverse=True)
-    _, bi = np.unique(b, return_inverse=True)
-    table = np.zeros((ai.max() + 1, bi.max() + 1))
-    np.add.at(table, (ai, bi), 1)
+    # Codes are small non-negative integers: count pairs with one bincount, then drop the
+    # categories that do not occur together with any value of the other column.
+    rows, cols = int(a.max()) + 1, int(b.max()) + 1
+    table = np.bincount(a.astype(np.int64) * cols + b, minlength=rows * cols).reshape(rows, cols).astype(np.float64)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     k = min(table.shape) - 1
     if k == 0:
         return math.nan
@@ -71,9 +73,10 @@ def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
     codes, values = codes[keep], values[keep]
     if values.size < 2:
         return math.nan
-    _, inv = np.unique(codes, return_inverse=True)
-    sums = np.bincount(inv, weights=values)
-    counts = np.bincount(inv)
+    sums = np.bincount(codes, weights=values)
+    counts = np.bincount(codes)
+    present = counts > 0
+    sums, counts = sums[present], counts[present]
     mean = values.mean()
     between = float(np.sum(counts * (sums / counts - mean) ** 2))
     total = float(np.sum((values - mean) ** 2))
@@ -89,6 +92,57 @@ def _kinds(cols: list[ColumnProfile]) -> tuple[list[str], list[str]]:
     return numeric, categorical
 
 
+def pearson_matrix(x: np.ndarray) -> np.ndarray:
+    """Pearson correlations of the columns of ``x`` over pairwise-complete rows (NaN = missing).
+
+    The same figures as ``pandas.DataFrame.corr()`` (to ~1e-14), from a handful of matrix
+    products: columns are centred first so the one-pass sums lose no precision.
+    """
+    valid = ~np.isnan(x)
+    counts = valid.sum(axis=0)
+    centre = np.where(counts > 0, np.nansum(x, axis=0) / np.maximum(counts, 1), 0.0)
+    x0 = np.where(valid, x - centre, 0.0)
+    m = valid.astype(np.float64)
+    n = m.T @ m
+    sx = x0.T @ m  # sx[i, j]: sum of column i over rows where j is present too
+    sxx = (x0 * x0).T @ m
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sx.T / n
+        var_i = sxx - sx * sx / n
+        r = cov / np.sqrt(var_i * var_i.T)
+    r[(n < 2) | (var_i <= 0) | (var_i.T <= 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def _sorted_average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties share their mean rank) of values already sorted ascending."""
+    n = values.size
+    if n == 0:
+        return np.empty(0)
+    cut = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = np.concatenate(([0], cut))
+    ends = np.concatenate((cut, [n]))
+    return np.repeat((starts + ends + 1) / 2.0, ends - starts)
+
+
+def spearman_matrix(x: np.ndarray) -> np.ndarray:
+    """Spearman correlations: Pearson's r of each column's average ranks, pairwise-complete rows.
+
+    Each column is ranked once over its own non-missing values. Where no value is missing
+    this is exactly ``pandas.DataFrame.corr("spearman")``; where two columns miss values on
+    different rows pandas re-ranks every pair on the rows both have, which costs a sort
+    per pair, and the two differ slightly (ranks are a monotone transform either way).
+    """
+    ranks = np.full(x.shape, np.nan)
+    for i in range(x.shape[1]):
+        column = x[:, i]
+        order = np.argsort(column, kind="stable")
+        order = order[~np.isnan(column[order])]
+        ranks[order, i] = _sorted_average_ranks(column[order])
+    return pearson_matrix(ranks)
+
+
 def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation]:
     import pandas as pd
 
@@ -97,12 +151,14 @@ def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation
     if len(numeric) > 1:
         frame = pd.DataFrame({n: _numeric(table, n) for n in numeric})
         for method in ("pearson", "spearman"):
-            m = frame.corr(method=method).to_numpy()
+            # pandas re-ranks every pair for Spearman (a sort per pair); see spearman_matrix.
+            m = frame.corr().to_numpy() if method == "pearson" else spearman_matrix(frame.to_numpy(dtype=np.float64))
             for i in range(len(numeric)):
                 for j in range(i + 1, len(numeric)):
                     if math.isfinite(m[i, j]):
                         out.append(Correlation(numeric[i], numeric[j], method, float(m[i, j])))
     codes = {n: _codes(table, n) for n in categorical}
+    numbers = {n: _numeric(table, n) for n in numeric} if categorical else {}
     for i in range(len(categorical)):
         for j in range(i + 1, len(categorical)):
             v = cramers_v(codes[categorical[i]], codes[categorical[j]])
@@ -110,7 +166,7 @@ def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation
                 out.append(Correlation(categorical[i], categorical[j], "cramers_v", v))
     for c in categorical:
         for n in numeric:
-            eta = correlation_ratio(codes[c], _numeric(table, n))
+            eta = correlation_ratio(codes[c], numbers[n])
             if math.isfinite(eta):
                 out.append(Correlation(n, c, "correlation_ratio", eta))
     return out
@@ -126,10 +182,36 @@ def _feature(table: pa.Table, col: ColumnProfile) -> tuple[np.ndarray, bool] | N
     return None
 
 
+def _cv_score(model: Any, x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -> float:
+    """Mean held-out score over ``folds`` folds, as ``cross_val_score`` computes it.
+
+    The same splits (stratified for classifiers, unshuffled) and metrics, without
+    ``cross_val_score``'s per-call validation, which cost more than the trees themselves.
+    NaN when a fold cannot be scored.
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter = KFold(folds) if scoring == "r2" else StratifiedKFold(folds)
+    scores = []
+    try:
+        for train, test in splitter.split(x, y):
+            fitted = clone(model).fit(x[train], y[train])
+            if scoring == "roc_auc":
+                scores.append(roc_auc_score(y[test], fitted.predict_proba(x[test])[:, 1]))
+            elif scoring == "balanced_accuracy":
+                scores.append(balanced_accuracy_score(y[test], fitted.predict(x[test])))
+            else:
+                scores.append(r2_score(y[test], fitted.predict(x[test])))
+    except ValueError:
+        return math.nan
+    return float(np.mean(scores))
+
+
 def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str) -> list[TargetAssociation]:
     """Mutual information and a one-column model score of every usable column with ``target``."""
     from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
-    from sklearn.model_selection import cross_val_score
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     table = sample(table, TARGET_SAMPLE)
@@ -152,23 +234,28 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
     else:
         score_name, scoring = "balanced_accuracy", "balanced_accuracy"
     folds = 3 if regression else max(2, min(3, int(np.bincount(y).min())))
-    out: list[TargetAssociation] = []
+    features = []
     for col in cols:
         if col.name == target or "constant" in col.flags:
             continue
         feat = _feature(table, col)
-        if feat is None:
-            continue
-        x = feat[0][keep].reshape(-1, 1)
+        if feat is not None:
+            features.append((col.name, feat[0][keep].reshape(-1, 1), feat[1]))
+
+    def measure(name: str, x: np.ndarray, discrete: bool) -> TargetAssociation:
         mi_fn = mutual_info_regression if regression else mutual_info_classif
-        mi = float(mi_fn(x, y, discrete_features=[feat[1]], random_state=0)[0])
+        mi = float(mi_fn(x, y, discrete_features=[discrete], random_state=0)[0])
         model = DecisionTreeRegressor(max_depth=4, random_state=0) if regression else DecisionTreeClassifier(max_depth=4, random_state=0)
-        try:
-            score = float(np.mean(cross_val_score(model, x, y, cv=folds, scoring=scoring)))
-        except ValueError:
-            score = math.nan
+        score = _cv_score(model, x, y, folds, scoring)
         limit = LEAKAGE_R2 if regression else LEAKAGE_AUC
-        out.append(TargetAssociation(col.name, mi, score if math.isfinite(score) else 0.0, score_name,
-                                     bool(math.isfinite(score) and score >= limit)))
+        return TargetAssociation(name, mi, score if math.isfinite(score) else 0.0, score_name,
+                                 bool(math.isfinite(score) and score >= limit))
+
+    # Each column is seeded on its own, so the figures do not depend on the threads; the
+    # neighbour searches and tree fits release the GIL, so one thread per core helps.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        out = list(pool.map(lambda f: measure(*f), features))
     out.sort(key=lambda a: -a.model_score)
     return out

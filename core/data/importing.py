@@ -1,10 +1,11 @@
 """Readers that turn a source file into a stream of Arrow record batches, checked first.
 
-CSV/TSV and Excel are read as text in two steps that each stream the file: a validation
-scan (Python's ``csv`` module, which knows line numbers) that names the line of any
-structural problem, then Arrow batches of strings that :mod:`core.data.snapshot` types and
-writes. Parquet files are already typed and are streamed row group by row group. Nothing
-here writes to disk or keeps more than one batch in memory.
+CSV/TSV and Excel are read as text and checked before anything is stored. A UTF-8 CSV is
+checked and typed in one Arrow pass (:func:`scan_csv`); whenever that pass cannot vouch for
+the file, a validation scan with Python's ``csv`` module, which knows line numbers, names the
+line of the problem. Then Arrow batches that :mod:`core.data.snapshot` types and writes:
+kept from the checking pass when they fit in :data:`SPOOL_BYTES`, else read again. Parquet
+files are already typed and are streamed row group by row group. Nothing here writes to disk.
 
 Every problem with the input is an :class:`~core.errors.InvalidInput` naming the file and,
 where known, the line and column; any other exception from a reader is a bug.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from core.data.models import CsvOptions
@@ -34,6 +36,8 @@ from core.tasks import TaskContext, ensure_context
 MAX_FIELD_CHARS = 1_000_000
 #: Arrow's block size: one row must fit in one block.
 BLOCK_SIZE = 16 * 1024 * 1024
+#: Parsed text kept from the checking pass so a file this size is parsed once, not twice.
+SPOOL_BYTES = 512 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 EXCEL_BATCH_ROWS = 20_000
 PARQUET_BATCH_ROWS = 65_536
@@ -55,6 +59,8 @@ class TextSource:
     sha256: str
     batches: BatchFactory
     notes: tuple[str, ...] = ()
+    #: Column types and warnings, when the checking pass already inferred them.
+    inferred: tuple[dict[str, pa.DataType], list[str]] | None = None
 
 
 def check_names(names: list[str], where: str) -> None:
@@ -195,9 +201,187 @@ class _HashingReader(io.RawIOBase):
         return len(data)
 
 
+class _Unsure(Exception):
+    """The fast check cannot vouch for the file; the line-by-line scan decides."""
+
+
+def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext) -> str:
+    """The file's SHA-256, read in blocks; :class:`_Unsure` where Python's strict reader may object.
+
+    A quote that neither opens a field (after a delimiter, a line break or the start) nor
+    closes one (before a delimiter, a line break, another quote or the end) may be a stray
+    quote; an odd number of quotes leaves one open; NUL bytes are refused. Each sends the
+    file to the line-by-line scan, which names the line (doubled quotes inside a field also
+    do: slower, never wrong).
+    """
+    import numpy as np
+
+    q = ord(quote)
+    edges = np.array([ord(delimiter), 10, 13], dtype=np.uint8)
+    digest = hashlib.sha256()
+    last, quotes, pending = 10, 0, False  # the start of the file counts as a line break
+    with _open(path) as fh:
+        for block in iter(lambda: fh.read(BLOCK_SIZE), b""):
+            ctx.check()
+            digest.update(block)
+            data = np.frombuffer(block, dtype=np.uint8)
+            if pending and not (data[0] in edges or data[0] == q):
+                raise _Unsure
+            if block.find(b"\x00") >= 0:
+                raise _Unsure
+            where = np.flatnonzero(data == q)
+            quotes += int(where.size)
+            pending = False
+            if where.size:
+                before = np.where(where > 0, data[np.maximum(where - 1, 0)], last)
+                inside = where + 1 < data.size
+                after = np.full(where.size, q, dtype=np.uint8)  # a quote ending the block: see the next one
+                after[inside] = data[where[inside] + 1]
+                opens = np.isin(before, edges)
+                closes = np.isin(after, edges) | (after == q)
+                if not np.all(opens | closes):
+                    raise _Unsure
+                pending = bool(where[-1] == data.size - 1 and not opens[-1])
+            last = int(data[-1])
+    if quotes % 2:
+        raise _Unsure
+    return digest.hexdigest()
+
+
+def _header(path: Path, dialect: Dialect) -> list[str]:
+    """The column names (or generated ones) from the first record, as the full scan takes them."""
+    with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
+        text = io.TextIOWrapper(fh, encoding=dialect.encoding, errors="strict", newline="")
+        try:
+            first = next(csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quote_char, strict=True))
+        except (StopIteration, csv.Error, UnicodeDecodeError):
+            raise _Unsure from None
+    if not first:
+        raise _Unsure  # a blank first line: the full scan knows how to count those
+    if dialect.has_header:
+        check_names(first, str(path))
+        return first
+    return [f"column_{i}" for i in range(1, len(first) + 1)]
+
+
+def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
+                   types: dict[str, pa.DataType] | None = None) -> tuple[Any, Any, Any]:
+    # With a header, Arrow reads the names itself (``skip_rows`` would count raw lines, not
+    # records, and misread a header with a quoted line break); callers compare them to ours.
+    read = pacsv.ReadOptions(
+        column_names=None if skip_header else names, block_size=BLOCK_SIZE,
+        encoding="utf8" if dialect.encoding == "utf-8-sig" else dialect.encoding,
+    )
+    parse = pacsv.ParseOptions(
+        delimiter=dialect.delimiter, quote_char=dialect.quote_char, double_quote=True,
+        newlines_in_values=True, ignore_empty_lines=True,
+    )
+    # Integers and floats are converted while parsing when their type is already known (the
+    # same parser as ``pc.cast``, which accepted every value); the rest stay text for cast_batches.
+    column_types = {n: (t if types and (pa.types.is_integer(t := types[n]) or pa.types.is_floating(t)) else pa.string())
+                    for n in names}
+    convert = pacsv.ConvertOptions(
+        column_types=column_types, strings_can_be_null=True, null_values=NULL_TOKENS, quoted_strings_can_be_null=True,
+    )
+    return read, parse, convert
+
+
+def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str], int, str, Any, list[pa.RecordBatch] | None]:
+    """One Arrow pass that checks, counts, hashes and types the file; :class:`_Unsure` if it cannot vouch.
+
+    The raw-byte check runs on a second thread beside Arrow's parser. Parsed batches are
+    kept (up to :data:`SPOOL_BYTES`) so that a file that fits is not parsed a second time.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.data.snapshot import TypeInference
+
+    if dialect.encoding not in ("utf-8-sig", "utf-8"):
+        raise _Unsure
+    names = _header(path, dialect)
+    rows_hint = max(1, path.stat().st_size // max(64, 8 * len(names)))  # for progress only
+    inference = TypeInference(names)
+    rows = 0
+    spool: list[pa.RecordBatch] | None = []
+    spooled = 0
+    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header)
+    with ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
+        raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx)
+        try:
+            try:
+                reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+                if reader.schema.names != names:
+                    raise _Unsure  # Arrow and Python read the header differently
+                for batch in reader:
+                    ctx.check()
+                    if raw.done():
+                        raw.result()  # raises _Unsure (or Cancelled) at once
+                    for column in batch.columns:
+                        if len(column) and (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_FIELD_CHARS:
+                            raise _Unsure
+                    inference.add(batch)
+                    rows += batch.num_rows
+                    if spool is not None:
+                        spooled += batch.nbytes
+                        spool = spool + [batch] if spooled <= SPOOL_BYTES else None
+                    ctx.report(0.1 + 0.9 * rows / max(rows_hint, 1), "Checking and typing the file")
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                raise _Unsure from None
+            sha = raw.result()
+        except BaseException:
+            raw.cancel()
+            raise
+    if rows == 0:
+        raise _Unsure
+    return names, rows, sha, inference.result(), spool
+
+
 def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> TextSource:
-    """Check the whole file's structure and text; return its header, row count and hash."""
+    """Check the whole file's structure and text; return its header, row count and hash.
+
+    One Arrow pass checks the file and infers its column types at the same time
+    (``TextSource.inferred``). When that pass cannot vouch for the file (an Arrow parse
+    error, a possibly stray quote, NUL bytes, a very long field, a blank first line, an
+    encoding other than UTF-8), Python's strict ``csv`` reader scans it line by line and
+    names the line of the problem; the types are then inferred by a separate pass.
+    """
     ctx = ensure_context(ctx)
+    try:
+        names, rows, sha, inferred, spool = _fast_scan(path, dialect, ctx)
+    except _Unsure:
+        return _scan_csv_lines(path, dialect, ctx)
+    ctx.report(1.0, "Checked")
+    if spool is None:
+        return TextSource("csv", path, names, rows, sha, _csv_batches(path, dialect, names), inferred=inferred)
+    kept = spool
+
+    def spooled(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
+        yield from kept  # text batches; cast_batches converts them
+
+    return TextSource("csv", path, names, rows, sha, spooled, inferred=inferred)
+
+
+def _csv_batches(path: Path, dialect: Dialect, names: list[str]) -> Callable[..., Iterator[pa.RecordBatch]]:
+    header = dialect.has_header
+
+    def batches(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
+        read, parse, convert = _arrow_options(names, dialect, header, types)
+        try:
+            reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+            if reader.schema.names != names:
+                raise InvalidInput(f"{path}: the header row cannot be read unambiguously (check quotes and line breaks in it).")
+            yield from reader
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            message = str(exc)
+            if "straddl" in message:
+                message = f"a row is longer than {BLOCK_SIZE // (1024 * 1024)} MiB"
+            raise InvalidInput(f"{path}: cannot be read as {dialect.delimiter!r}-delimited text: {message}.") from None
+
+    return batches
+
+
+def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSource:
+    """The line-by-line check with Python's strict csv reader, which names the line of a problem."""
     size = max(path.stat().st_size, 1)
     line = 0
     with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
@@ -244,31 +428,7 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     if rows == 0:
         raise InvalidInput(f"{path}: has a header but no data rows.")
     ctx.report(1.0, "Checked")
-    header = dialect.has_header
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        read = pacsv.ReadOptions(
-            column_names=names, skip_rows=1 if header else 0, block_size=BLOCK_SIZE,
-            encoding="utf8" if dialect.encoding == "utf-8-sig" else dialect.encoding,
-        )
-        parse = pacsv.ParseOptions(
-            delimiter=dialect.delimiter, quote_char=dialect.quote_char, double_quote=True,
-            newlines_in_values=True, ignore_empty_lines=True,
-        )
-        convert = pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-            null_values=NULL_TOKENS, quoted_strings_can_be_null=True,
-        )
-        try:
-            reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-            yield from reader
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            message = str(exc)
-            if "straddl" in message:
-                message = f"a row is longer than {BLOCK_SIZE // (1024 * 1024)} MiB"
-            raise InvalidInput(f"{path}: cannot be read as {dialect.delimiter!r}-delimited text: {message}.") from None
-
-    return TextSource("csv", path, names, rows, hashing.digest.hexdigest(), batches)
+    return TextSource("csv", path, names, rows, hashing.digest.hexdigest(), _csv_batches(path, dialect, names))
 
 
 # --- Excel ---------------------------------------------------------------------------------

@@ -1,17 +1,28 @@
 """Profile a table: per-column statistics, semantic types, PII hints, correlations, alerts.
 
-Pure functions over a :class:`pyarrow.Table`; vectorised with numpy and pyarrow.compute,
-one column at a time. Counts, moments and quantiles are exact over all rows (quantiles by
-numpy's default linear interpolation, as pandas); correlations and target associations use
-a deterministic sample of at most :data:`SAMPLE_ROWS` rows. A profile never holds raw
-rows, and top values of PII-like or identifier columns are redacted. No store, no Qt.
+Pure functions over a :class:`pyarrow.Table` or a Parquet file read row group by row
+group (:func:`profile_parquet`), so a snapshot larger than memory can be profiled.
+Vectorised with numpy and pyarrow.compute. Counts, moments and quantiles are exact over
+all rows (quantiles by numpy's default linear interpolation, as pandas).
+
+Memory: text and boolean columns are streamed: value counts are merged row group by row
+group (exact distinct counts and top values), lengths and the PII sample kept as running
+figures. Exact quantiles need every value, so numeric and datetime columns are *gathered*
+— at most :data:`GATHER_BYTES` of them at a time (8 bytes a value); when they do not fit,
+the remaining ones are gathered in further passes that read only their own column chunks.
+Row hashes for duplicates (8 bytes a row) and the correlation sample are collected in the
+first pass. Correlations and target associations use a deterministic sample of at most
+:data:`SAMPLE_ROWS` rows. A profile never holds raw rows, and top values of PII-like or
+identifier columns are redacted. No store, no Qt.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +40,11 @@ PII_SHARE = 0.6
 CATEGORICAL_MAX_DISTINCT = 100
 NEAR_CONSTANT_SHARE = 0.95
 SAMPLE_ROWS = 200_000
+#: Bytes of numeric/datetime values gathered at once for exact quantiles (a budget, 8 B a value).
+GATHER_BYTES = 512 * 1024 * 1024
+#: Rows per part when a table in memory is profiled (a Parquet file uses its row groups).
+PART_ROWS = 65_536
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|number|no|nr)$|^id[_\s-]", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^(\+\d{1,3}[\s.-]?)?\(?\d{2,5}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}$")
@@ -152,8 +168,8 @@ def _datetime(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     distinct = int(pc.count_distinct(values).as_py()) if n else 0
     if n:
         stats = {"min": str(pc.min(values).as_py()), "max": str(pc.max(values).as_py())}
-        as_int = pc.cast(pc.cast(values, pa.timestamp("us")) if pa.types.is_date(arr.type) else values,
-                         pa.int64()).to_numpy().astype(np.float64)
+        # Every unit and dates in microseconds, so the edges are seconds since the epoch.
+        as_int = pc.cast(pc.cast(values, pa.timestamp("us")), pa.int64()).to_numpy().astype(np.float64)
         hc, edges = np.histogram(as_int / 1e6, bins=HIST_BINS)  # seconds since the epoch
         histogram = {"counts": [float(c) for c in hc], "edges": [float(e) for e in edges]}
     return ColumnProfile(name, str(arr.type), "datetime", count, count - n, distinct, stats, {}, histogram, [], None, ())
@@ -225,16 +241,18 @@ def _redact(col: ColumnProfile) -> ColumnProfile:
 
 def duplicate_rows(table: pa.Table) -> int:
     """Rows that repeat an earlier row exactly (64-bit row hashes, batch by batch)."""
-    import pandas as pd
-
-    hashes = [
-        pd.util.hash_pandas_object(batch.to_pandas(), index=False).to_numpy()
-        for batch in table.to_batches(max_chunksize=100_000)
-    ]
+    hashes = [_row_hashes(pa.Table.from_batches([batch])) for batch in table.to_batches(max_chunksize=100_000)]
     if not hashes:
         return 0
-    allh = np.concatenate(hashes)
-    return int(allh.size - np.unique(allh).size)
+    return _repeats(np.concatenate(hashes))
+
+
+def _repeats(hashes: np.ndarray) -> int:
+    """How many values repeat an earlier one (a sort beats np.unique's hash table here)."""
+    if hashes.size < 2:
+        return 0
+    hashes.sort()
+    return int(hashes.size - 1 - np.count_nonzero(hashes[1:] != hashes[:-1]))
 
 
 def _alerts(table: Profile | None, cols: list[ColumnProfile], dup: int, rows: int) -> list[Alert]:
@@ -262,24 +280,219 @@ def _alerts(table: Profile | None, cols: list[ColumnProfile], dup: int, rows: in
     return out
 
 
-def profile_table(
-    table: pa.Table, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
-) -> Profile:
-    """Profile every column of ``table``; with ``target``, also each column's association with it."""
+class _Parts(Protocol):
+    """Where the rows come from: a table in memory, or a Parquet file's row groups."""
+
+    schema: pa.Schema
+    num_rows: int
+    num_parts: int
+
+    def part(self, i: int, columns: list[str]) -> pa.Table: ...
+
+
+class _TableParts:
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+        self.schema = table.schema
+        self.num_rows = table.num_rows
+        self.num_parts = max(1, -(-table.num_rows // PART_ROWS))
+
+    def part(self, i: int, columns: list[str]) -> pa.Table:
+        return self._table.select(columns).slice(i * PART_ROWS, PART_ROWS)
+
+
+class _ParquetParts:
+    def __init__(self, pf: Any) -> None:
+        self._pf = pf
+        self.schema = pf.schema_arrow
+        self.num_rows = pf.metadata.num_rows
+        self.num_parts = pf.num_row_groups
+
+    def part(self, i: int, columns: list[str]) -> pa.Table:
+        return self._pf.read_row_group(i, columns=columns)  # type: ignore[no-any-return]
+
+
+def _gathered(t: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+                or pa.types.is_timestamp(t) or pa.types.is_date(t))
+
+
+class _TextTally:
+    """Running figures of a text or boolean column: merged value counts in first-seen order."""
+
+    def __init__(self, name: str, type_: pa.DataType) -> None:
+        self.name = name
+        self.type = type_
+        self.boolean = pa.types.is_boolean(type_)
+        self.count = 0
+        self.n = 0
+        self.min_len: int | None = None
+        self.max_len = 0
+        self.sum_len = 0
+        self.spaces = 0
+        self._pieces: list[pa.Table] = []
+        self._pending = 0
+        self._merged: pa.Table | None = None
+        self._seen = 0
+
+    def add(self, arr: pa.ChunkedArray) -> None:
+        if not self.boolean and not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            arr = pc.cast(arr, pa.string())
+        self.count += len(arr)
+        values = arr.drop_null()
+        n = len(values)
+        if n == 0:
+            return
+        self.n += n
+        if not self.boolean:
+            lengths = pc.utf8_length(values)
+            lo, hi = pc.min_max(lengths).values()
+            self.min_len = lo.as_py() if self.min_len is None else min(self.min_len, lo.as_py())
+            self.max_len = max(self.max_len, hi.as_py())
+            self.sum_len += int(pc.sum(lengths).as_py() or 0)
+            self.spaces += int(pc.sum(pc.match_substring(values, " ")).as_py() or 0)
+        vc = pc.value_counts(values)
+        piece = pa.table({"v": vc.field("values"), "c": vc.field("counts"),
+                          "o": pa.array(np.arange(self._seen, self._seen + len(vc), dtype=np.int64))})
+        self._seen += len(vc)
+        self._pieces.append(piece)
+        self._pending += len(vc)
+        if self._pending > max(1_000_000, 2 * (self._merged.num_rows if self._merged is not None else 0)):
+            self._merge()
+
+    def _merge(self) -> None:
+        parts = ([self._merged] if self._merged is not None else []) + self._pieces
+        self._pieces, self._pending = [], 0
+        if not parts:
+            return
+        whole = pa.concat_tables(parts)
+        if len(parts) > 1:
+            whole = whole.group_by("v").aggregate([("c", "sum"), ("o", "min")]).rename_columns(["v", "c", "o"])
+        self._merged = whole.sort_by("o")
+
+    def profile(self) -> ColumnProfile:
+        self._merge()
+        merged = self._merged
+        distinct = merged.num_rows if merged is not None else 0
+        top: list[tuple[str, int]] = []
+        most = 0
+        if distinct:
+            counts = merged.column("c").to_numpy()  # type: ignore[union-attr]
+            order = np.argsort(-counts, kind="stable")[:TOP_N]
+            values = merged.column("v")  # type: ignore[union-attr]
+            top = [(str(values[int(i)].as_py()), int(counts[i])) for i in order]
+            most = int(counts[order[0]])
+        n = self.n
+        stats: dict[str, Any] = {}
+        flags: list[str] = []
+        if self.boolean:
+            semantic = "boolean"
+        else:
+            mean_len = self.sum_len / n if n else 0.0
+            stats = {"min_length": int(self.min_len or 0), "mean_length": _f(mean_len), "max_length": int(self.max_len)}
+            wordy = mean_len > 30 or self.spaces > 0.5 * max(n, 1)
+            if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
+                semantic = "categorical"
+            elif wordy:
+                semantic = "text"
+            elif distinct >= 0.9 * n:
+                semantic = "identifier"
+            else:
+                semantic = "categorical"
+                flags.append("high_cardinality")
+        if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
+            flags.append("near_constant")
+        pii = None
+        if n and not self.boolean and merged is not None:
+            pii = pii_kind(merged.column("v").slice(0, PII_SAMPLE).to_pylist())
+        if pii or semantic == "identifier":
+            top = [(REDACTED, c) for _, c in top]
+        self._merged = None
+        return ColumnProfile(self.name, str(self.type), semantic, self.count, self.count - n, distinct, stats, {}, {},
+                             top, pii, tuple(flags))
+
+
+def _finish(col: ColumnProfile) -> ColumnProfile:
+    flags = list(col.flags)
+    if col.distinct <= 1:
+        flags = ["constant"]
+    if col.pii or col.semantic_type == "identifier":
+        col = _redact(col)
+    return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
+
+
+def _row_hashes(part: pa.Table) -> np.ndarray:
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(part.to_pandas(), index=False).to_numpy()
+
+
+def _plan(parts: _Parts, budget: int) -> list[list[str]]:
+    """Gathered columns in groups whose values fit ``budget`` bytes (one column at least)."""
+    per_column = max(parts.num_rows, 1) * 8
+    size = max(1, budget // per_column)
+    names = [f.name for f in parts.schema if _gathered(f.type)]
+    return [names[i:i + size] for i in range(0, len(names), size)] or [[]]
+
+
+def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskContext | None,
+             gather_bytes: int, memory_bytes: int | None) -> Profile:
     ctx = ensure_context(ctx)
-    cols: list[ColumnProfile] = []
-    names = table.column_names
-    for i, name in enumerate(names):
+    names = list(parts.schema.names)
+    rows = parts.num_rows
+    tallies = {f.name: _TextTally(f.name, f.type) for f in parts.schema if not _gathered(f.type)}
+    groups = _plan(parts, gather_bytes)
+    done: dict[str, ColumnProfile] = {}
+    # Progress in columns read: the first pass reads every column, later ones only their group.
+    total_steps = max(1, parts.num_parts * (len(names) + sum(len(g) for g in groups[1:])))
+    scan = ctx.sub(0.0, 0.7)
+    step = 0
+    hashes: list[np.ndarray] = []
+    sample_parts: list[pa.Table] = []
+    want = None if rows <= SAMPLE_ROWS else np.sort(np.random.default_rng(0).choice(rows, size=SAMPLE_ROWS, replace=False))
+    nbytes = 0
+    for g, group in enumerate(groups):
+        chunks: dict[str, list[pa.Array]] = {n: [] for n in group}
+        offset = 0
+        for i in range(parts.num_parts):
+            ctx.check()
+            part = parts.part(i, names if g == 0 else group)
+            for n in group:
+                chunks[n].extend(part.column(n).chunks)
+            if g == 0:
+                for n, tally in tallies.items():
+                    tally.add(part.column(n))
+                hashes.append(_row_hashes(part))
+                nbytes += part.nbytes
+                if want is None:
+                    sample_parts.append(part)
+                else:
+                    lo, hi = np.searchsorted(want, [offset, offset + part.num_rows])
+                    if hi > lo:
+                        sample_parts.append(part.take(pa.array(want[lo:hi] - offset)))
+            offset += part.num_rows
+            del part
+            step += len(names) if g == 0 else len(group)
+            scan.report(step / total_steps, f"Reading rows {offset:,} of {rows:,}" + (f" (pass {g + 1} of {len(groups)})" if len(groups) > 1 else ""))
         ctx.check()
-        cols.append(profile_column(name, table.column(name)))
-        ctx.report(0.6 * (i + 1) / max(len(names), 1), f"Profiling {name}")
-    dup = duplicate_rows(table)
-    ctx.report(0.7, "Correlations")
-    sample = associations.sample(table, SAMPLE_ROWS)
+
+        def finish(n: str) -> ColumnProfile:
+            return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type))
+
+        # numpy sorts and Arrow kernels release the GIL: one column per core at a time.
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            done.update(zip(group, pool.map(finish, group), strict=True))
+    for n, tally in tallies.items():
+        done[n] = _finish(tally.profile())
+    cols = [done[n] for n in names]
+    dup = _repeats(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
+    del hashes
+    ctx.report(0.75, "Correlations")
+    sample = pa.concat_tables(sample_parts) if sample_parts else pa.table({n: pa.array([], t) for n, t in zip(parts.schema.names, parts.schema.types, strict=True)})
     correlations = associations.correlations(sample, cols)
     ctx.check()
     assoc: list[Any] = []
-    alerts = _alerts(None, cols, dup, table.num_rows)
+    alerts = _alerts(None, cols, dup, rows)
     if target is not None:
         ctx.report(0.85, "Target associations")
         assoc = associations.target_associations(sample, cols, target)
@@ -292,8 +505,40 @@ def profile_table(
     alerts.sort(key=lambda a: (_SEVERITY_ORDER[a.severity], a.column or ""))
     ctx.report(1.0, "Profiled")
     return Profile(
-        version_id=version_id, row_count=table.num_rows, column_count=table.num_columns, duplicate_rows=dup,
-        memory_bytes=int(table.nbytes), columns=tuple(cols), alerts=tuple(alerts),
+        version_id=version_id, row_count=rows, column_count=len(names), duplicate_rows=dup,
+        memory_bytes=int(memory_bytes if memory_bytes is not None else nbytes), columns=tuple(cols), alerts=tuple(alerts),
         correlations=tuple(correlations), target=target, target_associations=tuple(assoc),
-        sampled_rows=sample.num_rows if sample.num_rows < table.num_rows else None,
+        sampled_rows=sample.num_rows if sample.num_rows < rows else None,
     )
+
+
+def profile_table(
+    table: pa.Table, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
+) -> Profile:
+    """Profile every column of ``table``; with ``target``, also each column's association with it."""
+    return _profile(_TableParts(table), version_id=version_id, target=target, ctx=ctx,
+                    gather_bytes=GATHER_BYTES, memory_bytes=table.nbytes)
+
+
+def profile_parquet(
+    source: Any, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
+    gather_bytes: int = GATHER_BYTES,
+) -> Profile:
+    """Profile a Parquet file row group by row group, without loading it whole.
+
+    Parameters
+    ----------
+    source
+        A path, a seekable binary file object (e.g. :func:`core.store.blobs.open_reader`)
+        or a :class:`pyarrow.parquet.ParquetFile`.
+    gather_bytes
+        Memory allowed for the numeric and datetime values gathered for exact quantiles;
+        columns beyond it are read in further passes.
+    ctx
+        Progress (one step per row group and pass) and cancellation (checked per row group).
+    """
+    import pyarrow.parquet as pq
+
+    pf = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
+    return _profile(_ParquetParts(pf), version_id=version_id, target=target, ctx=ctx,
+                    gather_bytes=gather_bytes, memory_bytes=None)

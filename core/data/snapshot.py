@@ -30,6 +30,8 @@ NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 LEADING_ZERO_PATTERN = r"^[+-]?0\d"
 #: A text column is reported as mixed when at least this share of its values are numbers.
 MIXED_NUMERIC_SHARE = 0.5
+#: Values tried first: Arrow scans a whole array even to report that a cast fails.
+_PROBE = 256
 
 
 class _Tally:
@@ -43,6 +45,91 @@ class _Tally:
         self.leading_zero = False
 
 
+def _may_lead_with_zero(values: pa.Array) -> bool:
+    """A cheap filter before the leading-zero pattern: does any value start with 0, +0 or -0?"""
+    return any(pc.any(pc.starts_with(values, p)).as_py() for p in ("0", "+0", "-0"))
+
+
+def _matches(column: pa.Array, pattern: str) -> pa.Array:
+    """``match_substring_regex`` evaluated once per distinct value (text columns repeat a lot)."""
+    encoded = pc.dictionary_encode(column)
+    if len(encoded.dictionary) * 4 > len(column):
+        return pc.match_substring_regex(column, pattern)
+    return pc.take(pc.match_substring_regex(encoded.dictionary, pattern), encoded.indices)
+
+
+class TypeInference:
+    """Decides each text column's type batch by batch (see :func:`infer_types`).
+
+    Fed by whichever pass already reads the batches, so a CSV is not parsed once more just
+    to type it. Work is skipped where the answer is already known: a batch that converts to
+    an integer also converts to a float, and the number pattern is only matched in batches
+    that do not convert to a number (those that do are numbers).
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = list(names)
+        self._tallies = {n: _Tally() for n in names}
+        self.offset = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for name, column in zip(self.names, batch.columns, strict=True):
+            t = self._tallies[name]
+            values = pc.drop_null(column)
+            if len(values) == 0:
+                continue
+            t.non_null += len(values)
+            if not t.leading_zero and _may_lead_with_zero(values) \
+                    and pc.any(pc.match_substring_regex(values, LEADING_ZERO_PATTERN)).as_py():
+                t.leading_zero = True
+                t.alive = [a for a in t.alive if not (pa.types.is_integer(a) or pa.types.is_floating(a))]
+            survivors = []
+            converted_int = False
+            for typ in t.alive:
+                if pa.types.is_floating(typ) and converted_int:
+                    survivors.append(typ)  # every integer text is a float text too
+                    continue
+                try:
+                    if len(values) > _PROBE:
+                        pc.cast(values.slice(0, _PROBE), typ)  # a failing cast costs a full scan
+                    pc.cast(values, typ)
+                    survivors.append(typ)
+                    converted_int = converted_int or pa.types.is_integer(typ)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                    pass
+            t.alive = survivors
+            if any(pa.types.is_integer(a) or pa.types.is_floating(a) for a in survivors):
+                t.numeric += len(values)
+            else:
+                is_number = _matches(column, NUMBER_PATTERN)
+                t.numeric += int(pc.sum(is_number).as_py() or 0)
+                if t.first_text_row is None:
+                    where = pc.index(pc.fill_null(is_number, True), False).as_py()
+                    if where >= 0:
+                        t.first_text_row = self.offset + where + 1
+        self.offset += batch.num_rows
+
+    def result(self) -> tuple[dict[str, pa.DataType], list[str]]:
+        types: dict[str, pa.DataType] = {}
+        warnings: list[str] = []
+        for name in self.names:
+            t = self._tallies[name]
+            if t.non_null == 0:
+                types[name] = pa.string()
+                warnings.append(f"Column {name!r} is empty in every row; stored as text.")
+            elif t.alive:
+                types[name] = t.alive[0]
+            else:
+                types[name] = pa.string()
+                share = t.numeric / t.non_null
+                if MIXED_NUMERIC_SHARE <= share < 1.0 and not t.leading_zero:
+                    warnings.append(
+                        f"Column {name!r} has mixed types: {t.numeric:,} of {t.non_null:,} values are numbers, "
+                        f"{t.non_null - t.numeric:,} are not (first at data row {t.first_text_row}); stored as text."
+                    )
+        return types, warnings
+
+
 def infer_types(
     names: list[str], batches: Iterator[pa.RecordBatch], total_rows: int, ctx: TaskContext | None = None
 ) -> tuple[dict[str, pa.DataType], list[str]]:
@@ -53,53 +140,12 @@ def infer_types(
     missing). Numbers with leading zeros (codes, postcodes) stay text.
     """
     ctx = ensure_context(ctx)
-    tallies = {n: _Tally() for n in names}
-    offset = 0
+    inference = TypeInference(names)
     for batch in batches:
         ctx.check()
-        for name, column in zip(names, batch.columns, strict=True):
-            t = tallies[name]
-            values = pc.drop_null(column)
-            if len(values) == 0:
-                continue
-            t.non_null += len(values)
-            is_number = pc.match_substring_regex(column, NUMBER_PATTERN)
-            t.numeric += int(pc.sum(is_number).as_py() or 0)
-            if t.first_text_row is None:
-                where = pc.index(pc.fill_null(is_number, True), False).as_py()
-                if where >= 0:
-                    t.first_text_row = offset + where + 1
-            if not t.leading_zero and pc.any(pc.match_substring_regex(values, LEADING_ZERO_PATTERN)).as_py():
-                t.leading_zero = True
-                t.alive = [a for a in t.alive if not (pa.types.is_integer(a) or pa.types.is_floating(a))]
-            survivors = []
-            for typ in t.alive:
-                try:
-                    pc.cast(values, typ)
-                    survivors.append(typ)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                    pass
-            t.alive = survivors
-        offset += batch.num_rows
-        ctx.report(offset / max(total_rows, 1), "Inferring column types")
-    types: dict[str, pa.DataType] = {}
-    warnings: list[str] = []
-    for name in names:
-        t = tallies[name]
-        if t.non_null == 0:
-            types[name] = pa.string()
-            warnings.append(f"Column {name!r} is empty in every row; stored as text.")
-        elif t.alive:
-            types[name] = t.alive[0]
-        else:
-            types[name] = pa.string()
-            share = t.numeric / t.non_null
-            if MIXED_NUMERIC_SHARE <= share < 1.0 and not t.leading_zero:
-                warnings.append(
-                    f"Column {name!r} has mixed types: {t.numeric:,} of {t.non_null:,} values are numbers, "
-                    f"{t.non_null - t.numeric:,} are not (first at data row {t.first_text_row}); stored as text."
-                )
-    return types, warnings
+        inference.add(batch)
+        ctx.report(inference.offset / max(total_rows, 1), "Inferring column types")
+    return inference.result()
 
 
 def cast_batches(batches: Iterator[pa.RecordBatch], types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:

@@ -37,3 +37,46 @@ def _read(data: bytes, options: CsvOptions) -> None:
 @given(data=st.one_of(_CSV, st.binary(max_size=300)), header=st.sampled_from([None, True, False]))
 def test_any_bytes_import_or_invalid_input(data: bytes, header: bool | None) -> None:
     _read(data, CsvOptions(has_header=header))
+
+
+def _outcome(path: Path, dialect: importing.Dialect, fast: bool) -> object:
+    import pyarrow as pa
+
+    from core.tasks import ensure_context
+
+    try:
+        source = importing.scan_csv(path, dialect) if fast else importing._scan_csv_lines(path, dialect, ensure_context(None))
+        types, warnings = source.inferred or snapshot.infer_types(source.names, source.batches(), source.rows)
+        table = pa.Table.from_batches(list(snapshot.cast_batches(source.batches(types), types)), schema=pa.schema(list(types.items())))
+    except InvalidInput as exc:
+        return ("refused", str(exc))
+    return (source.names, source.rows, source.sha256, types, warnings, table.to_pylist())
+
+
+_QUOTED = st.lists(st.lists(st.one_of(_CELLS, _CELLS.map(lambda c: '"' + c.replace('"', '""') + '"')), min_size=2, max_size=2),
+                   min_size=1, max_size=6).map(lambda rows: "\n".join(",".join(r) for r in rows).encode())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(_CSV, _QUOTED), header=st.sampled_from([True, False]))
+def test_the_one_pass_check_agrees_with_the_line_by_line_scan(data: bytes, header: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(data)
+        try:
+            dialect = importing.sniff(path, CsvOptions(has_header=header, delimiter=","))
+        except InvalidInput:
+            return
+        assert _outcome(path, dialect, fast=True) == _outcome(path, dialect, fast=False)
+
+
+def test_a_stray_quote_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'a,b\n1,2\n3,"x"y\n')
+    dialect = importing.sniff(path, CsvOptions())
+    try:
+        importing.scan_csv(path, dialect)
+    except InvalidInput as exc:
+        assert "line 3" in str(exc)
+    else:
+        raise AssertionError("a stray quote was accepted")

@@ -78,3 +78,19 @@ def test_service_drift_between_versions(datasets: DatasetService, tmp_path: Path
     report = datasets.drift(ref, cur)
     assert report.drift and report.drifted_columns == ("income",)
     assert not datasets.drift(ref, ref).drift
+
+
+@pytest.mark.parametrize("sizes", [(300, 500), (150_000, 200_000)])
+def test_ks_and_wasserstein_match_scipy(sizes: tuple[int, int]) -> None:
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    from core.data.drift import ks_and_wasserstein
+
+    rng = np.random.default_rng(sizes[0])
+    for ref, cur in ((rng.normal(0, 1, sizes[0]), rng.normal(0.02, 1.1, sizes[1])),
+                     (np.round(rng.normal(0, 2, sizes[0])), np.round(rng.normal(0.3, 2, sizes[1])))):  # ties
+        d, p, w = ks_and_wasserstein(ref, cur)
+        ks = ks_2samp(ref, cur)
+        assert d == pytest.approx(ks.statistic, abs=1e-12)
+        assert p == pytest.approx(ks.pvalue, rel=5e-3, abs=1e-300)
+        assert w == pytest.approx(wasserstein_distance(ref, cur), rel=1e-9)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
 
-from core.data import associations
+from core.data import associations, profiling
 from core.data.models import REDACTED, Profile
 from core.data.profiling import QUANTILES, profile_table
 from core.data.report import render_html
@@ -110,3 +110,97 @@ def test_service_profile_is_stored_with_the_version(datasets: object, tmp_path: 
     datasets.import_file(path, name="d")  # type: ignore[attr-defined]
     first = datasets.profile("d")  # type: ignore[attr-defined]
     assert datasets.profile("d") == first and first.column("a").stats["mean"] == pytest.approx(49.5)  # type: ignore[attr-defined]
+
+
+def _mixed_table(rows: int) -> pa.Table:
+    rng = np.random.default_rng(4)
+    x = rng.normal(10, 3, rows)
+    x[rng.random(rows) < 0.1] = np.nan
+    return pa.table({
+        "x": x,
+        "n": pa.array(rng.integers(-5, 500, rows), mask=rng.random(rows) < 0.05),
+        "when": pa.array(np.datetime64("2024-01-01T00:00:00.000000") + rng.integers(0, 10**12, rows).astype("timedelta64[us]")),
+        "city": pa.array(rng.choice(["Oslo", "Lima", "Pune", "Kyiv"], rows), mask=rng.random(rows) < 0.2),
+        "code": [f"c{i}" for i in rng.integers(0, rows // 2, rows)],
+        "flag": pa.array(rng.random(rows) < 0.3),
+    })
+
+
+def test_parquet_row_groups_and_several_passes_give_the_same_profile(tmp_path: object) -> None:
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    table = _mixed_table(30_000)
+    path = Path(str(tmp_path)) / "t.parquet"
+    pq.write_table(table, path, row_group_size=4_000)
+    whole = profile_table(table, target="flag")
+    streamed = profiling.profile_parquet(path, target="flag", gather_bytes=30_000 * 8)  # one column per pass
+    assert pq.ParquetFile(path).num_row_groups == 8
+    assert streamed.columns == whole.columns
+    assert (streamed.duplicate_rows, streamed.correlations, streamed.target_associations, streamed.alerts) == (
+        whole.duplicate_rows, whole.correlations, whole.target_associations, whole.alerts)
+    codes = table.column("code").to_pandas()
+    assert streamed.column("code").distinct == codes.nunique()
+    edges = streamed.column("when").histogram["edges"]
+    assert edges[0] == pytest.approx(np.datetime64("2024-01-01", "s").astype(np.int64), abs=86_400 * 12)
+    assert streamed.column("city").top_values[0][1] == table.column("city").to_pandas().value_counts().iloc[0]
+
+
+def test_profiling_reports_progress_and_stops_when_cancelled(tmp_path: object) -> None:
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    from core.errors import Cancelled
+    from core.tasks import CancelToken, TaskContext
+
+    path = Path(str(tmp_path)) / "t.parquet"
+    pq.write_table(_mixed_table(20_000), path, row_group_size=1_000)
+    seen: list[tuple[float, str]] = []
+    profiling.profile_parquet(path, ctx=TaskContext(lambda f, m: seen.append((f, m))))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and any("Reading rows" in m for _, m in seen)
+    token = CancelToken()
+    calls: list[str] = []
+
+    def progress(fraction: float, message: str) -> None:
+        calls.append(message)
+        if fraction > 0.1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        profiling.profile_parquet(path, ctx=TaskContext(progress, token))
+    assert not any("Correlations" in m for m in calls)
+
+
+def test_service_profiles_from_the_store_without_reading_the_snapshot_whole(
+    datasets: object, tmp_path: object, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    from core.store import blobs
+
+    table = _mixed_table(5_000)
+    path = Path(str(tmp_path)) / "m.parquet"
+    pq.write_table(table, path)
+    datasets.import_file(path, name="m")  # type: ignore[attr-defined]
+
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("the profile read the whole snapshot")
+
+    monkeypatch.setattr(blobs, "read_bytes", refuse)
+    prof = datasets.profile("m", refresh=True)  # type: ignore[attr-defined]
+    assert prof.columns == profile_table(table).columns
+
+
+def test_spearman_matches_pandas_without_missing_values_and_nearly_with_them() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5_000, 6))
+    x[:, 1] = x[:, 0] ** 3 + rng.normal(0, 0.1, 5_000)
+    x[:, 2] = np.round(x[:, 2])  # ties
+    got = associations.spearman_matrix(x)
+    np.testing.assert_allclose(got, pd.DataFrame(x).corr(method="spearman").to_numpy(), rtol=1e-10, atol=1e-12)
+    x[rng.random(5_000) < 0.2, 3] = np.nan
+    x[rng.random(5_000) < 0.3, 4] = np.nan
+    np.testing.assert_allclose(associations.spearman_matrix(x), pd.DataFrame(x).corr(method="spearman").to_numpy(), atol=2e-3)
+    np.testing.assert_allclose(associations.pearson_matrix(x), pd.DataFrame(x).corr().to_numpy(), rtol=1e-10, atol=1e-12)
