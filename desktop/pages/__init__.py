@@ -33,10 +33,11 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("workspace", "Workspace", "desktop.pages.workspace:WorkspacePage"),
+    PageSpec("assessment", "Maturity assessment", "desktop.pages.assessment:AssessmentPage"),
+    PageSpec("datasets", "Datasets", "desktop.pages.datasets:DatasetsPage"),
     PageSpec("users", "Users", "desktop.pages.users:UsersPage"),
     PageSpec("audit", "Audit log", "desktop.pages.audit:AuditPage"),
     PageSpec("backup", "Backups", "desktop.pages.backup:BackupPage"),
-    PageSpec("assessment", "Maturity assessment", "desktop.pages.assessment:AssessmentPage"),
 )
 
 
