@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -35,6 +36,9 @@ from core.outcome import Outcome
 from core.store import blobs, data_repo, external_sql
 from core.store.db import Store, Transaction, utc_now
 from core.tasks import TaskContext, ensure_context
+
+if TYPE_CHECKING:
+    from core.data.preview import Preview
 
 #: The name of the area in ``Outcome.changes``.
 DATASETS = "datasets"
@@ -209,6 +213,24 @@ class DatasetService:
         return Outcome(ImportResult(version, new=True), _CHANGES)
 
     # --- reading ---------------------------------------------------------------------------
+
+    def preview_file(
+        self, path: Path | str, options: CsvOptions | None = None, sheet: str | None = None, limit: int = 20,
+    ) -> Preview:
+        """The first ``limit`` rows of a file as an import would read them; reads nothing else.
+
+        For delimited text the preview uses the importer's own sniffer, and says in
+        ``settings`` which delimiter, header and encoding were chosen, so the user can
+        correct them before importing. Nothing is stored and nothing is audited.
+
+        Raises
+        ------
+        InvalidInput
+            The file cannot be read or is not the kind its name says.
+        """
+        from core.data.preview import preview_file
+
+        return preview_file(Path(path), options or CsvOptions(), sheet, limit)
 
     def list(self) -> list[Dataset]:
         """All datasets, by name, each with its latest version."""

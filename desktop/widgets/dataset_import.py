@@ -41,7 +41,7 @@ from core.errors import AirlockError
 from core.outcome import Outcome
 from core.tasks import TaskContext
 from desktop.tasks import TaskRunner
-from desktop.widgets.dataset_preview import Preview, file_kind, preview_file
+from core.data.preview import Preview, file_kind
 from desktop.widgets.messages import error_text
 
 if TYPE_CHECKING:
@@ -89,8 +89,9 @@ def _name_box(existing: list[str]) -> QComboBox:
 
 
 class _FilePage(QWizardPage):
-    def __init__(self, existing: list[str]) -> None:
+    def __init__(self, existing: list[str], service: DatasetService) -> None:
         super().__init__()
+        self._service = service
         self.setTitle("File and how to read it")
         self.setSubTitle("Check the preview: the options are sniffed from the file; change them if it looks wrong.")
         self.preview: Preview | None = None
@@ -183,7 +184,7 @@ class _FilePage(QWizardPage):
         path = self.path()
         self._set_kind(file_kind(path))
         try:
-            preview = preview_file(path, self.csv_options(), self.sheet())
+            preview = self._service.preview_file(path, self.csv_options(), self.sheet())
         except (AirlockError, OSError) as exc:
             self.problem_label.setText(f"✖ {error_text(exc)}")
             self.completeChanged.emit()
@@ -318,7 +319,7 @@ class ImportWizard(QWizard):
         self.resize(860, 620)
         self._service = service
         self.source_page = _SourcePage()
-        self.file_page = _FilePage(existing)
+        self.file_page = _FilePage(existing, service)
         self.sql_page = _SqlPage(existing)
         self.run_page = _RunPage()
         for pid, page in ((PAGE_SOURCE, self.source_page), (PAGE_FILE, self.file_page), (PAGE_SQL, self.sql_page),

@@ -1,10 +1,10 @@
-"""A read-only look at the first rows of a file before it is imported, for the import wizard.
+"""A read-only look at the first rows of a file before it is imported (the import wizard's preview).
 
-The dataset service has no preview, so this reads a few rows itself: delimited text with
-the delimiter and header that core's own sniffer (:func:`core.data.importing.sniff`) picks,
-so what is shown is what the import will use; Excel through openpyxl in read-only mode;
-Parquet through pyarrow. Nothing is written anywhere and at most :data:`PREVIEW_ROWS` rows
-are kept. Values are shown as text: types are inferred by the import itself.
+Delimited text is read with the delimiter and header that the importer's own sniffer
+(:func:`core.data.importing.sniff`) picks, so what is shown is what the import will use; Excel
+through openpyxl in read-only mode; Parquet through pyarrow. Nothing is written anywhere and
+at most :data:`PREVIEW_ROWS` rows are kept. Values are shown as text: types are inferred by the
+import itself. Reached through :meth:`core.data.service.DatasetService.preview_file`.
 """
 
 from __future__ import annotations
