@@ -12,37 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from html import escape
-from pathlib import Path
 from typing import Any
 
 from core.assessment.report import TARGET_NOTE, ReportData
+from core.reports.pdf import FONT, markup_text, register_fonts
 
 SECTIONS = ("Summary", "Charts", "Recommendations", "Answers", "About this report")
-_FONT = "AirlockSans"
-
-
-def _register_fonts() -> None:
-    import matplotlib
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(_FONT, str(ttf / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(f"{_FONT}-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFont(TTFont(f"{_FONT}-Oblique", str(ttf / "DejaVuSans-Oblique.ttf")))
-    addMapping(_FONT, 0, 0, _FONT)
-    addMapping(_FONT, 1, 0, f"{_FONT}-Bold")
-    addMapping(_FONT, 0, 1, f"{_FONT}-Oblique")
-    addMapping(_FONT, 1, 1, f"{_FONT}-Bold")
-
-
-def _t(text: str) -> str:
-    """User text made safe for Paragraph markup, keeping line breaks."""
-    return escape(text, quote=False).replace("\n", "<br/>")
 
 
 def render_pdf(data: ReportData) -> bytes:
@@ -63,18 +38,18 @@ def render_pdf(data: ReportData) -> bytes:
         TableStyle,
     )
 
-    _register_fonts()
+    register_fonts()
     a, m, s = data.assessment, data.model, data.score
     blue = colors.HexColor("#1f5fa8")
-    base = ParagraphStyle("base", fontName=_FONT, fontSize=9.5, leading=13)
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=13)
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=10.5,
                            textColor=colors.HexColor("#555555"))
     cell = ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11)
-    h1 = ParagraphStyle("h1", parent=base, fontName=f"{_FONT}-Bold", fontSize=18, leading=23,
+    h1 = ParagraphStyle("h1", parent=base, fontName=f"{FONT}-Bold", fontSize=18, leading=23,
                         spaceAfter=4)
-    h2 = ParagraphStyle("h2", parent=base, fontName=f"{_FONT}-Bold", fontSize=13.5, leading=18,
+    h2 = ParagraphStyle("h2", parent=base, fontName=f"{FONT}-Bold", fontSize=13.5, leading=18,
                         textColor=blue, spaceBefore=4, spaceAfter=6)
-    h3 = ParagraphStyle("h3", parent=base, fontName=f"{_FONT}-Bold", fontSize=10.5,
+    h3 = ParagraphStyle("h3", parent=base, fontName=f"{FONT}-Bold", fontSize=10.5,
                         leading=14, spaceBefore=8, spaceAfter=3)
     headline = ParagraphStyle("headline", parent=base, fontSize=11.5, leading=15,
                               backColor=colors.HexColor("#eef3fa"), borderPadding=6,
@@ -96,7 +71,7 @@ def render_pdf(data: ReportData) -> bytes:
             self.canv.addOutlineEntry(self.title, key, 0, 0)
 
     grid = TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), _FONT),
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("FONTSIZE", (0, 0), (-1, -1), 8.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f0f0")),
@@ -120,28 +95,28 @@ def render_pdf(data: ReportData) -> bytes:
         return Paragraph(text, style)
 
     story: list[Any] = [Bookmark("Summary"),
-                        P(f"Maturity assessment: {_t(a.unit)}", h1),
+                        P(f"Maturity assessment: {markup_text(a.unit)}", h1),
                         P(f"Assessed on {a.assessed_on.isoformat()} by "
-                          f"{_t(', '.join(a.assessors) or '—')}<br/>"
-                          f"Model: {_t(m.name)} ({_t(m.id)} version {_t(m.version)}) · "
+                          f"{markup_text(', '.join(a.assessors) or '—')}<br/>"
+                          f"Model: {markup_text(m.name)} ({markup_text(m.id)} version {markup_text(m.version)}) · "
                           f"revision {a.revision}, "
                           f"{'final' if a.locked else 'DRAFT, not yet final'}", small),
-                        P(_t(data.headline()), headline),
-                        P(_t(data.completion.describe()) + ".", base), Spacer(0, 6)]
+                        P(markup_text(data.headline()), headline),
+                        P(markup_text(data.completion.describe()) + ".", base), Spacer(0, 6)]
     rows: list[list[Any]] = [["Dimension", "Level", "Target", "Previous", "Answered"]]
     for d in s.dimensions:
         prev = data.previous_score.of(d.dimension_id).score if data.previous_score else None
         target = a.targets.get(d.dimension_id)
-        rows.append([P(_t(d.name)), fmt(d.score), "—" if target is None else str(target),
+        rows.append([P(markup_text(d.name)), fmt(d.score), "—" if target is None else str(target),
                      fmt(prev), f"{d.answered}/{d.total}"])
     rows.append([P("<b>Overall</b>"), fmt(s.overall), "",
                  fmt(data.previous_score.overall if data.previous_score else None), ""])
     table = Table(rows, colWidths=[width * 0.44] + [width * 0.14] * 4, repeatRows=1)
     table.setStyle(grid)
     table.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                               ("FONTNAME", (0, -1), (-1, -1), f"{_FONT}-Bold")]))
+                               ("FONTNAME", (0, -1), (-1, -1), f"{FONT}-Bold")]))
     story += [table, Spacer(0, 8),
-              P(f"<b>Scoring rule.</b> {_t(s.rule)}", small), Spacer(0, 8),
+              P(f"<b>Scoring rule.</b> {markup_text(s.rule)}", small), Spacer(0, 8),
               P(f"Placement on the {m.min_level}–{m.max_level} curve", h3),
               image(pngs["curve"], width)]
 
@@ -152,7 +127,7 @@ def render_pdf(data: ReportData) -> bytes:
               image(pngs["bars"], width)]
 
     story += [PageBreak(), Bookmark("Recommendations"), P("Recommendations", h2),
-              P(_t(TARGET_NOTE), small)]
+              P(markup_text(TARGET_NOTE), small)]
     if data.plan:
         story.append(P("In the order to do them: a step never comes before what it depends "
                        "on; then lower levels first, then the dimension with the largest gap.",
@@ -164,10 +139,10 @@ def render_pdf(data: ReportData) -> bytes:
             pre = " (prerequisite)" if step.prerequisite_only else ""
             rrows.append([
                 str(step.position),
-                P(f"{_t(r.text)}<br/><font size=7 color='#666666'>{_t(r.id)} · "
-                  f"{_t(step.reason)}</font>"),
-                P(f"{_t(step.dimension_name)} → {r.level}{pre}"),
-                P(_t(", ".join(r.depends_on) or "—")),
+                P(f"{markup_text(r.text)}<br/><font size=7 color='#666666'>{markup_text(r.id)} · "
+                  f"{markup_text(step.reason)}</font>"),
+                P(f"{markup_text(step.dimension_name)} → {r.level}{pre}"),
+                P(markup_text(", ".join(r.depends_on) or "—")),
             ])
         rt = Table(rrows, colWidths=[width * 0.05, width * 0.55, width * 0.2, width * 0.2],
                    repeatRows=1)
@@ -184,33 +159,33 @@ def render_pdf(data: ReportData) -> bytes:
             if ans is None or ans.pending:
                 answer, note = "<i>not answered</i>", ""
             elif ans.skipped:
-                answer, note = "<i>skipped</i>", f"Reason: {_t(ans.skip_reason or '')}"
+                answer, note = "<i>skipped</i>", f"Reason: {markup_text(ans.skip_reason or '')}"
             else:
                 lv = ans.level if ans.level is not None else 0
-                answer = f"<b>{lv}</b> — {_t(q.descriptors.get(lv, ''))}"
-                note = _t(ans.note)
+                answer = f"<b>{lv}</b> — {markup_text(q.descriptors.get(lv, ''))}"
+                note = markup_text(ans.note)
             if ans is not None and ans.evidence:
-                files = ", ".join(_t(ev.filename) for ev in ans.evidence)
+                files = ", ".join(markup_text(ev.filename) for ev in ans.evidence)
                 note += f"<br/><font size=7 color='#666666'>Evidence: {files}</font>"
-            arows.append([P(_t(q.text)), P(answer), P(note)])
+            arows.append([P(markup_text(q.text)), P(answer), P(note)])
         at = Table(arows, colWidths=[width * 0.34, width * 0.38, width * 0.28], repeatRows=1)
         at.setStyle(grid)
         if len(arows) <= 5:
-            story.append(KeepTogether([P(_t(dim.name), h3), at]))
+            story.append(KeepTogether([P(markup_text(dim.name), h3), at]))
         else:
-            story += [P(_t(dim.name), h3), at]
+            story += [P(markup_text(dim.name), h3), at]
 
     generated = (data.generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     story += [Spacer(0, 10), Bookmark("About this report"), P("About this report", h2),
-              P(_t(m.description), base), Spacer(0, 4), P(_t(m.source), small), Spacer(0, 4),
-              P(f"Model {_t(m.id)} version {_t(m.version)}, content digest "
-                f"{_t(m.digest[:16])}. Generated by Airlock on {generated}.", small)]
+              P(markup_text(m.description), base), Spacer(0, 4), P(markup_text(m.source), small), Spacer(0, 4),
+              P(f"Model {markup_text(m.id)} version {markup_text(m.version)}, content digest "
+                f"{markup_text(m.digest[:16])}. Generated by Airlock on {generated}.", small)]
 
     footer_text = f"Airlock · maturity assessment · {a.unit} · {a.assessed_on.isoformat()}"
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(_FONT, 7.5)
+        canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor("#777777"))
         canvas.drawString(18 * mm, 10 * mm, footer_text[:110])
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")

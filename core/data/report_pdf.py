@@ -14,12 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from html import escape
-from pathlib import Path
 from typing import Any
 
 from core.data.models import ColumnProfile, Profile
 from core.data.report import association_matrix, heatmap_png, histogram_png, top_values_png
+from core.reports.pdf import FONT, markup_text, register_fonts
 
 SECTIONS = ("Overview", "Alerts", "Columns", "Distributions", "Correlations", "Target associations",
             "About this report")
@@ -27,30 +26,7 @@ SECTIONS = ("Overview", "Alerts", "Columns", "Distributions", "Correlations", "T
 MAX_PLOTS = 24
 #: Strongest pairs listed under the heatmap.
 TOP_PAIRS = 20
-_FONT = "AirlockSans"  # the same registration as the assessment report's
 _DPI = 110
-
-
-def _register_fonts() -> None:
-    import matplotlib
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(_FONT, str(ttf / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(f"{_FONT}-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFont(TTFont(f"{_FONT}-Oblique", str(ttf / "DejaVuSans-Oblique.ttf")))
-    addMapping(_FONT, 0, 0, _FONT)
-    addMapping(_FONT, 1, 0, f"{_FONT}-Bold")
-    addMapping(_FONT, 0, 1, f"{_FONT}-Oblique")
-    addMapping(_FONT, 1, 1, f"{_FONT}-Bold")
-
-
-def _t(text: object) -> str:
-    return escape(str(text), quote=False)
 
 
 def _num(v: Any) -> str:
@@ -85,13 +61,13 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
     from reportlab.lib.units import mm
     from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _register_fonts()
+    register_fonts()
     blue = colors.HexColor("#1f5fa8")
-    base = ParagraphStyle("base", fontName=_FONT, fontSize=9.5, leading=13)
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=13)
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=colors.HexColor("#555555"))
     cell = ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.5)
-    h1 = ParagraphStyle("h1", parent=base, fontName=f"{_FONT}-Bold", fontSize=18, leading=23, spaceAfter=4)
-    h2 = ParagraphStyle("h2", parent=base, fontName=f"{_FONT}-Bold", fontSize=13.5, leading=18, textColor=blue,
+    h1 = ParagraphStyle("h1", parent=base, fontName=f"{FONT}-Bold", fontSize=18, leading=23, spaceAfter=4)
+    h2 = ParagraphStyle("h2", parent=base, fontName=f"{FONT}-Bold", fontSize=13.5, leading=18, textColor=blue,
                         spaceBefore=4, spaceAfter=6)
     severity_colour = {"high": "#b00000", "medium": "#a06000", "low": "#555555", "info": "#1f5fa8"}
 
@@ -111,7 +87,7 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
             self.canv.addOutlineEntry(self.title, key, 0, 0)
 
     grid = TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), _FONT), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f0f0")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
@@ -138,7 +114,7 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
         kinds[c.semantic_type] = kinds.get(c.semantic_type, 0) + 1
     missing_cells = sum(c.missing for c in p.columns)
     cells = max(p.row_count * p.column_count, 1)
-    story: list[Any] = [Bookmark("Overview"), P(_t(title), h1)]
+    story: list[Any] = [Bookmark("Overview"), P(markup_text(title), h1)]
     overview = [
         ["Rows", f"{p.row_count:,}"], ["Columns", f"{p.column_count:,}"],
         ["Column kinds", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))],
@@ -150,7 +126,7 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
     ]
     if p.target:
         overview.append(["Target", p.target])
-    ot = Table([[P(f"<b>{_t(k)}</b>"), P(_t(v))] for k, v in overview], colWidths=[width * 0.3, width * 0.7])
+    ot = Table([[P(f"<b>{markup_text(k)}</b>"), P(markup_text(v))] for k, v in overview], colWidths=[width * 0.3, width * 0.7])
     ot.setStyle(grid)
     ot.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
     story += [ot, Spacer(0, 8)]
@@ -158,8 +134,8 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
     story += [Bookmark("Alerts"), P("Alerts", h2)]
     if p.alerts:
         rows: list[list[Any]] = [["Severity", "Column", "Alert"]]
-        rows += [[P(f"<font color='{severity_colour[a.severity]}'><b>{a.severity}</b></font>"), P(_t(a.column or "—")),
-                  P(_t(a.message))] for a in p.alerts]
+        rows += [[P(f"<font color='{severity_colour[a.severity]}'><b>{a.severity}</b></font>"), P(markup_text(a.column or "—")),
+                  P(markup_text(a.message))] for a in p.alerts]
         story.append(table(rows, [0.1, 0.2, 0.7]))
     else:
         story.append(P("No alerts.", base))
@@ -170,9 +146,9 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
         lo, hi = c.stats.get("min"), c.stats.get("max")
         if c.semantic_type == "datetime":
             lo, hi = (str(lo)[:10] if lo else None), (str(hi)[:10] if hi else None)
-        rows.append([P(_t(c.name)), P(_t(c.semantic_type + (f" · PII {c.pii}" if c.pii else ""))), P(_t(c.storage_type)),
-                     P(f"{c.missing_fraction:.1%}"), P(f"{c.distinct:,}"), P(_t(_num(lo))), P(_t(_num(hi))),
-                     P(_t(_summary(c))), P(_t(", ".join(c.flags)))])
+        rows.append([P(markup_text(c.name)), P(markup_text(c.semantic_type + (f" · PII {c.pii}" if c.pii else ""))), P(markup_text(c.storage_type)),
+                     P(f"{c.missing_fraction:.1%}"), P(f"{c.distinct:,}"), P(markup_text(_num(lo))), P(markup_text(_num(hi))),
+                     P(markup_text(_summary(c))), P(markup_text(", ".join(c.flags)))])
     story.append(table(rows, [0.16, 0.1, 0.09, 0.07, 0.08, 0.1, 0.1, 0.2, 0.1]))
 
     story += [PageBreak(), Bookmark("Distributions"), P("Distributions", h2)]
@@ -205,15 +181,15 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
                   image(heat, width * 0.8), Spacer(0, 6)]
         pairs = sorted((c for c in p.correlations if math.isfinite(c.value)), key=lambda c: -abs(c.value))[:TOP_PAIRS]
         rows = [["Column", "Column", "Measure", "Value"]]
-        rows += [[P(_t(c.a)), P(_t(c.b)), P(_t(c.method.replace("_", " "))), f"{c.value:.3f}"] for c in pairs]
+        rows += [[P(markup_text(c.a)), P(markup_text(c.b)), P(markup_text(c.method.replace("_", " "))), f"{c.value:.3f}"] for c in pairs]
         story.append(table(rows, [0.32, 0.32, 0.2, 0.16]))
 
     if p.target:
-        story += [PageBreak(), Bookmark("Target associations"), P(f"Target associations: {_t(p.target)}", h2),
+        story += [PageBreak(), Bookmark("Target associations"), P(f"Target associations: {markup_text(p.target)}", h2),
                   P("Mutual information and the cross-validated score of a depth-4 tree on each column alone. "
                     "A column that alone nearly predicts the target is flagged as possible leakage.", small)]
         rows = [["Column", "Mutual information", "Score", "Leakage"]]
-        rows += [[P(_t(a.column)), f"{a.mutual_information:.3f}", f"{a.score_name} {a.model_score:.3f}",
+        rows += [[P(markup_text(a.column)), f"{a.mutual_information:.3f}", f"{a.score_name} {a.model_score:.3f}",
                   P("<font color='#b00000'><b>yes</b></font>" if a.leakage else "")] for a in p.target_associations]
         story.append(table(rows, [0.4, 0.2, 0.25, 0.15]) if p.target_associations
                      else P("No column could be compared with the target.", base))
@@ -222,14 +198,14 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
     story += [Spacer(0, 10), Bookmark("About this report"), P("About this report", h2),
               P("Counts, moments and quantiles are exact over all rows; correlations and target associations are "
                 "computed on a seeded sample. Identifier and PII-like columns keep counts only. The profile holds no "
-                f"raw rows. Dataset version {_t(p.version_id or '—')}, profile format {p.format_version}. "
+                f"raw rows. Dataset version {markup_text(p.version_id or '—')}, profile format {p.format_version}. "
                 f"Generated by Airlock on {generated}.", small)]
 
     footer = f"Airlock · data profile · {title}"[:110]
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(_FONT, 7.5)
+        canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor("#777777"))
         canvas.drawString(18 * mm, 10 * mm, footer)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")

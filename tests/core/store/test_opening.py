@@ -25,7 +25,7 @@ from core.errors import (
 )
 from core.store import keys
 from tests.conftest import PASSPHRASE
-from tests.core.helpers import sha256_file, snapshot_dir, tamper_connection
+from tests.core.helpers import snapshot_dir, tamper_connection
 from core.store.db import PAGE_SIZE
 
 PAGE = PAGE_SIZE

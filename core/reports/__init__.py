@@ -1,0 +1,1 @@
+"""What every exported report shares: fonts and safe text for PDFs."""

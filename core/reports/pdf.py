@@ -1,0 +1,37 @@
+"""PDF pieces shared by every report: an embedded Unicode font and escaped user text.
+
+The font is DejaVu Sans from matplotlib's own data folder, embedded in each PDF, so reports
+render names and notes in any script the same way on a machine without fonts or a network.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+FONT = "AirlockSans"
+
+
+def register_fonts() -> str:
+    """Register the report font family once per process; returns its name."""
+    import matplotlib
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return FONT
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(f"{FONT}-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont(f"{FONT}-Oblique", str(ttf / "DejaVuSans-Oblique.ttf")))
+    addMapping(FONT, 0, 0, FONT)
+    addMapping(FONT, 1, 0, f"{FONT}-Bold")
+    addMapping(FONT, 0, 1, f"{FONT}-Oblique")
+    addMapping(FONT, 1, 1, f"{FONT}-Bold")
+    return FONT
+
+
+def markup_text(text: object) -> str:
+    """User text made safe for reportlab Paragraph markup, keeping line breaks."""
+    return escape(str(text), quote=False).replace("\n", "<br/>")
