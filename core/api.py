@@ -25,7 +25,7 @@ from core.outcome import Outcome
 from core.store import backup as _backup
 from core.store import keys as _keys
 from core.store.backup import BackupResult, BackupVerification, IntegrityReport
-from core.store.keys import Unlock
+from core.store.keys import MIN_PASSPHRASE_LENGTH, Unlock
 from core.store.opening import ROLES as WORKSPACE_ROLES
 from core.store.opening import OpenedStore, create_workspace, open_store
 from core.tasks import CancelToken, TaskContext
@@ -137,7 +137,7 @@ def doctor() -> DoctorReport:
 
 __all__ = [
     "AirlockError", "AuditEvent", "BackupResult", "BackupVerification", "CancelToken", "ChainHead",
-    "ChainReport", "DoctorReport", "Engine", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
+    "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
     "Unlock", "User", "WORKSPACE_ROLES", "WorkspaceInfo", "doctor", "has_key_header",
     "header_uses_keyring", "keyring_status", "restore_backup", "verify_backup",
 ]

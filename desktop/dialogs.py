@@ -33,6 +33,13 @@ _ROLE_HELP = {
 }
 
 
+def _min_length() -> int:
+    """Core's rule for new passphrases (imported when a dialog needs it: core.api is not light)."""
+    from core.api import MIN_PASSPHRASE_LENGTH
+
+    return MIN_PASSPHRASE_LENGTH
+
+
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
@@ -79,7 +86,7 @@ class CreateWorkspaceDialog(QDialog):
             if keyring_ok else f"Not available here: {keyring_why}"
         )
         self.keyring_check.toggled.connect(self._on_keyring_toggled)
-        self.passphrase_edit = _password_field("at least 8 characters")
+        self.passphrase_edit = _password_field(f"at least {_min_length()} characters")
         self.confirm_edit = _password_field("type it again")
         self.error = _error_label()
 
@@ -130,8 +137,8 @@ class CreateWorkspaceDialog(QDialog):
         if not self.name:
             return "Give the workspace a name."
         if not self.use_keyring or self.passphrase_edit.text():
-            if len(self.passphrase_edit.text()) < 8:
-                return "The passphrase needs at least 8 characters."
+            if len(self.passphrase_edit.text()) < _min_length():
+                return f"The passphrase needs at least {_min_length()} characters."
             if self.passphrase_edit.text() != self.confirm_edit.text():
                 return "The two passphrases differ."
         return ""
@@ -149,7 +156,7 @@ class CreateWorkspaceDialog(QDialog):
     @Slot(bool)
     def _on_keyring_toggled(self, checked: bool) -> None:
         for edit in (self.passphrase_edit, self.confirm_edit):
-            edit.setPlaceholderText("optional: a passphrase as well" if checked else "at least 8 characters")
+            edit.setPlaceholderText("optional: a passphrase as well" if checked else f"at least {_min_length()} characters")
 
     @Slot()
     def _on_buttons_accepted(self) -> None:
@@ -275,7 +282,7 @@ class ChangePassphraseDialog(QDialog):
         note = QLabel("The recovery key does not change. Everyone who opens this workspace with "
                       "the passphrase will need the new one.")
         note.setWordWrap(True)
-        self.new_edit = _password_field("at least 8 characters")
+        self.new_edit = _password_field(f"at least {_min_length()} characters")
         self.confirm_edit = _password_field("type it again")
         self.error = _error_label()
         form = QFormLayout()
@@ -296,8 +303,8 @@ class ChangePassphraseDialog(QDialog):
 
     @Slot()
     def _on_buttons_accepted(self) -> None:
-        if len(self.new_edit.text()) < 8:
-            problem = "The passphrase needs at least 8 characters."
+        if len(self.new_edit.text()) < _min_length():
+            problem = f"The passphrase needs at least {_min_length()} characters."
         elif self.new_edit.text() != self.confirm_edit.text():
             problem = "The two passphrases differ."
         else:

@@ -32,6 +32,8 @@ from typing import Any
 from core.errors import InvalidInput, KeyUnavailable, NotAWorkspace, UnsafeEnvironment, WrongKey
 
 KEY_BYTES = 32
+#: A new passphrase must be at least this long (existing ones keep working whatever they are).
+MIN_PASSPHRASE_LENGTH = 8
 KDF_ITERATIONS = 256_000
 HEADER_FORMAT = "airlock-key-header"
 HEADER_FORMAT_VERSION = 1
@@ -89,8 +91,8 @@ def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
 def wrap_with_passphrase(key: bytes, passphrase: str, workspace_id: str) -> dict[str, Any]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    if not passphrase:
-        raise InvalidInput("The passphrase must not be empty.")
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise InvalidInput(f"The passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters.")
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)
     kek = _derive(passphrase, salt, KDF_ITERATIONS)

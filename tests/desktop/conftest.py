@@ -69,7 +69,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def workspace_path(tmp_path: Path) -> Path:
-    engine, _ = Engine.create(tmp_path / "w.airlock", name="Demo workspace", passphrase="pw", use_keyring=False)
+    engine, _ = Engine.create(tmp_path / "w.airlock", name="Demo workspace", passphrase="pw-demo-123", use_keyring=False)
     engine.users.add("alice", {"analyst", "reviewer"}, "Alice Smith")
     engine.close()
     return tmp_path / "w.airlock"
@@ -79,7 +79,7 @@ def workspace_path(tmp_path: Path) -> Path:
 def engine(workspace_path: Path) -> Iterator[Engine]:
     from core.api import Unlock
 
-    eng = Engine.open(workspace_path, Unlock.with_passphrase("pw"))
+    eng = Engine.open(workspace_path, Unlock.with_passphrase("pw-demo-123"))
     yield eng
     eng.close()
 

@@ -13,7 +13,7 @@ from desktop import app
 
 
 def test_screenshot_in_process(qtbot, workspace_path: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("AIRLOCK_PASSPHRASE", "pw")
+    monkeypatch.setenv("AIRLOCK_PASSPHRASE", "pw-demo-123")
     out = tmp_path / "users.png"
     assert app.main(["--workspace", str(workspace_path), "--page", "users", "--screenshot", str(out)]) == 0
     image = QImage(str(out))

@@ -80,7 +80,7 @@ def test_users_page_lists_and_adds_users(qtbot, engine: Engine, bus: EventBus) -
 
 
 def test_users_page_refusal_is_clear(qtbot, workspace_path: Path, bus: EventBus, messages) -> None:
-    with Engine.open(workspace_path, Unlock.with_passphrase("pw"), actor="alice") as engine:
+    with Engine.open(workspace_path, Unlock.with_passphrase("pw-demo-123"), actor="alice") as engine:
         page = UsersPage(bus)
         qtbot.addWidget(page)
         page.set_engine(engine)
@@ -148,11 +148,11 @@ def test_backup_page_makes_verifies_and_restores(qtbot, engine: Engine, bus: Eve
     qtbot.waitUntil(lambda: "never" not in page.last.text(), timeout=2000)
     assert str(dest) in page.last.text()
     with qtbot.waitSignal(page.runner.finished, timeout=20_000):
-        page.verify_file(dest, Unlock.with_passphrase("pw"))
+        page.verify_file(dest, Unlock.with_passphrase("pw-demo-123"))
     assert "sound backup" in page.result.text()
     restored = tmp_path / "restored.airlock"
     with qtbot.waitSignal(page.runner.finished, timeout=20_000):
-        page.restore_file(dest, restored, Unlock.with_passphrase("pw"))
+        page.restore_file(dest, restored, Unlock.with_passphrase("pw-demo-123"))
     assert restored.exists() and "Restored into" in page.result.text()
 
 
@@ -168,7 +168,7 @@ def test_backup_with_wrong_key_is_a_message(qtbot, engine: Engine, bus: EventBus
 
 
 def test_read_only_disables_changes(qtbot, workspace_path: Path, bus: EventBus) -> None:
-    with Engine.open(workspace_path, Unlock.with_passphrase("pw"), read_only=True) as engine:
+    with Engine.open(workspace_path, Unlock.with_passphrase("pw-demo-123"), read_only=True) as engine:
         pages = [WorkspacePage(bus), UsersPage(bus), BackupPage(bus)]
         for page in pages:
             qtbot.addWidget(page)

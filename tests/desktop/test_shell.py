@@ -55,7 +55,7 @@ def test_show_page_by_name(window: MainWindow, engine: Engine) -> None:
 
 
 def test_open_with_env_passphrase_and_close(window: MainWindow, workspace_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw")
+    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw-demo-123")
     assert window.open_path(workspace_path)
     assert window.engine is not None and not window.engine.read_only
     window.set_engine(None)
@@ -84,15 +84,15 @@ def test_wrong_passphrase_is_asked_again_then_cancel(window: MainWindow, workspa
 def test_not_a_workspace_is_a_message_not_a_traceback(window: MainWindow, tmp_path: Path, messages, monkeypatch) -> None:
     junk = tmp_path / "junk.airlock"
     junk.write_bytes(b"hello, I am not a database" * 100)
-    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw")
+    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw-demo-123")
     assert not window.open_path(junk)
     assert messages.shown and messages.shown[0][0] in {"Not an Airlock workspace", "No key available"}
     assert "Traceback" not in messages.texts()
 
 
 def test_workspace_in_use_offers_read_only(window: MainWindow, workspace_path: Path, messages, monkeypatch) -> None:
-    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw")
-    holder = Engine.open(workspace_path, Unlock.with_passphrase("pw"))
+    monkeypatch.setenv(opening.PASSPHRASE_ENV, "pw-demo-123")
+    holder = Engine.open(workspace_path, Unlock.with_passphrase("pw-demo-123"))
     try:
         messages.answer = QMessageBox.StandardButton.Yes
         assert window.open_path(workspace_path)

@@ -98,7 +98,7 @@ def test_intact_chain_verifies_after_reopen(logged: tuple[Path, bytes, str]) -> 
 
 def test_chain_cannot_be_moved_to_another_workspace(logged: tuple[Path, bytes, str], tmp_path: Path) -> None:
     path, key, _ = logged
-    other, other_recovery = Engine.create(tmp_path / "o.airlock", name="Other", passphrase="x", use_keyring=False)
+    other, other_recovery = Engine.create(tmp_path / "o.airlock", name="Other", passphrase="other-passphrase", use_keyring=False)
     other.close()
     src = tamper_connection(path, key)
     rows = src.execute("SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_event").fetchall()

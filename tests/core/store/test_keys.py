@@ -196,7 +196,7 @@ def test_creation_never_overwrites(workspace: tuple[Engine, str]) -> None:
     engine, _ = workspace
     before = snapshot_dir(engine.path.parent)
     with pytest.raises(WorkspaceExists):
-        Engine.create(engine.path, name="Again", passphrase="x", use_keyring=False)
+        Engine.create(engine.path, name="Again", passphrase="other-passphrase", use_keyring=False)
     assert snapshot_dir(engine.path.parent) == before
 
 
@@ -209,3 +209,12 @@ def test_passphrase_slot_uses_the_production_kdf_cost(real_kdf: int, tmp_path: P
     assert slot["kdf"] == "pbkdf2-hmac-sha512" and slot["iterations"] == real_kdf == keys.KDF_ITERATIONS
     with Engine.open(tmp_path / "k.airlock", Unlock.with_passphrase(PASSPHRASE)):
         pass
+
+
+def test_a_new_passphrase_must_be_long_enough(workspace: tuple[Engine, str], tmp_path: Path) -> None:
+    engine, _ = workspace
+    with pytest.raises(InvalidInput, match="at least 8 characters"):
+        engine.workspace.change_passphrase("short")
+    with pytest.raises(InvalidInput, match="at least 8 characters"):
+        Engine.create(tmp_path / "n.airlock", name="N", passphrase="1234567", use_keyring=False)
+    assert not (tmp_path / "n.airlock").exists()
