@@ -3,8 +3,11 @@
 Pearson and Spearman between numeric columns, Cramér's V between categorical ones (no bias
 correction), the correlation ratio η between a numeric and a categorical column; and, for a
 target column, mutual information and the cross-validated score of a shallow tree on each
-column alone, with a leakage flag when one column alone nearly predicts the target.
-Computed on a deterministic sample (seed 0). scikit-learn and scipy load on first use.
+column alone, with a leakage flag when one column alone nearly predicts the target
+(identifier, PII-like and constant columns are left out: see :func:`excluded_from_target`).
+Mutual information is a plug-in estimate over category codes and equal-frequency bins with
+the Miller–Madow bias correction (numpy only). Computed on a deterministic sample
+(seed 0). scikit-learn loads on first use, for the trees only.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ MAX_LEVELS = 50
 TARGET_SAMPLE = 20_000
 LEAKAGE_AUC = 0.98
 LEAKAGE_R2 = 0.95
+#: Equal-frequency bins of a numeric column (or numeric target) for mutual information.
+MI_BINS = 20
 
 
 def sample(table: pa.Table, rows: int) -> pa.Table:
@@ -48,9 +53,12 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
 
 
 def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    """Cramér's V of two code arrays (-1 = missing, dropped)."""
-    from scipy.stats import chi2_contingency
+    """Cramér's V of two code arrays (-1 = missing, dropped).
 
+    Pearson's chi-square of the contingency table (no continuity correction, as
+    ``scipy.stats.chi2_contingency(..., correction=False)``), computed here from one
+    ``np.bincount`` so that scipy is not loaded for it.
+    """
     keep = (a >= 0) & (b >= 0)
     a, b = a[keep], b[keep]
     if a.size == 0:
@@ -63,8 +71,9 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     k = min(table.shape) - 1
     if k == 0:
         return math.nan
-    chi2 = chi2_contingency(table, correction=False)[0]
-    return float(math.sqrt(chi2 / (a.size * k)))
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / a.size
+    chi2 = float(np.sum((table - expected) ** 2 / expected))
+    return float(math.sqrt(min(chi2 / (a.size * k), 1.0)))
 
 
 def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
@@ -172,14 +181,60 @@ def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation
     return out
 
 
+def _excluded(col: ColumnProfile) -> str | None:
+    """Why a column is not measured against the target (None: it is measured).
+
+    An identifier or PII-like value is (nearly) unique per row: it "predicts" any target on
+    the rows it was seen on and says nothing about new ones, so its association would look
+    like leakage or, worse, like a useful feature.
+    """
+    if col.pii:
+        return f"PII-like ({col.pii.replace('_', ' ')})"
+    if col.semantic_type == "identifier":
+        return "identifier"
+    if "constant" in col.flags:
+        return "constant"
+    return None
+
+
 def _feature(table: pa.Table, col: ColumnProfile) -> tuple[np.ndarray, bool] | None:
-    if col.semantic_type in ("numeric", "datetime") or (col.semantic_type == "identifier" and col.stats.get("mean") is not None):
+    if col.semantic_type in ("numeric", "datetime"):
         x = _numeric(table, col.name)
         fill = np.nanmedian(x) if np.isfinite(x).any() else 0.0
         return np.where(np.isnan(x), fill, x), False
-    if col.semantic_type in ("categorical", "boolean", "identifier"):
+    if col.semantic_type in ("categorical", "boolean"):
         return _codes(table, col.name).astype(np.float64), True
     return None
+
+
+def _bin_codes(x: np.ndarray, discrete: bool) -> np.ndarray:
+    """Small non-negative integer codes: categories as they are (missing its own), numbers in
+    at most :data:`MI_BINS` equal-frequency bins (fewer when there are fewer distinct values)."""
+    if discrete:
+        return (x + 1).astype(np.int64)  # missing (-1) becomes code 0
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, MI_BINS + 1)[1:-1]))
+    return np.searchsorted(edges, x, side="right").astype(np.int64)
+
+
+def mutual_information(x: np.ndarray, y: np.ndarray) -> float:
+    """Mutual information (nats) of two code arrays, plug-in with the Miller–Madow correction.
+
+    The plug-in estimate over the contingency table overstates the information by about
+    ``(Bx - 1)(By - 1) / 2n`` for ``Bx`` and ``By`` occupied codes; that bias is subtracted
+    (and the result clipped at 0), so a column with thousands of levels and no relation to
+    the target scores near 0 instead of near its bias.
+    """
+    n = x.size
+    if n == 0:
+        return 0.0
+    cols = int(y.max()) + 1
+    joint = np.bincount(x * cols + y, minlength=(int(x.max()) + 1) * cols).reshape(-1, cols)
+    px, py = joint.sum(axis=1), joint.sum(axis=0)
+    nz = joint > 0
+    outer = np.outer(px, py)
+    mi = float(np.sum(joint[nz] * np.log(joint[nz] * n / outer[nz])) / n)
+    bias = (np.count_nonzero(px) - 1) * (np.count_nonzero(py) - 1) / (2 * n)
+    return max(mi - bias, 0.0)
 
 
 def _cv_score(model: Any, x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -> float:
@@ -210,8 +265,12 @@ def _cv_score(model: Any, x: np.ndarray, y: np.ndarray, folds: int, scoring: str
 
 
 def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str) -> list[TargetAssociation]:
-    """Mutual information and a one-column model score of every usable column with ``target``."""
-    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+    """Mutual information and a one-column model score of every usable column with ``target``.
+
+    Identifier, PII-like and constant columns are left out (see :func:`excluded_from_target`).
+    Mutual information is :func:`mutual_information` over codes: categories as they are,
+    numbers (and a numeric target) in at most :data:`MI_BINS` equal-frequency bins.
+    """
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     table = sample(table, TARGET_SAMPLE)
@@ -234,17 +293,17 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
     else:
         score_name, scoring = "balanced_accuracy", "balanced_accuracy"
     folds = 3 if regression else max(2, min(3, int(np.bincount(y).min())))
+    y_codes = _bin_codes(y, False) if regression else y.astype(np.int64)
     features = []
     for col in cols:
-        if col.name == target or "constant" in col.flags:
+        if col.name == target or _excluded(col) is not None:
             continue
         feat = _feature(table, col)
         if feat is not None:
             features.append((col.name, feat[0][keep].reshape(-1, 1), feat[1]))
 
     def measure(name: str, x: np.ndarray, discrete: bool) -> TargetAssociation:
-        mi_fn = mutual_info_regression if regression else mutual_info_classif
-        mi = float(mi_fn(x, y, discrete_features=[discrete], random_state=0)[0])
+        mi = mutual_information(_bin_codes(x[:, 0], discrete), y_codes)
         model = DecisionTreeRegressor(max_depth=4, random_state=0) if regression else DecisionTreeClassifier(max_depth=4, random_state=0)
         score = _cv_score(model, x, y, folds, scoring)
         limit = LEAKAGE_R2 if regression else LEAKAGE_AUC
@@ -252,10 +311,15 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
                                  bool(math.isfinite(score) and score >= limit))
 
     # Each column is seeded on its own, so the figures do not depend on the threads; the
-    # neighbour searches and tree fits release the GIL, so one thread per core helps.
+    # tree fits release the GIL, so one thread per core helps.
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         out = list(pool.map(lambda f: measure(*f), features))
     out.sort(key=lambda a: -a.model_score)
     return out
+
+
+def excluded_from_target(cols: list[ColumnProfile], target: str) -> list[tuple[str, str]]:
+    """The columns :func:`target_associations` leaves out, each with the reason."""
+    return [(c.name, why) for c in cols if c.name != target and (why := _excluded(c)) is not None]

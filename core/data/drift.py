@@ -6,7 +6,8 @@ categories, the chi-square test of homogeneity, and the Jensen–Shannon distanc
 p-values are adjusted across columns (Benjamini–Hochberg by default, or Bonferroni). A
 column drifts when PSI reaches ``psi_major``, or when its adjusted p-value is below ``alpha``
 and PSI reaches ``psi_moderate``: large samples make tiny shifts significant, so a
-significant test alone is not drift. The dataset drifts when any column does.
+significant test alone is not drift. The dataset drifts when any column does. Identifier
+columns are not compared (listed as skipped: "identifier").
 """
 
 from __future__ import annotations
@@ -52,6 +53,34 @@ def adjust(p: list[float], method: str) -> list[float]:
     return list(out)
 
 
+def identifier(name: str, arr: pa.ChunkedArray) -> bool:
+    """Whether a reference column is an identifier, by the profile's rule (see :mod:`core.data.profiling`).
+
+    Integers: every value distinct (at least 20) and an id-like name. Text: more than 100
+    distinct values, at least 90% of the non-missing ones distinct, and not free text
+    (mean length ≤ 30 characters, at most half the values with a space). An identifier's
+    values are new in every version, so its "drift" says nothing.
+    """
+    import pyarrow.compute as pc
+
+    from core.data import profiling
+
+    values = arr.drop_null()
+    n = len(values)
+    if n < 20:
+        return False
+    if pa.types.is_integer(arr.type):
+        return bool(profiling._ID_NAME.search(name)) and pc.count_distinct(values).as_py() == n
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    distinct = pc.count_distinct(values).as_py()
+    if distinct <= profiling.CATEGORICAL_MAX_DISTINCT or distinct < 0.9 * n:
+        return False
+    mean_length = (pc.sum(pc.utf8_length(values)).as_py() or 0) / n
+    spaces = pc.sum(pc.match_substring(values, " ")).as_py() or 0
+    return not (mean_length > 30 or spaces > 0.5 * n)
+
+
 def _numeric(arr: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
         arr = arr.cast(pa.timestamp("us")).cast(pa.int64())
@@ -73,10 +102,10 @@ def ks_and_wasserstein(ref: np.ndarray, cur: np.ndarray, *, presorted: bool = Fa
     limiting distribution when the effective size exceeds 100,000.
     Small samples go to scipy itself, which uses the exact distribution there.
     """
-    from scipy.stats import distributions, ks_2samp, wasserstein_distance
-
     n1, n2 = ref.size, cur.size
     if max(n1, n2) <= _EXACT_KS_N:
+        from scipy.stats import ks_2samp, wasserstein_distance
+
         ks = ks_2samp(ref, cur)
         return float(ks.statistic), float(ks.pvalue), float(wasserstein_distance(ref, cur))
     u, v = (ref, cur) if presorted else (np.sort(ref), np.sort(cur))
@@ -96,7 +125,15 @@ def ks_and_wasserstein(ref: np.ndarray, cur: np.ndarray, *, presorted: bool = Fa
     en = np.round(m * n / (m + n))
     # scipy's kstwo.sf costs ~0.15 s a call at these sizes; Kolmogorov's limit (kstwobign)
     # is within 1e-3 of it in relative terms once en > 100,000 (checked in the tests).
-    sf = distributions.kstwobign.sf(d * np.sqrt(en)) if en > 100_000 else distributions.kstwo.sf(d, en)
+    # scipy.special.kolmogorov is kstwobign's survival function, without loading scipy.stats (~1 s).
+    if en > 100_000:
+        from scipy.special import kolmogorov
+
+        sf = kolmogorov(d * np.sqrt(en))
+    else:
+        from scipy.stats import distributions
+
+        sf = distributions.kstwo.sf(d, en)
     p = float(np.clip(sf, 0, 1))
     w = float(np.sum(np.abs(diff[:-1]) * np.diff(merged[ends])))
     return d, p, w
@@ -115,9 +152,6 @@ def _numeric_drift(name: str, ref: np.ndarray, cur: np.ndarray) -> tuple[float, 
 
 
 def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[float, float, float, float]:
-    from scipy.spatial.distance import jensenshannon
-    from scipy.stats import chi2_contingency
-
     import pyarrow.compute as pc
 
     # Counts per category by Arrow's hash tables, then aligned on the union of categories
@@ -131,9 +165,32 @@ def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[floa
     a[pc.index_in(cv.field("values"), value_set=cats).to_numpy()] = cv.field("counts").to_numpy()
     if len(cats) < 2:
         return 0.0, 0.0, 1.0, 0.0
-    chi2, p, _, _ = chi2_contingency(np.vstack([e, a]) + 0.5, correction=False)
-    js = float(jensenshannon(e / e.sum(), a / a.sum(), base=2))
-    return psi(e, a), float(chi2), float(p), js
+    chi2, p = chi_square(np.vstack([e, a]) + 0.5)
+    return psi(e, a), chi2, p, jensen_shannon(e / e.sum(), a / a.sum())
+
+
+def chi_square(observed: np.ndarray) -> tuple[float, float]:
+    """Pearson's chi-square test of homogeneity of a contingency table: statistic and p-value.
+
+    As ``scipy.stats.chi2_contingency(observed, correction=False)``, without loading scipy.stats.
+    """
+    from scipy.special import chdtrc
+
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    stat = float(np.sum((observed - expected) ** 2 / expected))
+    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    return stat, float(chdtrc(dof, stat)) if dof > 0 else 1.0
+
+
+def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
+    """The Jensen–Shannon distance (base 2) of two probability vectors, as scipy's ``jensenshannon``."""
+    m = (p + q) / 2
+
+    def kl(x: np.ndarray) -> float:
+        nz = x > 0
+        return float(np.sum(x[nz] * np.log(x[nz] / m[nz])))
+
+    return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0) / np.log(2)))
 
 
 def compare(
@@ -141,7 +198,11 @@ def compare(
     correction: str = "bh", alpha: float = ALPHA, psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
     columns: list[str] | None = None,
 ) -> DriftReport:
-    """Drift of every column the two tables share (or of ``columns``)."""
+    """Drift of every column the two tables share (or of ``columns``).
+
+    Identifier columns (see :func:`identifier`) are not compared; they are listed in
+    ``skipped`` as "NAME: identifier".
+    """
     if correction not in ("bh", "bonferroni"):
         raise InvalidInput("correction is 'bh' or 'bonferroni'.")
     if not 0 < psi_moderate <= psi_major:
@@ -154,7 +215,9 @@ def compare(
         if name not in shared:
             raise InvalidInput(f"Column {name!r} is not in both datasets.")
 
-    def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | None:
+    def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | str | None:
+        if identifier(name, reference.column(name)):
+            return "identifier"
         rt, ct = logical_type(reference.column(name).type), logical_type(current.column(name).type)
         if (rt in ("integer", "float", "datetime")) and ct in ("integer", "float", "datetime"):
             r, c = _numeric(reference.column(name)), _numeric(current.column(name))
@@ -174,6 +237,8 @@ def compare(
     for name, result in zip(names, measured, strict=True):
         if result is None:
             skipped.append(f"{name}: too few values")
+        elif isinstance(result, str):
+            skipped.append(f"{name}: {result}")
         else:
             raw.append(result)
     adjusted = adjust([r[5] for r in raw], correction)

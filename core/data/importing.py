@@ -264,8 +264,15 @@ def _header(path: Path, dialect: Dialect) -> list[str]:
     return [f"column_{i}" for i in range(1, len(first) + 1)]
 
 
+def _contains(path: Path, char: str) -> bool:
+    """Whether the file holds ``char`` anywhere (a byte search that stops at the first one)."""
+    needle = char.encode()
+    with _open(path) as fh:
+        return any(block.find(needle) >= 0 for block in iter(lambda: fh.read(BLOCK_SIZE), b""))
+
+
 def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
-                   types: dict[str, pa.DataType] | None = None) -> tuple[Any, Any, Any]:
+                   types: dict[str, pa.DataType] | None = None, *, quoted: bool = True) -> tuple[Any, Any, Any]:
     # With a header, Arrow reads the names itself (``skip_rows`` would count raw lines, not
     # records, and misread a header with a quoted line break); callers compare them to ours.
     read = pacsv.ReadOptions(
@@ -274,7 +281,9 @@ def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
     )
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter, quote_char=dialect.quote_char, double_quote=True,
-        newlines_in_values=True, ignore_empty_lines=True,
+        # Only a quoted value can hold a line break; without quotes every line break ends a
+        # row, and Arrow can then split the file into blocks in parallel (much faster).
+        newlines_in_values=quoted, ignore_empty_lines=True,
     )
     # Integers and floats are converted while parsing when their type is already known (the
     # same parser as ``pc.cast``, which accepted every value); the rest stay text for cast_batches.
@@ -291,6 +300,8 @@ def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str
 
     The raw-byte check runs on a second thread beside Arrow's parser. Parsed batches are
     kept (up to :data:`SPOOL_BYTES`) so that a file that fits is not parsed a second time.
+    A file whose text surely fits is parsed whole by Arrow's multi-threaded reader (cancel is
+    checked before and after it); a bigger one is streamed block by block.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -304,13 +315,24 @@ def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str
     rows = 0
     spool: list[pa.RecordBatch] | None = []
     spooled = 0
-    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header)
+    quoted = _contains(path, dialect.quote_char)
+    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header, quoted=quoted)
+    # Arrow's text columns take about the file's size plus offsets and validity.
+    whole = path.stat().st_size * 3 // 2 <= SPOOL_BYTES
     with ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
         raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx)
         try:
             try:
-                reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-                if reader.schema.names != names:
+                reader: Any
+                if whole:
+                    ctx.report(0.1, "Reading the file")
+                    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+                    ctx.check()
+                    reader, names_read = table.to_batches(), table.schema.names
+                else:
+                    reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+                    names_read = reader.schema.names
+                if names_read != names:
                     raise _Unsure  # Arrow and Python read the header differently
                 for batch in reader:
                     ctx.check()

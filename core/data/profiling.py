@@ -10,7 +10,7 @@ group (exact distinct counts and top values), lengths and the PII sample kept as
 figures. Exact quantiles need every value, so numeric and datetime columns are *gathered*
 — at most :data:`GATHER_BYTES` of them at a time (8 bytes a value); when they do not fit,
 the remaining ones are gathered in further passes that read only their own column chunks.
-Row hashes for duplicates (8 bytes a row) and the correlation sample are collected in the
+Row hashes for duplicates (8 bytes a row; each text value hashed once per row group) and the correlation sample are collected in the
 first pass. Correlations and target associations use a deterministic sample of at most
 :data:`SAMPLE_ROWS` rows. A profile never holds raw rows, and top values of PII-like or
 identifier columns are redacted. No store, no Qt.
@@ -344,14 +344,17 @@ class _TextTally:
         if n == 0:
             return
         self.n += n
+        vc = pc.value_counts(values)
         if not self.boolean:
-            lengths = pc.utf8_length(values)
+            # Lengths and spaces of each distinct value, weighted by its count: the same sums.
+            distinct, counts = vc.field("values"), vc.field("counts").to_numpy()
+            lengths = pc.utf8_length(distinct)
             lo, hi = pc.min_max(lengths).values()
             self.min_len = lo.as_py() if self.min_len is None else min(self.min_len, lo.as_py())
             self.max_len = max(self.max_len, hi.as_py())
-            self.sum_len += int(pc.sum(lengths).as_py() or 0)
-            self.spaces += int(pc.sum(pc.match_substring(values, " ")).as_py() or 0)
-        vc = pc.value_counts(values)
+            self.sum_len += int(np.dot(lengths.to_numpy().astype(np.int64), counts))
+            spaced = pc.match_substring(distinct, " ").to_numpy(zero_copy_only=False)
+            self.spaces += int(counts[spaced].sum())
         piece = pa.table({"v": vc.field("values"), "c": vc.field("counts"),
                           "o": pa.array(np.arange(self._seen, self._seen + len(vc), dtype=np.int64))})
         self._seen += len(vc)
@@ -422,9 +425,56 @@ def _finish(col: ColumnProfile) -> ColumnProfile:
 
 
 def _row_hashes(part: pa.Table) -> np.ndarray:
+    """A 64-bit hash of each row: the columns' value hashes, combined in column order."""
+    h = np.zeros(part.num_rows, dtype=np.uint64)
+    for column in part.columns:
+        h *= np.uint64(1_000_003)  # wraps around, as intended
+        h ^= _value_hashes(column)
+    return h
+
+
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
+    """pandas' 64-bit hash of each value (missing values share one hash of their own).
+
+    Text is dictionary-encoded first, so each distinct value is hashed once per part.
+    """
     import pandas as pd
 
-    return pd.util.hash_pandas_object(part.to_pandas(), index=False).to_numpy()
+    arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        encoded = pc.dictionary_encode(arr)
+        table = pd.util.hash_array(encoded.dictionary.to_numpy(zero_copy_only=False).astype(object))
+        table = np.append(table, _NULL_HASH)
+        return table[pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()]  # type: ignore[no-any-return]
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) or pa.types.is_duration(t):
+        arr = arr.view(pa.int64() if t.bit_width == 64 else pa.int32())  # the stored integers
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_boolean(arr.type):
+        values = pc.fill_null(arr, False if pa.types.is_boolean(arr.type) else 0).to_numpy(zero_copy_only=False)
+        hashed = pd.util.hash_array(values)
+    else:
+        hashed = pd.util.hash_pandas_object(pd.Series(arr.to_pandas()), index=False).to_numpy().copy()
+    if arr.null_count:
+        hashed[pc.is_null(arr).to_numpy(zero_copy_only=False)] = _NULL_HASH
+    return hashed  # type: ignore[no-any-return]
+
+
+def _prefetch_sklearn() -> None:
+    import sys
+    import threading
+
+    if "sklearn.tree" not in sys.modules:
+        threading.Thread(target=_import_sklearn, name="airlock-sklearn-import", daemon=True).start()
+
+
+def _import_sklearn() -> None:
+    import sklearn.base
+    import sklearn.metrics
+    import sklearn.model_selection
+    import sklearn.tree  # noqa: F401
 
 
 def _plan(parts: _Parts, budget: int) -> list[list[str]]:
@@ -438,6 +488,10 @@ def _plan(parts: _Parts, budget: int) -> list[list[str]]:
 def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskContext | None,
              gather_bytes: int, memory_bytes: int | None) -> Profile:
     ctx = ensure_context(ctx)
+    if target is not None:
+        # scikit-learn takes ~2 s to import (it loads scipy.stats); load it for the target
+        # associations beside the scan, which spends most of its time outside the GIL.
+        _prefetch_sklearn()
     names = list(parts.schema.names)
     rows = parts.num_rows
     tallies = {f.name: _TextTally(f.name, f.type) for f in parts.schema if not _gathered(f.type)}
@@ -496,6 +550,11 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
     if target is not None:
         ctx.report(0.85, "Target associations")
         assoc = associations.target_associations(sample, cols, target)
+        for name, why in associations.excluded_from_target(cols, target):
+            if why != "constant":  # constant columns have their own alert
+                alerts.append(Alert("info", name, "target_excluded",
+                                    f"{name} is not measured against {target}: {why} (unique per row, it cannot generalise)."
+                                    if why == "identifier" else f"{name} is not measured against {target}: {why}."))
         for a in assoc:
             if a.leakage:
                 alerts.append(Alert(

@@ -94,3 +94,27 @@ def test_ks_and_wasserstein_match_scipy(sizes: tuple[int, int]) -> None:
         assert d == pytest.approx(ks.statistic, abs=1e-12)
         assert p == pytest.approx(ks.pvalue, rel=5e-3, abs=1e-300)
         assert w == pytest.approx(wasserstein_distance(ref, cur), rel=1e-9)
+
+
+def test_identifier_columns_are_not_compared() -> None:
+    # New ids in every version would otherwise look like total drift (PSI over unseen categories).
+    ref = _table(1).append_column("email", pa.array([f"r{i}@example.com" for i in range(5000)]))
+    ref = ref.append_column("order_id", pa.array(np.arange(5000)))
+    cur = _table(2).append_column("email", pa.array([f"c{i}@example.com" for i in range(5000)]))
+    cur = cur.append_column("order_id", pa.array(np.arange(5000, 10_000)))
+    report = drift.compare(ref, cur)
+    assert {c.column for c in report.columns} == {"income", "age", "segment"}
+    assert {"email: identifier", "order_id: identifier"} <= set(report.skipped)
+    assert not report.drift
+
+
+def test_chi_square_and_jensen_shannon_match_scipy() -> None:
+    from scipy.spatial.distance import jensenshannon
+    from scipy.stats import chi2_contingency
+
+    rng = np.random.default_rng(0)
+    table = rng.integers(0, 500, (2, 12)).astype(float) + 0.5
+    stat, p, _, _ = chi2_contingency(table, correction=False)
+    assert drift.chi_square(table) == pytest.approx((stat, p), rel=1e-12)
+    a, b = table[0] / table[0].sum(), np.append(table[1, :-1], 0.0) / table[1, :-1].sum()
+    assert drift.jensen_shannon(a, b) == pytest.approx(jensenshannon(a, b, base=2), rel=1e-12)

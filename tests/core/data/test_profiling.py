@@ -204,3 +204,27 @@ def test_spearman_matches_pandas_without_missing_values_and_nearly_with_them() -
     x[rng.random(5_000) < 0.3, 4] = np.nan
     np.testing.assert_allclose(associations.spearman_matrix(x), pd.DataFrame(x).corr(method="spearman").to_numpy(), atol=2e-3)
     np.testing.assert_allclose(associations.pearson_matrix(x), pd.DataFrame(x).corr().to_numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_identifier_and_pii_columns_are_left_out_of_target_associations() -> None:
+    # An e-mail address and a customer id, unique per row, "predict" the target on the rows
+    # they were seen on and on no others: they must not look like a feature or a leak.
+    data = load_breast_cancer(as_frame=True).frame
+    data["email"] = [f"person{i}@example.com" for i in range(len(data))]
+    data["customer_id"] = np.arange(len(data)) * 7 + 1000
+    data["leak"] = data["target"] * 10 + 3
+    prof = profile_table(pa.Table.from_pandas(data, preserve_index=False), target="target")
+    measured = {a.column for a in prof.target_associations}
+    assert {"email", "customer_id"}.isdisjoint(measured) and "leak" in measured
+    excluded = {a.column: a.message for a in prof.alerts if a.kind == "target_excluded"}
+    assert "identifier" in excluded["customer_id"] and "PII" in excluded["email"]
+
+
+def test_mutual_information_is_plug_in_with_miller_madow_correction() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20_000)
+    noise = rng.integers(0, 2_000, 20_000)  # many levels, unrelated to y: plug-in bias ≈ 0.05
+    assert associations.mutual_information(noise, y) < 0.01
+    same = associations.mutual_information(y, y)
+    p = np.bincount(y) / y.size
+    assert same == pytest.approx(-np.sum(p * np.log(p)), abs=1e-3)  # H(y), in nats
