@@ -15,7 +15,7 @@ import io
 from typing import Any
 
 from core.assessment.report import TARGET_NOTE, ReportData
-from core.reports.pdf import FONT, markup_text, register_fonts
+from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
 
 SECTIONS = ("Summary", "Charts", "Recommendations", "Answers", "About this report")
 
@@ -27,7 +27,6 @@ def render_pdf(data: ReportData) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import (
-        Flowable,
         Image,
         KeepTogether,
         PageBreak,
@@ -55,20 +54,8 @@ def render_pdf(data: ReportData) -> bytes:
                               backColor=colors.HexColor("#eef3fa"), borderPadding=6,
                               spaceBefore=6, spaceAfter=10)
 
-    class Bookmark(Flowable):  # type: ignore[misc]
-        """Invisible marker that adds a PDF outline entry where it lands."""
-
-        def __init__(self, title: str) -> None:
-            super().__init__()
-            self.title = title
-
-        def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-            return (0, 0)
-
-        def draw(self) -> None:
-            key = f"s{SECTIONS.index(self.title)}"
-            self.canv.bookmarkPage(key)
-            self.canv.addOutlineEntry(self.title, key, 0, 0)
+    def Bookmark(title: str) -> object:  # noqa: N802 - reads like the flowable it returns
+        return bookmark(title, f"s{SECTIONS.index(title)}")
 
     grid = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT),

@@ -175,6 +175,21 @@ def _datetime(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     return ColumnProfile(name, str(arr.type), "datetime", count, count - n, distinct, stats, {}, histogram, [], None, ())
 
 
+def _text_semantic(n: int, distinct: int, mean_len: float, spaces: int, flags: list[str]) -> str:
+    """Categorical, text or identifier for a text column; appends ``high_cardinality`` to ``flags``.
+
+    Shared by the in-memory and the streaming profilers so both classify a column alike.
+    """
+    if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
+        return "categorical"
+    if mean_len > 30 or spaces > 0.5 * max(n, 1):
+        return "text"
+    if distinct >= 0.9 * n:
+        return "identifier"
+    flags.append("high_cardinality")
+    return "categorical"
+
+
 def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string()) if not pa.types.is_boolean(arr.type) else arr
@@ -189,16 +204,7 @@ def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         lengths = pc.utf8_length(values).to_numpy() if n else np.array([0])
         spaces = int(pc.sum(pc.match_substring(values, " ")).as_py() or 0) if n else 0
         stats = {"min_length": int(lengths.min()), "mean_length": _f(lengths.mean()), "max_length": int(lengths.max())}
-        wordy = lengths.mean() > 30 or spaces > 0.5 * max(n, 1)
-        if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
-            semantic = "categorical"
-        elif wordy:
-            semantic = "text"
-        elif distinct >= 0.9 * n:
-            semantic = "identifier"
-        else:
-            semantic = "categorical"
-            flags.append("high_cardinality")
+        semantic = _text_semantic(n, distinct, float(lengths.mean()), spaces, flags)
     if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
         flags.append("near_constant")
     pii = None
@@ -393,16 +399,7 @@ class _TextTally:
         else:
             mean_len = self.sum_len / n if n else 0.0
             stats = {"min_length": int(self.min_len or 0), "mean_length": _f(mean_len), "max_length": int(self.max_len)}
-            wordy = mean_len > 30 or self.spaces > 0.5 * max(n, 1)
-            if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
-                semantic = "categorical"
-            elif wordy:
-                semantic = "text"
-            elif distinct >= 0.9 * n:
-                semantic = "identifier"
-            else:
-                semantic = "categorical"
-                flags.append("high_cardinality")
+            semantic = _text_semantic(n, distinct, mean_len, self.spaces, flags)
         if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
             flags.append("near_constant")
         pii = None

@@ -6,6 +6,7 @@ render names and notes in any script the same way on a machine without fonts or 
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from pathlib import Path
 
@@ -35,3 +36,28 @@ def register_fonts() -> str:
 def markup_text(text: object) -> str:
     """User text made safe for reportlab Paragraph markup, keeping line breaks."""
     return escape(str(text), quote=False).replace("\n", "<br/>")
+
+
+def bookmark(title: str, key: str) -> object:
+    """An invisible reportlab flowable that adds a PDF outline entry where it lands."""
+    return _bookmark_class()(title, key)
+
+
+@functools.cache
+def _bookmark_class() -> type:
+    from reportlab.platypus import Flowable
+
+    class Bookmark(Flowable):  # type: ignore[misc]
+        def __init__(self, title: str, key: str) -> None:
+            super().__init__()
+            self.title = title
+            self.key = key
+
+        def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+            return (0, 0)
+
+        def draw(self) -> None:
+            self.canv.bookmarkPage(self.key)
+            self.canv.addOutlineEntry(self.title, self.key, 0, 0)
+
+    return Bookmark
