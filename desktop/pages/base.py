@@ -62,6 +62,7 @@ class Page(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        """Show the engine's current state. Every page overrides this (Qt widgets cannot be ABCs)."""
         raise NotImplementedError
 
     def run(self, fn: object, description: str, doing: str, *, writes: bool = False) -> None:
