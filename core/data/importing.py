@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ BLOCK_SIZE = 16 * 1024 * 1024
 #: Parsed text kept from the checking pass so a file this size is parsed once, not twice.
 SPOOL_BYTES = 512 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
+#: Parses tried before the line-by-line scan decides (line breaks in values, columns that
+#: were presumed to be numbers).
+_MAX_ATTEMPTS = 5
 EXCEL_BATCH_ROWS = 20_000
 PARQUET_BATCH_ROWS = 65_536
 #: Text values read as missing (Arrow's defaults, as pandas does).
@@ -205,47 +209,84 @@ class _Unsure(Exception):
     """The fast check cannot vouch for the file; the line-by-line scan decides."""
 
 
-def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext) -> str:
-    """The file's SHA-256, read in blocks; :class:`_Unsure` where Python's strict reader may object.
+@dataclass(frozen=True, slots=True)
+class _RawFacts:
+    sha256: str
+    #: Whether some quoted value holds a line break (then rows cannot be split at line breaks).
+    multiline: bool
 
-    A quote that neither opens a field (after a delimiter, a line break or the start) nor
-    closes one (before a delimiter, a line break, another quote or the end) may be a stray
-    quote; an odd number of quotes leaves one open; NUL bytes are refused. Each sends the
-    file to the line-by-line scan, which names the line (doubled quotes inside a field also
-    do: slower, never wrong).
+
+class _Multiline(Exception):
+    """A quoted value holds a line break: parse again, with line breaks allowed in values."""
+
+
+#: Bytes carried from one block to the next (the byte before a block's first quote).
+_CARRY = 1
+
+
+def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quoted: bool = True) -> _RawFacts:
+    """The file's SHA-256, read in blocks, and whether a quoted value spans lines.
+
+    Raises :class:`_Unsure` where Python's strict reader may object: a quote that neither
+    opens a field (after a delimiter, a line break or the start) nor closes one (before a
+    delimiter, a line break, another quote or the end) may be a stray quote; an odd number
+    of quotes leaves one open; NUL bytes are refused. Each sends the file to the
+    line-by-line scan, which names the line (doubled quotes inside a field also do:
+    slower, never wrong). A file without any quote (``quoted=False``) skips the quote checks.
+
+    Once the quotes are known to pair up, a line break lies inside a quoted value exactly
+    when an odd number of quotes precede it (a doubled quote adds two).
     """
     import numpy as np
 
-    q = ord(quote)
-    edges = np.array([ord(delimiter), 10, 13], dtype=np.uint8)
+    q, d = ord(quote), ord(delimiter)
+    edge = np.zeros(256, dtype=bool)
+    edge[[d, 10, 13]] = True
+    edge_or_quote = edge.copy()
+    edge_or_quote[q] = True
     digest = hashlib.sha256()
-    last, quotes, pending = 10, 0, False  # the start of the file counts as a line break
+    quotes, pending, multiline = 0, False, False
+    # Reused buffers: a fresh 16 MiB array per block costs the kernel zeroing its pages.
+    # The first _CARRY bytes hold the end of the previous block (a line break at the start).
+    buffer = bytearray(b"\n" * _CARRY) + bytearray(BLOCK_SIZE)
+    view = memoryview(buffer)
+    hits = np.empty(BLOCK_SIZE, dtype=bool)
     with _open(path) as fh:
-        for block in iter(lambda: fh.read(BLOCK_SIZE), b""):
+        while size := fh.readinto(view[_CARRY:]):
             ctx.check()
-            digest.update(block)
-            data = np.frombuffer(block, dtype=np.uint8)
-            if pending and not (data[0] in edges or data[0] == q):
+            digest.update(view[_CARRY : _CARRY + size])
+            ext = np.frombuffer(buffer, dtype=np.uint8, count=_CARRY + size)
+            data = ext[_CARRY:]
+            last = int(ext[_CARRY - 1])
+            if pending and not edge_or_quote[data[0]]:
                 raise _Unsure
-            if block.find(b"\x00") >= 0:
+            if buffer.find(b"\x00", _CARRY, _CARRY + size) >= 0:
                 raise _Unsure
-            where = np.flatnonzero(data == q)
-            quotes += int(where.size)
-            pending = False
-            if where.size:
-                before = np.where(where > 0, data[np.maximum(where - 1, 0)], last)
-                inside = where + 1 < data.size
-                after = np.full(where.size, q, dtype=np.uint8)  # a quote ending the block: see the next one
-                after[inside] = data[where[inside] + 1]
-                opens = np.isin(before, edges)
-                closes = np.isin(after, edges) | (after == q)
-                if not np.all(opens | closes):
-                    raise _Unsure
-                pending = bool(where[-1] == data.size - 1 and not opens[-1])
-            last = int(data[-1])
+            if quoted:
+                where = np.flatnonzero(np.equal(data, q, out=hits[:size]))
+                before_block = quotes
+                quotes += int(where.size)
+                pending = False
+                if where.size:
+                    before = data[np.maximum(where - 1, 0)]
+                    if where[0] == 0:
+                        before[0] = last
+                    after = data[np.minimum(where + 1, size - 1)]
+                    if where[-1] == size - 1:
+                        after[-1] = q  # a quote ending the block: see the next one
+                    opens = edge[before]
+                    if not np.all(opens | edge_or_quote[after]):
+                        raise _Unsure
+                    pending = bool(where[-1] == size - 1 and not opens[-1])
+                if not multiline and (where.size or before_block % 2):
+                    for code in (10, 13):
+                        if code == 10 or buffer.find(b"\r", _CARRY, _CARRY + size) >= 0:
+                            breaks = np.flatnonzero(np.equal(data, code, out=hits[:size]))
+                            multiline = multiline or bool(np.any((before_block + np.searchsorted(where, breaks)) % 2))
+            buffer[:_CARRY] = buffer[size : size + _CARRY]
     if quotes % 2:
         raise _Unsure
-    return digest.hexdigest()
+    return _RawFacts(digest.hexdigest(), multiline)
 
 
 def _header(path: Path, dialect: Dialect) -> list[str]:
@@ -272,7 +313,7 @@ def _contains(path: Path, char: str) -> bool:
 
 
 def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
-                   types: dict[str, pa.DataType] | None = None, *, quoted: bool = True) -> tuple[Any, Any, Any]:
+                   types: dict[str, pa.DataType] | None = None, *, multiline: bool = True) -> tuple[Any, Any, Any]:
     # With a header, Arrow reads the names itself (``skip_rows`` would count raw lines, not
     # records, and misread a header with a quoted line break); callers compare them to ours.
     read = pacsv.ReadOptions(
@@ -281,13 +322,15 @@ def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
     )
     parse = pacsv.ParseOptions(
         delimiter=dialect.delimiter, quote_char=dialect.quote_char, double_quote=True,
-        # Only a quoted value can hold a line break; without quotes every line break ends a
+        # Only a quoted value can hold a line break; without one every line break ends a
         # row, and Arrow can then split the file into blocks in parallel (much faster).
-        newlines_in_values=quoted, ignore_empty_lines=True,
+        newlines_in_values=multiline, ignore_empty_lines=True,
     )
     # Integers and floats are converted while parsing when their type is already known (the
     # same parser as ``pc.cast``, which accepted every value); the rest stay text for cast_batches.
-    column_types = {n: (t if types and (pa.types.is_integer(t := types[n]) or pa.types.is_floating(t)) else pa.string())
+    types = types or {}
+    column_types = {n: (t if (t := types.get(n)) is not None and (pa.types.is_integer(t) or pa.types.is_floating(t))
+                        else pa.string())
                     for n in names}
     convert = pacsv.ConvertOptions(
         column_types=column_types, strings_can_be_null=True, null_values=NULL_TOKENS, quoted_strings_can_be_null=True,
@@ -295,13 +338,59 @@ def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
     return read, parse, convert
 
 
-def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str], int, str, Any, list[pa.RecordBatch] | None]:
+class _Retype(Exception):
+    """A column read straight as numbers held a value that is not one: read it as text."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
+
+
+_CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): .*CSV conversion error")
+
+
+def _sample_decimals(path: Path, dialect: Dialect, names: list[str], *, multiline: bool) -> set[str]:
+    """The columns whose first block of rows are decimal numbers: parsed straight to float64.
+
+    Arrow converts those while it parses (in parallel, without building text first), which
+    is most of the work for a table of measurements. The first block decides exactly as
+    :class:`~core.data.snapshot.TypeInference` would decide it from its first batch; a later
+    value that is not a number sends the column back to text (:class:`_Retype`).
+    """
+    from core.data.snapshot import TypeInference
+
+    with _open(path) as fh:
+        head = fh.read(BLOCK_SIZE)
+    if len(head) == BLOCK_SIZE:
+        head = head[: head.rfind(b"\n") + 1]  # whole lines only (a quoted line break: no sample)
+    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header, multiline=multiline)
+    try:
+        table = pacsv.read_csv(pa.BufferReader(head), read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return set()  # the full scan finds and reports the problem
+    if table.schema.names != names or table.num_rows == 0:
+        return set()
+    inference = TypeInference(names, threads=1)
+    inference.add(table.combine_chunks().to_batches()[0])
+    types, _ = inference.result()
+    return {n for n, t in types.items() if pa.types.is_floating(t)}
+
+
+def _fast_scan(
+    path: Path, dialect: Dialect, ctx: TaskContext, *, multiline: bool = False, decimals: frozenset[str] = frozenset(),
+) -> tuple[list[str], int, str, Any, list[list[pa.Array]] | None]:
     """One Arrow pass that checks, counts, hashes and types the file; :class:`_Unsure` if it cannot vouch.
 
     The raw-byte check runs on a second thread beside Arrow's parser. Parsed batches are
     kept (up to :data:`SPOOL_BYTES`) so that a file that fits is not parsed a second time.
     A file whose text surely fits is parsed whole by Arrow's multi-threaded reader (cancel is
     checked before and after it); a bigger one is streamed block by block.
+
+    The parse first assumes that no quoted value holds a line break, which lets Arrow split
+    the file at line breaks and parse the parts in parallel; when the raw check finds one,
+    :class:`_Multiline` asks for the parse again with ``multiline=True``. Columns in
+    ``decimals`` are parsed straight to float64; one that holds something else raises
+    :class:`_Retype`.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -313,14 +402,16 @@ def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str
     rows_hint = max(1, path.stat().st_size // max(64, 8 * len(names)))  # for progress only
     inference = TypeInference(names)
     rows = 0
-    spool: list[pa.RecordBatch] | None = []
+    # Parsed batches, each column as the inference converted it (text where it did not).
+    spool: list[list[pa.Array]] | None = []
     spooled = 0
     quoted = _contains(path, dialect.quote_char)
-    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header, quoted=quoted)
+    read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header, multiline=multiline,
+                                          types={n: pa.float64() for n in decimals})
     # Arrow's text columns take about the file's size plus offsets and validity.
     whole = path.stat().st_size * 3 // 2 <= SPOOL_BYTES
-    with ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
-        raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx)
+    with contextlib.closing(inference), ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
+        raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted)
         try:
             try:
                 reader: Any
@@ -333,29 +424,56 @@ def _fast_scan(path: Path, dialect: Dialect, ctx: TaskContext) -> tuple[list[str
                     reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
                     names_read = reader.schema.names
                 if names_read != names:
-                    raise _Unsure  # Arrow and Python read the header differently
+                    raise pa.ArrowInvalid("the header reads differently")  # decided below
                 for batch in reader:
                     ctx.check()
-                    if raw.done():
-                        raw.result()  # raises _Unsure (or Cancelled) at once
+                    if raw.done() and raw.result().multiline and not multiline:
+                        raise _Multiline  # (result() raises _Unsure or Cancelled at once)
                     for column in batch.columns:
-                        if len(column) and (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_FIELD_CHARS:
+                        if len(column) and pa.types.is_string(column.type) \
+                                and (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_FIELD_CHARS:
                             raise _Unsure
-                    inference.add(batch)
+                    converted = inference.add(batch)
                     rows += batch.num_rows
                     if spool is not None:
-                        spooled += batch.nbytes
-                        spool = spool + [batch] if spooled <= SPOOL_BYTES else None
+                        kept = [a if a is not None else t for t, a in zip(batch.columns, converted, strict=True)]
+                        spooled += sum(a.nbytes for a in kept)
+                        spool = spool if spooled <= SPOOL_BYTES else None
+                        if spool is not None:
+                            spool.append(kept)
                     ctx.report(0.1 + 0.9 * rows / max(rows_hint, 1), "Checking and typing the file")
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                # A line break inside quotes misleads the quick parse; a column presumed to
+                # be numbers may hold text; anything else goes to the line-by-line scan,
+                # which names the line.
+                if not multiline and raw.result().multiline:
+                    raise _Multiline from None
+                failed = _CONVERSION_ERROR.match(str(exc))
+                if failed and int(failed.group(1)) < len(names) and names[int(failed.group(1))] in decimals:
+                    raise _Retype(names[int(failed.group(1))]) from None
                 raise _Unsure from None
-            sha = raw.result()
+            facts = raw.result()
+            if facts.multiline and not multiline:
+                raise _Multiline
+            sha = facts.sha256
         except BaseException:
             raw.cancel()
             raise
     if rows == 0:
         raise _Unsure
-    return names, rows, sha, inference.result(), spool
+    inferred = inference.result()
+    if spool is not None and not all(_reusable(a.type, inferred[0][n]) for kept in spool for n, a in zip(names, kept, strict=True)):
+        spool = None  # a column changed type part-way (then it is text): its earlier text is gone
+    return names, rows, sha, inferred, spool
+
+
+def _reusable(have: pa.DataType, final: pa.DataType) -> bool:
+    """Whether a spooled column (text, or converted to ``have``) still yields its final type exactly."""
+    if have == final or pa.types.is_string(have):
+        return True
+    # A column of integers that later held a decimal: the integer converts to the same float
+    # its text does (both round to the nearest double).
+    return pa.types.is_integer(have) and pa.types.is_floating(final)
 
 
 def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> TextSource:
@@ -368,26 +486,50 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     names the line of the problem; the types are then inferred by a separate pass.
     """
     ctx = ensure_context(ctx)
+    multiline = False
     try:
-        names, rows, sha, inferred, spool = _fast_scan(path, dialect, ctx)
+        if dialect.encoding not in ("utf-8-sig", "utf-8"):
+            raise _Unsure
+        decimals = _sample_decimals(path, dialect, _header(path, dialect), multiline=multiline)
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                names, rows, sha, inferred, spool = _fast_scan(
+                    path, dialect, ctx, multiline=multiline, decimals=frozenset(decimals))
+                break
+            except _Multiline:
+                multiline = True
+            except _Retype as retype:
+                # Not a column of numbers after all (or, after a few, no presumptions at all).
+                decimals = decimals - {retype.column} if attempt < _MAX_ATTEMPTS - 3 else set()
+        else:
+            raise _Unsure
     except _Unsure:
         return _scan_csv_lines(path, dialect, ctx)
     ctx.report(1.0, "Checked")
     if spool is None:
-        return TextSource("csv", path, names, rows, sha, _csv_batches(path, dialect, names), inferred=inferred)
+        return TextSource("csv", path, names, rows, sha, _csv_batches(path, dialect, names, multiline=multiline),
+                          inferred=inferred)
     kept = spool
 
     def spooled(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
-        yield from kept  # text batches; cast_batches converts them
+        # Converted columns are reused (integers widened to floats where needed); text
+        # columns stay text for cast_batches.
+        types = types or inferred[0]
+        for arrays in kept:
+            arrays = [a if a.type == types[n] or pa.types.is_string(a.type) else pc.cast(a, types[n], safe=False)
+                      for n, a in zip(names, arrays, strict=True)]
+            yield pa.RecordBatch.from_arrays(arrays, names=names)
 
     return TextSource("csv", path, names, rows, sha, spooled, inferred=inferred)
 
 
-def _csv_batches(path: Path, dialect: Dialect, names: list[str]) -> Callable[..., Iterator[pa.RecordBatch]]:
+def _csv_batches(
+    path: Path, dialect: Dialect, names: list[str], *, multiline: bool = True,
+) -> Callable[..., Iterator[pa.RecordBatch]]:
     header = dialect.has_header
 
     def batches(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
-        read, parse, convert = _arrow_options(names, dialect, header, types)
+        read, parse, convert = _arrow_options(names, dialect, header, types, multiline=multiline)
         try:
             reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
             if reader.schema.names != names:

@@ -10,7 +10,11 @@ more than about one batch. Nothing here touches the store or the disk.
 from __future__ import annotations
 
 import io
+import os
+import queue
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -30,12 +34,16 @@ NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 LEADING_ZERO_PATTERN = r"^[+-]?0\d"
 #: A text column is reported as mixed when at least this share of its values are numbers.
 MIXED_NUMERIC_SHARE = 0.5
+#: Snapshot compression. LZ4 encodes about a third faster than zstd and decodes twice as
+#: fast, for snapshots about a fifth larger: every profile, drift and training run reads
+#: the snapshot again, so read speed wins (see docs/discovery.md).
+COMPRESSION = "lz4"
 #: Values tried first: Arrow scans a whole array even to report that a cast fails.
 _PROBE = 256
 
 
 class _Tally:
-    __slots__ = ("alive", "first_text_row", "leading_zero", "non_null", "numeric")
+    __slots__ = ("alive", "decimal", "first_text_row", "leading_zero", "non_null", "numeric", "seen")
 
     def __init__(self) -> None:
         self.alive = [t for _, t in CANDIDATES]
@@ -43,11 +51,95 @@ class _Tally:
         self.numeric = 0
         self.first_text_row: int | None = None
         self.leading_zero = False
+        #: Whether the column's first batch with values held decimals (numbers, not all integers).
+        self.decimal = False
+        self.seen = False
 
 
-def _may_lead_with_zero(values: pa.Array) -> bool:
-    """A cheap filter before the leading-zero pattern: does any value start with 0, +0 or -0?"""
-    return any(pc.any(pc.starts_with(values, p)).as_py() for p in ("0", "+0", "-0"))
+def _heads(values: pa.Array) -> tuple[Any, Any, Any, Any, Any] | None:
+    """The first two bytes, lengths and starts of every value of a string array, and its bytes.
+
+    Read straight from the array's buffers with numpy, which is much cheaper than a pattern
+    match over every value. A missing value's slot is usually empty but may hold bytes, so
+    callers treat a hit as a candidate when the array has missing values.
+    """
+    import numpy as np
+
+    if len(values) == 0 or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    _, offsets_buffer, data_buffer = values.buffers()
+    if data_buffer is None or data_buffer.size == 0:
+        return None
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[values.offset : values.offset + len(values) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    last = data.size - 1
+    return data[np.minimum(starts, last)], data[np.minimum(starts + 1, last)], lengths, starts, data
+
+
+def _digit(b: Any) -> Any:
+    return (b >= 48) & (b <= 57)
+
+
+def _leads_with_zero(values: pa.Array) -> bool:
+    """Whether any value starts with a zero followed by a digit (``007``, ``+01``): a code, not a number.
+
+    Equal to matching :data:`LEADING_ZERO_PATTERN`, from three bytes per value.
+    """
+    import numpy as np
+
+    heads = _heads(values)
+    if heads is None:
+        return False
+    first, second, lengths, starts, data = heads
+    found = bool(np.any((lengths >= 2) & (first == 48) & _digit(second)))
+    if not found:
+        signed = (lengths >= 3) & ((first == 43) | (first == 45)) & (second == 48)
+        if np.any(signed):
+            found = bool(np.any(_digit(data[np.minimum(starts[signed] + 2, data.size - 1)])))
+    if found and values.null_count:
+        found = bool(pc.any(pc.match_substring_regex(values, LEADING_ZERO_PATTERN)).as_py())
+    return found
+
+
+_NUMBER_BYTES = frozenset(b"0123456789+-.eE")
+
+
+def _may_hold_numbers(values: pa.Array) -> bool:
+    """False when no value can match :data:`NUMBER_PATTERN`: each holds a byte no number has.
+
+    Counted from the string buffers with numpy (a byte-class lookup and a running sum),
+    much cheaper than the pattern itself, which then only runs where this says yes.
+    """
+    import numpy as np
+
+    heads = _heads(values)
+    if heads is None:
+        return len(values) > values.null_count  # not a string array: let the pattern decide
+    _, _, lengths, starts, data = heads
+    lo, hi = int(starts[0]), int(starts[-1] + lengths[-1])
+    table = np.ones(256, dtype=np.int32)
+    table[list(_NUMBER_BYTES)] = 0
+    foreign = np.zeros(hi - lo + 1, dtype=np.int32)
+    np.cumsum(table[data[lo:hi]], out=foreign[1:])
+    inside = foreign[starts + lengths - lo] - foreign[starts - lo]
+    return bool(np.any((lengths > 0) & (inside == 0)))
+
+
+def _first_true(mask: pa.Array) -> int:
+    """The position of the first true value of a boolean array without missing values; -1 if none.
+
+    Read from the array's bitmap with numpy: ``pc.index`` with a Python value and
+    ``to_numpy`` both go through pyarrow's pandas shims, which import pandas (half a
+    second) on first use.
+    """
+    import numpy as np
+
+    bits = np.frombuffer(mask.buffers()[1], dtype=np.uint8)
+    values = np.unpackbits(bits, bitorder="little")[mask.offset : mask.offset + len(mask)]
+    hits = np.flatnonzero(values)
+    return int(hits[0]) if hits.size else -1
 
 
 def _matches(column: pa.Array, pattern: str) -> pa.Array:
@@ -61,55 +153,100 @@ def _matches(column: pa.Array, pattern: str) -> pa.Array:
 class TypeInference:
     """Decides each text column's type batch by batch (see :func:`infer_types`).
 
+    Leading zeros: integers written with one (``007``, ``02134``) are codes, and the
+    column stays text. A column whose first values are decimals is a column of numbers,
+    and a later ``00.5`` in it is the number 0.5 (which lets a reader parse such columns
+    straight to numbers after looking at their first rows).
+
     Fed by whichever pass already reads the batches, so a CSV is not parsed once more just
     to type it. Work is skipped where the answer is already known: a batch that converts to
     an integer also converts to a float, and the number pattern is only matched in batches
     that do not convert to a number (those that do are numbers).
     """
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], *, threads: int | None = None) -> None:
         self.names = list(names)
         self._tallies = {n: _Tally() for n in names}
         self.offset = 0
+        # Arrow's kernels release the GIL: columns are typed side by side.
+        self._threads = threads if threads is not None else min(4, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        for name, column in zip(self.names, batch.columns, strict=True):
-            t = self._tallies[name]
-            values = pc.drop_null(column)
-            if len(values) == 0:
-                continue
-            t.non_null += len(values)
-            if not t.leading_zero and _may_lead_with_zero(values) \
-                    and pc.any(pc.match_substring_regex(values, LEADING_ZERO_PATTERN)).as_py():
-                t.leading_zero = True
-                t.alive = [a for a in t.alive if not (pa.types.is_integer(a) or pa.types.is_floating(a))]
-            survivors = []
-            converted_int = False
-            for typ in t.alive:
-                if pa.types.is_floating(typ) and converted_int:
-                    survivors.append(typ)  # every integer text is a float text too
-                    continue
-                try:
-                    if len(values) > _PROBE:
-                        pc.cast(values.slice(0, _PROBE), typ)  # a failing cast costs a full scan
-                    pc.cast(values, typ)
-                    survivors.append(typ)
-                    converted_int = converted_int or pa.types.is_integer(typ)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                    pass
-            t.alive = survivors
-            if any(pa.types.is_integer(a) or pa.types.is_floating(a) for a in survivors):
-                t.numeric += len(values)
-            else:
-                is_number = _matches(column, NUMBER_PATTERN)
-                t.numeric += int(pc.sum(is_number).as_py() or 0)
-                if t.first_text_row is None:
-                    where = pc.index(pc.fill_null(is_number, True), False).as_py()
-                    if where >= 0:
-                        t.first_text_row = self.offset + where + 1
+    def add(self, batch: pa.RecordBatch) -> list[pa.Array | None]:
+        """Tally one batch; return each column converted to its current leading type (None: text).
+
+        The caller may keep the converted arrays: when a column's final type is the type it
+        had in this batch, they need not be converted again.
+        """
+        work = [(self._tallies[n], c) for n, c in zip(self.names, batch.columns, strict=True)]
+        if self._threads > 1 and len(work) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="airlock-types")
+            converted = list(self._pool.map(lambda w: self._add_column(*w, self.offset), work))
+        else:
+            converted = [self._add_column(t, c, self.offset) for t, c in work]
         self.offset += batch.num_rows
+        return converted
+
+    @staticmethod
+    def _add_column(t: _Tally, column: pa.Array, offset: int) -> pa.Array | None:
+        non_null = len(column) - column.null_count
+        if not pa.types.is_string(column.type):
+            # Parsed straight to this type (the reader checked every value): it is the only one left.
+            t.non_null += non_null
+            t.numeric += non_null if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) else 0
+            t.alive = [column.type]
+            t.decimal = t.seen = True
+            return column
+        if non_null == 0:
+            return None
+        t.non_null += non_null
+        numeric_alive = any(pa.types.is_integer(a) or pa.types.is_floating(a) for a in t.alive)
+        maybe_numbers = numeric_alive or _may_hold_numbers(column)
+        if not t.decimal and not t.leading_zero and maybe_numbers and _leads_with_zero(column):
+            t.leading_zero = True
+            t.alive = [a for a in t.alive if not (pa.types.is_integer(a) or pa.types.is_floating(a))]
+        survivors = []
+        first: pa.Array | None = None
+        converted_int = False
+        for typ in t.alive:
+            if pa.types.is_floating(typ) and converted_int:
+                survivors.append(typ)  # every integer text is a float text too
+                continue
+            try:
+                if len(column) > _PROBE:
+                    pc.cast(column.slice(0, _PROBE), typ)  # a failing cast costs a full scan
+                cast = pc.cast(column, typ)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                continue
+            survivors.append(typ)
+            first = cast if first is None else first
+            converted_int = converted_int or pa.types.is_integer(typ)
+        t.alive = survivors
+        if not t.seen:
+            t.seen = True
+            t.decimal = bool(survivors) and pa.types.is_floating(survivors[0])
+        if any(pa.types.is_integer(a) or pa.types.is_floating(a) for a in survivors):
+            t.numeric += non_null
+        elif not maybe_numbers:  # plain text: no value is a number
+            if t.first_text_row is None:
+                t.first_text_row = offset + _first_true(column.is_valid()) + 1
+        else:
+            is_number = _matches(column, NUMBER_PATTERN)
+            t.numeric += int(pc.sum(is_number).as_py() or 0)
+            if t.first_text_row is None:
+                where = _first_true(pc.and_not_kleene(column.is_valid(), is_number))
+                if where >= 0:
+                    t.first_text_row = offset + where + 1
+        return first
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def result(self) -> tuple[dict[str, pa.DataType], list[str]]:
+        self.close()
         types: dict[str, pa.DataType] = {}
         warnings: list[str] = []
         for name in self.names:
@@ -141,23 +278,42 @@ def infer_types(
     """
     ctx = ensure_context(ctx)
     inference = TypeInference(names)
-    for batch in batches:
-        ctx.check()
-        inference.add(batch)
-        ctx.report(inference.offset / max(total_rows, 1), "Inferring column types")
-    return inference.result()
+    try:
+        for batch in batches:
+            ctx.check()
+            inference.add(batch)
+            ctx.report(inference.offset / max(total_rows, 1), "Inferring column types")
+        return inference.result()
+    finally:
+        inference.close()
 
 
 def cast_batches(batches: Iterator[pa.RecordBatch], types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
-    """Convert text batches to the inferred types (all values were checked to convert)."""
+    """Convert text batches to the inferred types (all values were checked to convert).
+
+    Columns that already have their type (converted while parsing, or kept from the
+    inference pass) pass through untouched.
+    """
     schema = pa.schema([(n, t) for n, t in types.items()])
     for batch in batches:
-        arrays = [pc.cast(col, typ) for col, typ in zip(batch.columns, schema.types, strict=True)]
+        arrays = [col if col.type == typ else pc.cast(col, typ)
+                  for col, typ in zip(batch.columns, schema.types, strict=True)]
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth dictionary-encoding in Parquet: text and categories.
+
+    Numbers rarely repeat enough to pay for it: building a dictionary for a column of
+    floats costs about as much as the rest of the encoding and then is thrown away (the
+    writer falls back to plain encoding once the dictionary is full).
+    """
+    return [f.name for f in schema
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+
+
 class _Sink:
-    """The in-memory end the Parquet writer writes to; :class:`ParquetStream` drains it."""
+    """The in-memory end the Parquet writer writes to; :meth:`take` hands the bytes on."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
@@ -170,6 +326,11 @@ class _Sink:
         self.position += view.nbytes
         return view.nbytes
 
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
     def tell(self) -> int:
         return self.position
 
@@ -180,8 +341,21 @@ class _Sink:
         self.closed = True
 
 
+_END = object()
+#: Batches waiting for the encoder: enough to keep it busy, little memory.
+_QUEUED_BATCHES = 2
+
+
 class ParquetStream(io.RawIOBase):
-    """Readable Parquet bytes of ``batches``, produced one row group at a time."""
+    """Readable Parquet bytes of ``batches``, produced one row group at a time.
+
+    The Parquet encoding (compression included) runs on its own thread, a batch or two
+    ahead of the reader, so that it overlaps with whatever consumes the bytes (encryption
+    and the store) and with producing the next batches. ``batches`` itself is only ever
+    iterated on the reading thread (a database cursor may be tied to it). Memory stays at
+    a few batches: the queue ahead of the encoder is bounded and the reader takes the bytes
+    as they come.
+    """
 
     def __init__(
         self, schema: pa.Schema, batches: Iterator[pa.RecordBatch], *, total_rows: int | None = None,
@@ -195,9 +369,15 @@ class ParquetStream(io.RawIOBase):
         self._batches = batches
         self._sink = _Sink()
         self._writer: Any = pq.ParquetWriter(
-            self._sink, schema, compression="zstd", write_statistics=True, use_dictionary=True,
+            self._sink, schema, compression=COMPRESSION, write_statistics=False, use_dictionary=dictionary_columns(schema),
         )
+        self._todo: queue.Queue[Any] = queue.Queue(maxsize=_QUEUED_BATCHES)
+        self._out: queue.Queue[Any] = queue.Queue()
+        self._encoder = threading.Thread(target=self._encode, name="airlock-parquet", daemon=True)
+        self._encoder.start()
+        self._source_done = False
         self._done = False
+        self._pending = bytearray()
         self._offset = 0
         self._total = total_rows
         self.rows = 0
@@ -205,13 +385,30 @@ class ParquetStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _pump(self) -> None:
+    def _encode(self) -> None:
+        try:
+            while True:
+                batch = self._todo.get()
+                if batch is _END:
+                    self._writer.close()
+                    self._out.put(self._sink.take())
+                    self._out.put(_END)
+                    return
+                if batch is None:  # stopped by close()
+                    return
+                self._writer.write_batch(batch)
+                self._out.put(self._sink.take())
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._out.put(exc)
+
+    def _feed(self) -> None:
+        """Pull the next batch on this thread and queue it for the encoder."""
         self._ctx.check()
         try:
             batch = next(self._batches)
         except StopIteration:
-            self._writer.close()
-            self._done = True
+            self._source_done = True
+            self._todo.put(_END)
             return
         if batch.schema != self._schema:
             try:
@@ -219,25 +416,52 @@ class ParquetStream(io.RawIOBase):
             except (pa.ArrowInvalid, ValueError, pa.ArrowNotImplementedError) as exc:
                 raise InvalidInput(f"A later part of the data does not match the first part's columns: {exc}") from None
         if batch.num_rows:
-            self._writer.write_batch(batch)
+            self._todo.put(batch)
             self.rows += batch.num_rows
             if self._total:
                 self._ctx.report(self.rows / self._total, "Writing the encrypted snapshot")
 
+    def _collect(self) -> None:
+        """Wait for the encoder's next bytes (checking for cancel meanwhile)."""
+        while True:
+            self._ctx.check()
+            try:
+                item = self._out.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is _END:
+                self._done = True
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                self._pending += item
+            return
+
     def readinto(self, buffer: Any) -> int:
         want = len(buffer)
-        pending = self._sink.buffer
+        pending = self._pending
         if len(pending) - self._offset < want and self._offset:
             del pending[: self._offset]  # moves less than one read's worth
             self._offset = 0
         while len(pending) - self._offset < want and not self._done:
-            self._pump()
+            if not self._source_done and not self._todo.full():
+                self._feed()
+            else:
+                self._collect()
         n = min(want, len(pending) - self._offset)
         buffer[:n] = pending[self._offset : self._offset + n]
         self._offset += n
         return n
 
     def close(self) -> None:
+        if self._encoder.is_alive():
+            while True:  # make room, then tell the encoder to stop after its current batch
+                try:
+                    self._todo.get_nowait()
+                except queue.Empty:
+                    break
+            self._todo.put(None)
+            self._encoder.join()
         if not self._done:
             try:
                 self._writer.close()

@@ -18,11 +18,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import delete, func, select
 
 from core.errors import IntegrityError, NotFound
-from core.store.db import Transaction, utc_now
+from core.store.db import CACHE_KIB, Transaction, utc_now
 from core.store.schema import BlobChunkRow, BlobRow
 from core.tasks import TaskContext, ensure_context
 
 CHUNK_SIZE = 1024 * 1024
+#: Page cache while a blob streams in (see put_stream).
+STREAM_CACHE_KIB = 4 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +44,14 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
     digest = hashlib.sha256()
     conn = tx.session.connection()
     insert = BlobChunkRow.__table__.insert()
-    seq = 0
-    total = 0
-    while True:
-        ctx.check()
-        chunk = source.read(CHUNK_SIZE)
-        if not chunk:
-            break
-        digest.update(chunk)
-        conn.execute(insert, {"blob_id": row.id, "seq": seq, "data": chunk})
-        seq += 1
-        total += len(chunk)
-        if size_hint:
-            ctx.report(total / size_hint, "Storing")
+    # A small page cache while streaming: SQLCipher then encrypts and writes pages to the
+    # log as chunks arrive (overlapping whatever produces them) instead of leaving up to the
+    # whole cache to encrypt at commit. Restored afterwards.
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
+    try:
+        _, total = _put_chunks(conn, insert, row.id, source, digest, size_hint, ctx)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
     sha = digest.hexdigest()
     existing = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha)).first()
     if existing is not None:
@@ -68,6 +65,23 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
     tx.session.flush()
     ctx.report(1.0, "Stored")
     return BlobInfo(sha, total, row.created_at, new=True)
+
+
+def _put_chunks(
+    conn: Any, insert: Any, blob_id: int, source: BinaryIO, digest: Any, size_hint: int | None, ctx: TaskContext,
+) -> tuple[int, int]:
+    seq = total = 0
+    while True:
+        ctx.check()
+        chunk = source.read(CHUNK_SIZE)
+        if not chunk:
+            return seq, total
+        digest.update(chunk)
+        conn.execute(insert, {"blob_id": blob_id, "seq": seq, "data": chunk})
+        seq += 1
+        total += len(chunk)
+        if size_hint:
+            ctx.report(total / size_hint, "Storing")
 
 
 def put_bytes(tx: Transaction, data: bytes) -> BlobInfo:

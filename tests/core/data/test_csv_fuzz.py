@@ -80,3 +80,48 @@ def test_a_stray_quote_is_refused_with_its_line(tmp_path: Path) -> None:
         assert "line 3" in str(exc)
     else:
         raise AssertionError("a stray quote was accepted")
+
+
+_NUMERIC_CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+    st.integers(-999, 999).map(str),
+    st.sampled_from(["007", "00.5", "-01", "+0.5", "abc", "", "NA", "1e5", ".5"]),
+)
+_NUMERIC_CSV = st.lists(st.lists(_NUMERIC_CELLS, min_size=3, max_size=3), min_size=1, max_size=60).map(
+    lambda rows: ("a,b,c\n" + "".join(",".join(r) + "\n" for r in rows)).encode())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_NUMERIC_CSV)
+def test_columns_parsed_straight_to_numbers_agree_with_the_line_by_line_scan(data: bytes) -> None:
+    # Small blocks: the first block (the sample that decides which columns are parsed
+    # straight to numbers) is a few rows, so later rows break the presumption often.
+    original = importing.BLOCK_SIZE
+    importing.BLOCK_SIZE = 64
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "f.csv"
+            path.write_bytes(data)
+            dialect = importing.sniff(path, CsvOptions(has_header=True, delimiter=","))
+            assert _outcome(path, dialect, fast=True) == _outcome(path, dialect, fast=False)
+    finally:
+        importing.BLOCK_SIZE = original
+
+
+_VALUES = st.lists(st.one_of(st.none(), st.text(alphabet="0123456789+-.eEx _", max_size=6)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_VALUES, start=st.integers(0, 5))
+def test_the_buffer_checks_agree_with_the_patterns(values: list[str | None], start: int) -> None:
+    import re
+
+    import pyarrow as pa
+
+    array = pa.array(values, pa.string()).slice(min(start, len(values)))
+    present = [v for v in array.to_pylist() if v is not None]
+    assert snapshot._leads_with_zero(array) == any(re.match(snapshot.LEADING_ZERO_PATTERN, v) for v in present)
+    if any(re.match(snapshot.NUMBER_PATTERN, v) for v in present):
+        assert snapshot._may_hold_numbers(array)  # never a false "no"
+    first = next((i for i, v in enumerate(array.to_pylist()) if v is not None), -1)
+    assert snapshot._first_true(array.is_valid()) == first

@@ -153,3 +153,43 @@ def test_snapshot_is_encrypted_at_rest(engine: object, datasets: DatasetService,
     raw = (tmp_path / "w.airlock").read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob("w.airlock*") if p.is_file())
     assert b"ZebraPineapple42" not in raw
+
+
+def test_leading_zeros_keep_codes_as_text_but_not_decimals(
+    datasets: DatasetService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.data import importing
+
+    monkeypatch.setattr(importing, "BLOCK_SIZE", 4096)  # the first rows decide: a small first block
+    rows = [f"{i},{i}.25" for i in range(1, 2000)] + ["007,00.5"]
+    out = datasets.import_file(_csv(tmp_path, "code,amount\n" + "\n".join(rows) + "\n"), name="d").value
+    assert [c.type for c in out.version.columns] == ["string", "double"]
+    table = datasets.read_table("d")
+    assert table.column("code").to_pylist()[-1] == "007" and table.column("amount").to_pylist()[-1] == 0.5
+
+
+def test_a_column_of_numbers_with_text_far_down_is_kept_whole_as_text(
+    datasets: DatasetService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.data import importing
+
+    monkeypatch.setattr(importing, "BLOCK_SIZE", 4096)
+    rows = [f"{i}.5,x{i}" for i in range(5000)] + ["n.a.,last"]
+    out = datasets.import_file(_csv(tmp_path, "price,label\n" + "\n".join(rows) + "\n"), name="d").value
+    assert out.version.columns[0].type == "string"
+    assert any("mixed types" in w and "row 5001" in w for w in out.version.warnings)
+    prices = datasets.read_table("d").column("price").to_pylist()
+    assert prices[0] == "0.5" and prices[-1] == "n.a." and len(prices) == 5001
+
+
+def test_a_quoted_line_break_far_down_is_one_value(
+    datasets: DatasetService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.data import importing
+
+    monkeypatch.setattr(importing, "BLOCK_SIZE", 4096)
+    rows = [f'{i},"plain {i}"' for i in range(3000)] + ['3000,"two\nlines"', '3001,"after"']
+    out = datasets.import_file(_csv(tmp_path, "id,note\n" + "\n".join(rows) + "\n"), name="d").value
+    assert out.version.row_count == 3002
+    notes = datasets.read_table("d").column("note").to_pylist()
+    assert notes[-2:] == ["two\nlines", "after"]
