@@ -8,9 +8,10 @@ The desktop turns reports into Qt signals; the command line draws a text bar.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core.errors import Cancelled
@@ -113,3 +114,32 @@ class TaskContext:
 def ensure_context(ctx: TaskContext | None) -> TaskContext:
     """The given context, or a silent one that never cancels."""
     return ctx if ctx is not None else TaskContext()
+
+
+_frozen = 0
+_frozen_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def long_work() -> Iterator[None]:
+    """Around seconds of number crunching: the garbage collector stops re-scanning old objects.
+
+    A long task allocates many short-lived Python objects (arrays, futures); each young
+    collection that escalates walks every object of the process (the loaded libraries hold
+    hundreds of thousands). ``gc.freeze`` moves the objects alive now out of the collector's
+    sight until the outermost ``long_work`` ends; garbage made meanwhile is still collected.
+    """
+    import gc
+
+    global _frozen
+    with _frozen_lock:
+        _frozen += 1
+        if _frozen == 1:
+            gc.freeze()
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen -= 1
+            if _frozen == 0:
+                gc.unfreeze()

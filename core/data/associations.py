@@ -2,12 +2,13 @@
 
 Pearson and Spearman between numeric columns, Cramér's V between categorical ones (no bias
 correction), the correlation ratio η between a numeric and a categorical column; and, for a
-target column, mutual information and the cross-validated score of a shallow tree on each
+target column, mutual information and the cross-validated score of a one-column model on each
 column alone, with a leakage flag when one column alone nearly predicts the target
 (identifier, PII-like and constant columns are left out: see :func:`excluded_from_target`).
 Mutual information is a plug-in estimate over category codes and equal-frequency bins with
-the Miller–Madow bias correction (numpy only). Computed on a deterministic sample
-(seed 0). scikit-learn loads on first use, for the trees only.
+the Miller–Madow bias correction; the one-column model is a per-code step function scored
+on held-out folds (:func:`binned_model_score`). numpy only; computed on a deterministic
+sample (seed 0).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data.models import ColumnProfile, Correlation, TargetAssociation
 
@@ -29,6 +31,7 @@ LEAKAGE_AUC = 0.98
 LEAKAGE_R2 = 0.95
 #: Equal-frequency bins of a numeric column (or numeric target) for mutual information.
 MI_BINS = 20
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def sample(table: pa.Table, rows: int) -> pa.Table:
@@ -46,9 +49,15 @@ def _numeric(table: pa.Table, name: str) -> np.ndarray:
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:
-    import pandas as pd
-
-    codes, _ = pd.factorize(table.column(name).to_pandas(), use_na_sentinel=True)
+    """Category codes in order of first appearance, -1 for missing (as ``pandas.factorize``)."""
+    arr = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    indices = pc.dictionary_encode(arr).indices
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset : indices.offset + len(indices)].astype(np.int64)
+    if indices.null_count:
+        valid = np.unpackbits(np.frombuffer(indices.buffers()[0], dtype=np.uint8), bitorder="little")
+        codes[~valid[indices.offset : indices.offset + len(indices)].astype(bool)] = -1
     return codes
 
 
@@ -90,6 +99,44 @@ def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
     between = float(np.sum(counts * (sums / counts - mean) ** 2))
     total = float(np.sum((values - mean) ** 2))
     return math.sqrt(between / total) if total > 0 else math.nan
+
+
+def _columns(arrays: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """The arrays as the columns of one matrix, column-major (each column contiguous)."""
+    x = np.empty((arrays[names[0]].size, len(names)), order="F")
+    for k, name in enumerate(names):
+        x[:, k] = arrays[name]
+    return x
+
+
+def correlation_ratios(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`correlation_ratio` of one code array with every column of ``x``, pairwise-complete.
+
+    Per column three weighted ``np.bincount`` over the codes (shifted so that missing, -1,
+    falls in a bucket of its own that is dropped): presence, values and squares, centred on
+    the column's mean first so that the sums lose no precision. No row is copied.
+    """
+    shifted = codes.astype(np.int64) + 1
+    out = np.full(x.shape[1], np.nan)
+    for k in range(x.shape[1]):
+        column = x[:, k]
+        present = ~np.isnan(column)
+        if not present.any():
+            continue
+        centred = np.where(present, column - column[present].mean(), 0.0)
+        counts = np.bincount(shifted, weights=present.astype(np.float64))[1:]
+        sums = np.bincount(shifted, weights=centred)[1:]
+        squares = np.bincount(shifted, weights=centred * centred)[1:]
+        n = counts.sum()
+        if n < 2:
+            continue
+        grand = sums.sum() ** 2 / n
+        total = squares.sum() - grand
+        occupied = counts > 0
+        between = float(np.sum(sums[occupied] ** 2 / counts[occupied])) - grand
+        if total > 0:
+            out[k] = math.sqrt(min(max(between / total, 0.0), 1.0))
+    return out
 
 
 def _kinds(cols: list[ColumnProfile]) -> tuple[list[str], list[str]]:
@@ -143,41 +190,54 @@ def spearman_matrix(x: np.ndarray) -> np.ndarray:
     different rows pandas re-ranks every pair on the rows both have, which costs a sort
     per pair, and the two differ slightly (ranks are a monotone transform either way).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     ranks = np.full(x.shape, np.nan)
-    for i in range(x.shape[1]):
+
+    def rank(i: int) -> None:  # numpy's sort releases the GIL: columns side by side
         column = x[:, i]
-        order = np.argsort(column, kind="stable")
+        order = np.argsort(column)  # ties get their average rank, so their order does not matter
         order = order[~np.isnan(column[order])]
         ranks[order, i] = _sorted_average_ranks(column[order])
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        list(pool.map(rank, range(x.shape[1])))
     return pearson_matrix(ranks)
 
 
 def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation]:
-    import pandas as pd
+    from threadpoolctl import threadpool_limits
 
+    # The matrix products are small (columns × columns over the sample); BLAS's own threads
+    # only fight ours for the cores (OpenBLAS's spin while they wait).
+    with threadpool_limits(1, user_api="blas"):
+        return _correlations(table, cols)
+
+
+def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation]:
     numeric, categorical = _kinds(cols)
     out: list[Correlation] = []
+    numbers = {n: _numeric(table, n) for n in numeric}
     if len(numeric) > 1:
-        frame = pd.DataFrame({n: _numeric(table, n) for n in numeric})
+        x = _columns(numbers, numeric)
         for method in ("pearson", "spearman"):
-            # pandas re-ranks every pair for Spearman (a sort per pair); see spearman_matrix.
-            m = frame.corr().to_numpy() if method == "pearson" else spearman_matrix(frame.to_numpy(dtype=np.float64))
+            m = pearson_matrix(x) if method == "pearson" else spearman_matrix(x)
             for i in range(len(numeric)):
                 for j in range(i + 1, len(numeric)):
                     if math.isfinite(m[i, j]):
                         out.append(Correlation(numeric[i], numeric[j], method, float(m[i, j])))
     codes = {n: _codes(table, n) for n in categorical}
-    numbers = {n: _numeric(table, n) for n in numeric} if categorical else {}
     for i in range(len(categorical)):
         for j in range(i + 1, len(categorical)):
             v = cramers_v(codes[categorical[i]], codes[categorical[j]])
             if math.isfinite(v):
                 out.append(Correlation(categorical[i], categorical[j], "cramers_v", v))
-    for c in categorical:
-        for n in numeric:
-            eta = correlation_ratio(codes[c], numbers[n])
-            if math.isfinite(eta):
-                out.append(Correlation(n, c, "correlation_ratio", eta))
+    if numeric:
+        x = _columns(numbers, numeric)
+        for c in categorical:
+            for n, eta in zip(numeric, correlation_ratios(codes[c], x), strict=True):
+                if math.isfinite(eta):
+                    out.append(Correlation(n, c, "correlation_ratio", float(eta)))
     return out
 
 
@@ -237,30 +297,70 @@ def mutual_information(x: np.ndarray, y: np.ndarray) -> float:
     return max(mi - bias, 0.0)
 
 
-def _cv_score(model: Any, x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -> float:
-    """Mean held-out score over ``folds`` folds, as ``cross_val_score`` computes it.
+def _folds(y: np.ndarray, folds: int, stratified: bool) -> np.ndarray:
+    """The fold of each row: round-robin over the rows (within each class when ``stratified``).
 
-    The same splits (stratified for classifiers, unshuffled) and metrics, without
-    ``cross_val_score``'s per-call validation, which cost more than the trees themselves.
-    NaN when a fold cannot be scored.
+    The rows are a random sample already, so a fixed assignment is as good as a shuffle and
+    makes the score the same on every run.
     """
-    from sklearn.base import clone
-    from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
-    from sklearn.model_selection import KFold, StratifiedKFold
+    order = np.argsort(y, kind="stable") if stratified else np.arange(y.size)
+    fold = np.empty(y.size, dtype=np.int64)
+    fold[order] = np.arange(y.size) % folds
+    return fold
 
-    splitter = KFold(folds) if scoring == "r2" else StratifiedKFold(folds)
-    scores = []
-    try:
-        for train, test in splitter.split(x, y):
-            fitted = clone(model).fit(x[train], y[train])
-            if scoring == "roc_auc":
-                scores.append(roc_auc_score(y[test], fitted.predict_proba(x[test])[:, 1]))
-            elif scoring == "balanced_accuracy":
-                scores.append(balanced_accuracy_score(y[test], fitted.predict(x[test])))
-            else:
-                scores.append(r2_score(y[test], fitted.predict(x[test])))
-    except ValueError:
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC of scores for a 0/1 target (Mann–Whitney U with average ranks for ties)."""
+    positives = int(y.sum())
+    negatives = y.size - positives
+    if positives == 0 or negatives == 0:
         return math.nan
+    order = np.argsort(score, kind="stable")
+    ranks = np.empty(y.size)
+    ranks[order] = _sorted_average_ranks(score[order])
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def binned_model_score(x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -> float:
+    """Held-out score of the one-column model "predict what the training rows of this bin had".
+
+    ``x`` holds small non-negative codes (categories, or equal-frequency bins of a number:
+    :func:`_bin_codes`); the model learns, on the training folds, the target's mean per code
+    (``r2``), its rate of the positive class (``roc_auc``, smoothed towards the overall rate
+    by one row) or its most common class (``balanced_accuracy``); a code not seen in
+    training gets the overall figure. The score is averaged over the folds, as
+    ``cross_val_score`` does. A step function of one column, like a shallow tree on it, but
+    with the categories as categories (a tree would split their arbitrary codes as numbers)
+    and without loading scikit-learn. NaN when a fold cannot be scored.
+    """
+    codes = int(x.max()) + 1
+    fold = _folds(y, folds, stratified=scoring != "r2")
+    scores = []
+    for f in range(folds):
+        test = fold == f
+        train = ~test
+        xt, yt = x[train], y[train]
+        if not yt.size or not test.any():
+            return math.nan
+        if scoring == "balanced_accuracy":
+            classes = int(y.max()) + 1
+            table = np.bincount(xt * classes + yt.astype(np.int64), minlength=codes * classes).reshape(codes, classes)
+            best = np.where(table.sum(axis=1) > 0, table.argmax(axis=1), np.bincount(yt.astype(np.int64)).argmax())
+            predicted, truth = best[x[test]], y[test].astype(np.int64)
+            recalls = [np.mean(predicted[truth == c] == c) for c in np.unique(truth)]
+            scores.append(float(np.mean(recalls)))
+            continue
+        counts = np.bincount(xt, minlength=codes)
+        sums = np.bincount(xt, weights=yt.astype(np.float64), minlength=codes)
+        overall = float(yt.mean())
+        if scoring == "roc_auc":
+            per_code = (sums + overall) / (counts + 1.0)
+            scores.append(_auc(y[test], per_code[x[test]]))
+        else:
+            per_code = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
+            residual = y[test] - per_code[x[test]]
+            total = float(np.sum((y[test] - y[test].mean()) ** 2))
+            scores.append(1.0 - float(np.sum(residual**2)) / total if total > 0 else math.nan)
     return float(np.mean(scores))
 
 
@@ -268,11 +368,10 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
     """Mutual information and a one-column model score of every usable column with ``target``.
 
     Identifier, PII-like and constant columns are left out (see :func:`excluded_from_target`).
-    Mutual information is :func:`mutual_information` over codes: categories as they are,
-    numbers (and a numeric target) in at most :data:`MI_BINS` equal-frequency bins.
+    Both figures use the same codes: categories as they are, numbers (and a numeric target)
+    in at most :data:`MI_BINS` equal-frequency bins; the model is :func:`binned_model_score`
+    over three folds.
     """
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
     table = sample(table, TARGET_SAMPLE)
     tcol = next(c for c in cols if c.name == target)
     regression = tcol.semantic_type == "numeric" and tcol.distinct > 10
@@ -287,35 +386,27 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
         return []
     binary = not regression and np.unique(y).size == 2
     if regression:
-        score_name, scoring = "r2", "r2"
+        score_name = "r2"
     elif binary:
-        score_name, scoring = "roc_auc", "roc_auc"
+        score_name = "roc_auc"
+        y = (y == y.max()).astype(np.int64)  # the class seen second is "positive", as in scikit-learn
     else:
-        score_name, scoring = "balanced_accuracy", "balanced_accuracy"
-    folds = 3 if regression else max(2, min(3, int(np.bincount(y).min())))
+        score_name = "balanced_accuracy"
+    folds = 3 if regression else max(2, min(3, int(np.bincount(y.astype(np.int64)).min())))
     y_codes = _bin_codes(y, False) if regression else y.astype(np.int64)
-    features = []
+    limit = LEAKAGE_R2 if regression else LEAKAGE_AUC
+    out = []
     for col in cols:
         if col.name == target or _excluded(col) is not None:
             continue
         feat = _feature(table, col)
-        if feat is not None:
-            features.append((col.name, feat[0][keep].reshape(-1, 1), feat[1]))
-
-    def measure(name: str, x: np.ndarray, discrete: bool) -> TargetAssociation:
-        mi = mutual_information(_bin_codes(x[:, 0], discrete), y_codes)
-        model = DecisionTreeRegressor(max_depth=4, random_state=0) if regression else DecisionTreeClassifier(max_depth=4, random_state=0)
-        score = _cv_score(model, x, y, folds, scoring)
-        limit = LEAKAGE_R2 if regression else LEAKAGE_AUC
-        return TargetAssociation(name, mi, score if math.isfinite(score) else 0.0, score_name,
-                                 bool(math.isfinite(score) and score >= limit))
-
-    # Each column is seeded on its own, so the figures do not depend on the threads; the
-    # tree fits release the GIL, so one thread per core helps.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        out = list(pool.map(lambda f: measure(*f), features))
+        if feat is None:
+            continue
+        codes = _bin_codes(feat[0][keep], feat[1])
+        mi = mutual_information(codes, y_codes)
+        score = binned_model_score(codes, y, folds, score_name)
+        out.append(TargetAssociation(col.name, mi, score if math.isfinite(score) else 0.0, score_name,
+                                     bool(math.isfinite(score) and score >= limit)))
     out.sort(key=lambda a: -a.model_score)
     return out
 

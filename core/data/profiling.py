@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from core.data import associations
 from core.data.models import REDACTED, Alert, ColumnProfile, Profile
-from core.tasks import TaskContext, ensure_context
+from core.tasks import TaskContext, ensure_context, long_work
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 TOP_N = 10
@@ -114,6 +114,42 @@ def _top(arr: pa.ChunkedArray) -> tuple[list[tuple[str, int]], int, int]:
     return top, len(vc), int(counts[order[0]])
 
 
+def _quantiles_of_sorted(s: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """``np.quantile(values, qs)`` (linear method) from the values sorted ascending, bit for bit.
+
+    numpy interpolates between the two order statistics around ``q * (n - 1)`` with its
+    ``_lerp`` (``a + (b - a) * t``, or ``b - (b - a) * (1 - t)`` when ``t >= 0.5``); with the
+    values sorted already, the order statistics are two lookups instead of a selection.
+    """
+    position = np.asarray(qs, dtype=np.float64) * (s.size - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, s.size - 1)
+    t = position - below
+    a, b = s[below], s[above]
+    diff = b - a
+    out = a + diff * t
+    high = t >= 0.5
+    out[high] = b[high] - diff[high] * (1 - t[high])
+    same = a == b  # numpy returns the value itself where both neighbours are equal
+    out[same] = a[same]
+    return out
+
+
+def _top_counts(counts: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest counts, larger first, ties in index order (a stable sort's order).
+
+    Only the candidates are sorted: a column of distinct floats has a million counts of 1.
+    """
+    if counts.size <= n:
+        return np.argsort(-counts, kind="stable")
+    kth = np.partition(counts, counts.size - n)[counts.size - n]
+    above = np.flatnonzero(counts > kth)
+    tied = np.flatnonzero(counts == kth)[: n - above.size]
+    candidates = np.concatenate((above, tied))
+    candidates.sort()
+    return candidates[np.argsort(-counts[candidates], kind="stable")][:n]
+
+
 def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     values = _numeric_values(arr)
     n = values.size
@@ -124,28 +160,41 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     distinct = 0
     top: list[tuple[str, int]] = []
     flags: list[str] = []
+    uniq = np.empty(0)
     if n:
-        uniq, ucounts = np.unique(values, return_counts=True)
+        # One sort gives the distinct values and their counts, the quantiles, the extremes,
+        # the sign counts and the histogram.
+        s = np.sort(values)
+        starts = np.concatenate(([0], np.flatnonzero(s[1:] != s[:-1]) + 1))
+        uniq = s[starts]
+        ucounts = np.diff(np.append(starts, n))
         distinct = int(uniq.size)
-        qs = np.quantile(values, QUANTILES)
+        qs = _quantiles_of_sorted(s, QUANTILES)
         quantiles = {str(q): float(v) for q, v in zip(QUANTILES, qs, strict=True)}
         q1, q3 = float(qs[2]), float(qs[4])
         iqr = q3 - q1
+        below_zero, above_zero = np.searchsorted(s, [0.0, 0.0], side="left"), np.searchsorted(s, 0.0, side="right")
+        low, high = np.searchsorted(s, q1 - 1.5 * iqr, side="left"), np.searchsorted(s, q3 + 1.5 * iqr, side="right")
         stats = {
-            "min": _f(values.min()), "max": _f(values.max()), "mean": _f(values.mean()),
+            "min": _f(s[0]), "max": _f(s[-1]), "mean": _f(values.mean()),
             "std": _f(values.std(ddof=1)) if n > 1 else None,
-            "zeros": int(np.count_nonzero(values == 0)), "negatives": int(np.count_nonzero(values < 0)),
-            "outliers": int(np.count_nonzero((values < q1 - 1.5 * iqr) | (values > q3 + 1.5 * iqr))),
+            "zeros": int(above_zero - below_zero[0]), "negatives": int(below_zero[0]),
+            "outliers": int(low + (n - high)),
         }
-        hc, edges = np.histogram(values, bins=min(HIST_BINS, max(distinct, 1)))
+        bins = min(HIST_BINS, max(distinct, 1))
+        edges = np.histogram_bin_edges(s[[0, -1]], bins=bins)
+        # np.histogram's bins: [e_i, e_i+1), the last one closed.
+        cuts = np.searchsorted(s, edges[1:-1], side="left")
+        hc = np.diff(np.concatenate(([0], cuts, [n])))
         histogram = {"counts": [float(c) for c in hc], "edges": [float(e) for e in edges]}
-        order = np.argsort(-ucounts, kind="stable")[:TOP_N]
+        order = _top_counts(ucounts, TOP_N)
         top = [(_num_text(uniq[i]), int(ucounts[i])) for i in order]
         if distinct > 1 and ucounts.max() / n >= NEAR_CONSTANT_SHARE:
             flags.append("near_constant")
+        del s
     is_int = pa.types.is_integer(arr.type)
     semantic = "numeric"
-    if is_int and distinct == 2 and set(np.unique(values).tolist()) == {0.0, 1.0}:
+    if is_int and distinct == 2 and set(uniq.tolist()) == {0.0, 1.0}:
         semantic = "boolean"
     elif is_int and n >= 20 and distinct == n and _ID_NAME.search(name):
         semantic = "identifier"
@@ -421,6 +470,26 @@ def _finish(col: ColumnProfile) -> ColumnProfile:
     return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
 
 
+def _scan_part(pool: ThreadPoolExecutor, part: pa.Table, tallies: dict[str, _TextTally]) -> np.ndarray:
+    """First-pass work on one row group, a task per column: text tallies and value hashes.
+
+    Returns the row hashes (the value hashes combined in column order, as :func:`_row_hashes`).
+    Each tally gets one column of this part, so no tally is updated from two threads.
+    """
+    def column(i: int) -> np.ndarray:
+        values = part.column(i)
+        tally = tallies.get(part.schema.names[i])
+        if tally is not None:
+            tally.add(values)
+        return _value_hashes(values)
+
+    h = np.zeros(part.num_rows, dtype=np.uint64)
+    for hashed in pool.map(column, range(part.num_columns)):
+        h *= np.uint64(1_000_003)  # wraps around, as intended
+        h ^= hashed
+    return h
+
+
 def _row_hashes(part: pa.Table) -> np.ndarray:
     """A 64-bit hash of each row: the columns' value hashes, combined in column order."""
     h = np.zeros(part.num_rows, dtype=np.uint64)
@@ -431,47 +500,98 @@ def _row_hashes(part: pa.Table) -> np.ndarray:
 
 
 _NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser over uint64 values (wrapping arithmetic), in place."""
+    z += _NULL_HASH
+    z ^= z >> np.uint64(30)
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _text_hashes(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string of a string array without missing values (numpy, no loop per value).
+
+    Each byte is mixed with its position in its string and the mixes are summed per
+    string (``np.add.reduceat``), then mixed again with the length: equal strings get equal
+    hashes in every part; different ones collide with probability about 2**-64.
+    """
+    if pa.types.is_large_string(values.type):
+        values = values.cast(pa.string())
+    n = len(values)
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[values.offset : values.offset + n + 1].astype(np.int64)
+    lengths = np.diff(offsets)
+    sums = np.zeros(n, dtype=np.uint64)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi > lo:
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[lo:hi].astype(np.uint64)
+        starts = offsets[:-1] - lo
+        position = np.arange(hi - lo, dtype=np.int64) - np.repeat(starts, lengths)
+        mixed = _mix(data | (position.astype(np.uint64) << np.uint64(8)))
+        present = lengths > 0
+        sums[present] = np.add.reduceat(mixed, starts[present])
+    return _mix(sums ^ (lengths.astype(np.uint64) << np.uint64(40)))
 
 
 def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
-    """pandas' 64-bit hash of each value (missing values share one hash of their own).
+    """A 64-bit hash of each value (missing values share one hash of their own).
 
-    Text is dictionary-encoded first, so each distinct value is hashed once per part.
+    Numbers, booleans and times hash their value (-0.0 as 0.0, every NaN alike); text is
+    dictionary-encoded first, so each distinct value is hashed once per part.
     """
-    import pandas as pd
-
     arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         encoded = pc.dictionary_encode(arr)
-        table = pd.util.hash_array(encoded.dictionary.to_numpy(zero_copy_only=False).astype(object))
-        table = np.append(table, _NULL_HASH)
-        return table[pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()]  # type: ignore[no-any-return]
-    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) or pa.types.is_duration(t):
-        arr = arr.view(pa.int64() if t.bit_width == 64 else pa.int32())  # the stored integers
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_boolean(arr.type):
-        values = pc.fill_null(arr, False if pa.types.is_boolean(arr.type) else 0).to_numpy(zero_copy_only=False)
-        hashed = pd.util.hash_array(values)
-    else:
-        hashed = pd.util.hash_pandas_object(pd.Series(arr.to_pandas()), index=False).to_numpy().copy()
+        table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
+        indices = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[encoded.indices.offset:][: len(arr)]
+        if encoded.indices.null_count:
+            indices = np.where(_valid(encoded.indices), indices, len(encoded.dictionary))
+        return table[indices]  # type: ignore[no-any-return]
+    if pa.types.is_boolean(t):
+        values = _bits(arr).astype(np.uint64)
+    elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+        floats = _plain(arr.cast(pa.float64()), np.float64) + 0.0  # -0.0 becomes 0.0
+        floats[np.isnan(floats)] = np.nan  # one NaN
+        values = floats.view(np.uint64)
+    elif pa.types.is_integer(t) or pa.types.is_temporal(t):
+        width = t.bit_width
+        ints = arr.view(pa.int64() if width == 64 else pa.int32() if width == 32 else pa.int16() if width == 16 else pa.int8())
+        values = _plain(ints, np.dtype(f"int{width}")).astype(np.int64).view(np.uint64)
+    else:  # anything else: its text
+        return _value_hashes(pa.chunked_array([arr.cast(pa.string())]))
+    hashed = _mix(values.copy())
     if arr.null_count:
-        hashed[pc.is_null(arr).to_numpy(zero_copy_only=False)] = _NULL_HASH
-    return hashed  # type: ignore[no-any-return]
+        hashed[~_valid(arr)] = _NULL_HASH
+    return hashed
 
 
-def _prefetch_sklearn() -> None:
-    import sys
-    import threading
-
-    if "sklearn.tree" not in sys.modules:
-        threading.Thread(target=_import_sklearn, name="airlock-sklearn-import", daemon=True).start()
+def _bits(arr: pa.Array) -> np.ndarray:
+    """The values of a boolean array as numpy booleans (missing: False)."""
+    bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)].astype(bool)
 
 
-def _import_sklearn() -> None:
-    import sklearn.base
-    import sklearn.metrics
-    import sklearn.model_selection
-    import sklearn.tree  # noqa: F401
+def _valid(arr: pa.Array) -> np.ndarray:
+    """Which values of ``arr`` are present, as numpy booleans."""
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)].astype(bool)
+
+
+def _plain(arr: pa.Array, dtype: Any) -> np.ndarray:
+    """A fixed-width array's values buffer as numpy (whatever is stored under missing values)."""
+    return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr)].copy()
 
 
 def _plan(parts: _Parts, budget: int) -> list[list[str]]:
@@ -485,10 +605,6 @@ def _plan(parts: _Parts, budget: int) -> list[list[str]]:
 def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskContext | None,
              gather_bytes: int, memory_bytes: int | None) -> Profile:
     ctx = ensure_context(ctx)
-    if target is not None:
-        # scikit-learn takes ~2 s to import (it loads scipy.stats); load it for the target
-        # associations beside the scan, which spends most of its time outside the GIL.
-        _prefetch_sklearn()
     names = list(parts.schema.names)
     rows = parts.num_rows
     tallies = {f.name: _TextTally(f.name, f.type) for f in parts.schema if not _gathered(f.type)}
@@ -502,36 +618,41 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
     sample_parts: list[pa.Table] = []
     want = None if rows <= SAMPLE_ROWS else np.sort(np.random.default_rng(0).choice(rows, size=SAMPLE_ROWS, replace=False))
     nbytes = 0
-    for g, group in enumerate(groups):
-        chunks: dict[str, list[pa.Array]] = {n: [] for n in group}
-        offset = 0
-        for i in range(parts.num_parts):
+    # One pool for the per-column work (Arrow kernels and numpy release the GIL) and one
+    # thread that reads (decrypts and decodes) the next row group meanwhile.
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="airlock-profile") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="airlock-profile-read") as reader:
+        for g, group in enumerate(groups):
+            chunks: dict[str, list[pa.Array]] = {n: [] for n in group}
+            offset = 0
+            wanted = names if g == 0 else group
+            pending = reader.submit(parts.part, 0, wanted) if parts.num_parts else None
+            for i in range(parts.num_parts):
+                ctx.check()
+                assert pending is not None
+                part = pending.result()
+                pending = reader.submit(parts.part, i + 1, wanted) if i + 1 < parts.num_parts else None
+                for n in group:
+                    chunks[n].extend(part.column(n).chunks)
+                if g == 0:
+                    hashes.append(_scan_part(pool, part, tallies))
+                    nbytes += part.nbytes
+                    if want is None:
+                        sample_parts.append(part)
+                    else:
+                        lo, hi = np.searchsorted(want, [offset, offset + part.num_rows])
+                        if hi > lo:
+                            sample_parts.append(part.take(pa.array(want[lo:hi] - offset)))
+                offset += part.num_rows
+                del part
+                step += len(names) if g == 0 else len(group)
+                scan.report(step / total_steps, f"Reading rows {offset:,} of {rows:,}" + (f" (pass {g + 1} of {len(groups)})" if len(groups) > 1 else ""))
             ctx.check()
-            part = parts.part(i, names if g == 0 else group)
-            for n in group:
-                chunks[n].extend(part.column(n).chunks)
-            if g == 0:
-                for n, tally in tallies.items():
-                    tally.add(part.column(n))
-                hashes.append(_row_hashes(part))
-                nbytes += part.nbytes
-                if want is None:
-                    sample_parts.append(part)
-                else:
-                    lo, hi = np.searchsorted(want, [offset, offset + part.num_rows])
-                    if hi > lo:
-                        sample_parts.append(part.take(pa.array(want[lo:hi] - offset)))
-            offset += part.num_rows
-            del part
-            step += len(names) if g == 0 else len(group)
-            scan.report(step / total_steps, f"Reading rows {offset:,} of {rows:,}" + (f" (pass {g + 1} of {len(groups)})" if len(groups) > 1 else ""))
-        ctx.check()
 
-        def finish(n: str) -> ColumnProfile:
-            return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type))
+            def finish(n: str, chunks: dict[str, list[pa.Array]] = chunks) -> ColumnProfile:
+                return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type))
 
-        # numpy sorts and Arrow kernels release the GIL: one column per core at a time.
-        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            # numpy sorts and Arrow kernels release the GIL: one column per core at a time.
             done.update(zip(group, pool.map(finish, group), strict=True))
     for n, tally in tallies.items():
         done[n] = _finish(tally.profile())
@@ -596,5 +717,6 @@ def profile_parquet(
     import pyarrow.parquet as pq
 
     pf = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
-    return _profile(_ParquetParts(pf), version_id=version_id, target=target, ctx=ctx,
-                    gather_bytes=gather_bytes, memory_bytes=None)
+    with long_work():
+        return _profile(_ParquetParts(pf), version_id=version_id, target=target, ctx=ctx,
+                        gather_bytes=gather_bytes, memory_bytes=None)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_iris
 
 from core.data import associations, profiling
@@ -228,3 +230,38 @@ def test_mutual_information_is_plug_in_with_miller_madow_correction() -> None:
     same = associations.mutual_information(y, y)
     p = np.bincount(y) / y.size
     assert same == pytest.approx(-np.sum(p * np.log(p)), abs=1e-3)  # H(y), in nats
+
+
+def test_the_one_column_model_scores_agree_with_scikit_learn_metrics() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 3000)
+    score = np.round(rng.normal(size=3000) + y, 1)  # ties on purpose
+    assert associations._auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+
+    codes = rng.integers(0, 8, 3000)
+    decisive = np.where(codes < 4, 0, 1)
+    assert associations.binned_model_score(codes, decisive, 3, "roc_auc") == pytest.approx(1.0)
+    assert associations.binned_model_score(codes, y, 3, "roc_auc") == pytest.approx(0.5, abs=0.05)
+    three = codes % 3
+    assert associations.binned_model_score(codes, three, 3, "balanced_accuracy") == pytest.approx(1.0)
+    assert associations.binned_model_score(codes, rng.integers(0, 3, 3000), 3, "balanced_accuracy") < 0.4
+    step = codes * 2.0 + rng.normal(scale=0.01, size=3000)
+    assert associations.binned_model_score(codes, step, 3, "r2") > 0.99
+    assert associations.binned_model_score(codes, rng.normal(size=3000), 3, "r2") < 0.01
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-3, 3).map(float)), min_size=1, max_size=300))
+def test_figures_from_one_sort_equal_numpys_own(values: list[float]) -> None:
+    v = np.array(values)
+    s = np.sort(v)
+    assert np.array_equal(profiling._quantiles_of_sorted(s, profiling.QUANTILES), np.quantile(v, profiling.QUANTILES))
+    col = profiling.profile_column("x", pa.chunked_array([pa.array(v)]))
+    counts, edges = np.histogram(v, bins=min(profiling.HIST_BINS, np.unique(v).size))
+    assert col.histogram["counts"] == [float(c) for c in counts] and col.histogram["edges"] == [float(e) for e in edges]
+    uniq, ucounts = np.unique(v, return_counts=True)
+    expected = [(profiling._num_text(uniq[i]), int(ucounts[i])) for i in np.argsort(-ucounts, kind="stable")[: profiling.TOP_N]]
+    assert col.top_values == expected
+    assert (col.stats["zeros"], col.stats["negatives"]) == (int(np.sum(v == 0)), int(np.sum(v < 0)))
