@@ -13,6 +13,7 @@ columns are not compared (listed as skipped: "identifier").
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -65,13 +66,21 @@ def identifier(name: str, arr: pa.ChunkedArray) -> bool:
 
     from core.data import profiling
 
+    if not (pa.types.is_integer(arr.type) or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
     values = arr.drop_null()
     n = len(values)
     if n < 20:
         return False
+    # The first fifth of the values settles most columns: with d distinct among them, the
+    # whole column has at most d + (the rest) distinct values.
+    head = values.slice(0, max(20, n // 5))
+    head_distinct = pc.count_distinct(head).as_py()
     if pa.types.is_integer(arr.type):
-        return bool(profiling._ID_NAME.search(name)) and pc.count_distinct(values).as_py() == n
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        if head_distinct < len(head) or not profiling._ID_NAME.search(name):
+            return False
+        return bool(pc.count_distinct(values).as_py() == n)
+    if head_distinct + (n - len(head)) < 0.9 * n:
         return False
     distinct = pc.count_distinct(values).as_py()
     if distinct <= profiling.CATEGORICAL_MAX_DISTINCT or distinct < 0.9 * n:
@@ -109,17 +118,16 @@ def ks_and_wasserstein(ref: np.ndarray, cur: np.ndarray, *, presorted: bool = Fa
         ks = ks_2samp(ref, cur)
         return float(ks.statistic), float(ks.pvalue), float(wasserstein_distance(ref, cur))
     u, v = (ref, cur) if presorted else (np.sort(ref), np.sort(cur))
-    # Merge the two sorted samples: where each current value lands among the reference ones.
-    at = np.searchsorted(u, v, side="right") + np.arange(n2)
-    is_cur = np.zeros(n1 + n2, dtype=bool)
-    is_cur[at] = True
-    merged = np.empty(n1 + n2)
-    merged[at] = v
-    merged[~is_cur] = u
-    from_ref = np.cumsum(~is_cur)
+    # Merge the two sorted samples: a stable sort of two sorted runs is one merge (timsort
+    # finds the runs), reference values first among equals.
+    both = np.concatenate((u, v))
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    from_ref = np.cumsum(order < n1)
     # The CDFs just after each distinct value (the last of each run of ties).
     ends = np.append(np.flatnonzero(merged[1:] != merged[:-1]), merged.size - 1)
-    diff = from_ref[ends] / n1 - (ends + 1 - from_ref[ends]) / n2
+    below = from_ref[ends]
+    diff = below / n1 - (ends + 1 - below) / n2
     d = float(max(np.clip(-diff.min(), 0, 1), diff.max()))
     m, n = sorted([float(n1), float(n2)], reverse=True)
     en = np.round(m * n / (m + n))
@@ -140,8 +148,10 @@ def ks_and_wasserstein(ref: np.ndarray, cur: np.ndarray, *, presorted: bool = Fa
 
 
 def _numeric_drift(name: str, ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float, float]:
+    from core.data.profiling import _quantiles_of_sorted
+
     ref, cur = np.sort(ref), np.sort(cur)
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, BINS + 1)))
+    edges = np.unique(_quantiles_of_sorted(ref, tuple(np.linspace(0, 1, BINS + 1))))  # = np.quantile
     inner = np.asarray(edges[1:-1])
     # Bin i holds inner[i-1] <= x < inner[i]; on sorted values the counts are differences of positions.
     e = np.diff(np.concatenate(([0], np.searchsorted(ref, inner, side="left"), [ref.size])))
@@ -151,13 +161,23 @@ def _numeric_drift(name: str, ref: np.ndarray, cur: np.ndarray) -> tuple[float, 
     return psi(e, a), stat, p, float(w / std) if std > 0 else float(w)
 
 
+def _value_counts(arr: pa.ChunkedArray, as_text: bool) -> pa.StructArray:
+    """Counts per value (missing values counted as one more value), by Arrow's hash table."""
+    import pyarrow.compute as pc
+
+    if as_text and not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.string())
+    return pc.value_counts(arr)
+
+
 def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[float, float, float, float]:
     import pyarrow.compute as pc
 
-    # Counts per category by Arrow's hash tables, then aligned on the union of categories
-    # (every measure here is independent of the categories' order).
-    rv = pc.value_counts(ref.cast(pa.string()).fill_null("<missing>"))
-    cv = pc.value_counts(cur.cast(pa.string()).fill_null("<missing>"))
+    # Counts per category (missing is a category of its own), then aligned on the union of
+    # categories (every measure here is independent of the categories' order). Columns of
+    # different types in the two versions are compared as text.
+    as_text = ref.type != cur.type
+    rv, cv = _value_counts(ref, as_text), _value_counts(cur, as_text)
     cats = pc.unique(pa.concat_arrays([rv.field("values"), cv.field("values")]))
     e = np.zeros(len(cats))
     a = np.zeros(len(cats))
@@ -194,11 +214,15 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def compare(
-    reference: pa.Table, current: pa.Table, ref_label: str = "reference", cur_label: str = "current", *,
+    reference: Any, current: Any, ref_label: str = "reference", cur_label: str = "current", *,
     correction: str = "bh", alpha: float = ALPHA, psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
     columns: list[str] | None = None,
 ) -> DriftReport:
     """Drift of every column the two tables share (or of ``columns``).
+
+    ``reference`` and ``current`` are tables, or anything with ``column_names`` and
+    ``column(name)`` (:class:`core.data.snapshot.SnapshotColumns` decodes each column only
+    while it is compared).
 
     Identifier columns (see :func:`identifier`) are not compared; they are listed in
     ``skipped`` as "NAME: identifier".
@@ -216,16 +240,19 @@ def compare(
             raise InvalidInput(f"Column {name!r} is not in both datasets.")
 
     def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | str | None:
-        if identifier(name, reference.column(name)):
+        ref_col = reference.column(name)  # decoded once here (lazily, for a snapshot)
+        if identifier(name, ref_col):
             return "identifier"
-        rt, ct = logical_type(reference.column(name).type), logical_type(current.column(name).type)
+        cur_col = current.column(name)
+        rt, ct = logical_type(ref_col.type), logical_type(cur_col.type)
         if (rt in ("integer", "float", "datetime")) and ct in ("integer", "float", "datetime"):
-            r, c = _numeric(reference.column(name)), _numeric(current.column(name))
+            r, c = _numeric(ref_col), _numeric(cur_col)
+            del ref_col, cur_col
             if r.size < 2 or c.size < 2:
                 return None
             p_si, stat, p, dist = _numeric_drift(name, r, c)
             return (name, "numeric", p_si, "ks", stat, p, dist, "wasserstein_std")
-        p_si, stat, p, dist = _categorical_drift(reference.column(name), current.column(name))
+        p_si, stat, p, dist = _categorical_drift(ref_col, cur_col)
         return (name, "categorical", p_si, "chi2", stat, p, dist, "jensen_shannon")
 
     # Columns are independent and numpy/Arrow sort and count without the GIL: one thread per core.

@@ -93,8 +93,12 @@ def edit(schema: Schema, column: str, revision: int, changes: dict[str, Any]) ->
     return dataclasses.replace(schema, revision=revision, columns=cols), before
 
 
-def validate(schema: Schema, table: pa.Table, label: str) -> ValidationReport:
-    """Every way ``table`` departs from ``schema``, most severe first."""
+def validate(schema: Schema, table: Any, label: str) -> ValidationReport:
+    """Every way ``table`` departs from ``schema``, most severe first.
+
+    ``table`` is a table or anything with ``column_names``, ``num_rows`` and ``column(name)``
+    (:class:`core.data.snapshot.SnapshotColumns`: one column decoded at a time).
+    """
     out: list[Anomaly] = []
     names = set(table.column_names)
     rows = table.num_rows

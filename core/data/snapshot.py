@@ -477,3 +477,28 @@ def read_snapshot(data: bytes, columns: list[str] | None = None) -> pa.Table:
 
     # Arrow reads a buffer without copying and from several threads; a BytesIO goes through Python.
     return pq.ParquetFile(pa.BufferReader(data)).read(columns=columns)
+
+
+class SnapshotColumns:
+    """A snapshot's columns, each decoded from the Parquet bytes when asked for.
+
+    Quacks like the parts of :class:`pyarrow.Table` that column-by-column work uses
+    (``schema``, ``column_names``, ``num_rows``, ``column(name)``), so a comparison holds the compressed
+    bytes and only the columns it is working on, not the whole decoded table. Safe to use
+    from several threads: each call opens its own reader over the shared bytes.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        import pyarrow.parquet as pq
+
+        self._buffer = pa.py_buffer(data)
+        pf = pq.ParquetFile(pa.BufferReader(self._buffer))
+        self.schema: pa.Schema = pf.schema_arrow
+        self.column_names: list[str] = list(self.schema.names)
+        self.num_rows: int = pf.metadata.num_rows
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(pa.BufferReader(self._buffer)).read(columns=[name], use_threads=False)
+        return table.column(0)

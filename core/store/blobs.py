@@ -115,8 +115,16 @@ def iter_chunks(tx: Transaction, sha256: str) -> Iterator[bytes]:
         raise IntegrityError(f"Blob {sha256[:12]}… does not match its hash: it was altered.")
 
 
-def read_bytes(tx: Transaction, sha256: str) -> bytes:
-    return b"".join(iter_chunks(tx, sha256))
+def read_bytes(tx: Transaction, sha256: str) -> bytearray:
+    """The whole blob in one buffer, filled chunk by chunk (never twice its size in memory)."""
+    out = bytearray(info(tx, sha256).size)
+    at = 0
+    for chunk in iter_chunks(tx, sha256):
+        out[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    if at != len(out):
+        raise IntegrityError(f"Blob {sha256[:12]}… holds {at:,} bytes, not the {len(out):,} recorded.")
+    return out
 
 
 class BlobReader(io.RawIOBase):
