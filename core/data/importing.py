@@ -136,13 +136,30 @@ def sniff(path: Path, options: CsvOptions) -> Dialect:
             try:
                 delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
             except csv.Error:
-                delimiter = ","
+                delimiter = _likely_delimiter(sample)
     if len(delimiter) != 1 or delimiter in ("\n", "\r", options.quote_char):
         raise InvalidInput(f"The delimiter must be one character other than a newline or quote, not {delimiter!r}.")
     has_header = options.has_header
     if has_header is None:
         has_header = _looks_like_header(sample, delimiter, options.quote_char)
     return Dialect(delimiter, encoding, has_header, options.quote_char)
+
+
+def _likely_delimiter(sample: str) -> str:
+    """When ``csv.Sniffer`` cannot decide (a ragged row in the sample, say): the candidate
+    that appears in the first line and the same number of times in most other lines; a comma
+    when none does. The import then checks every row against the header, so a wrong guess
+    is refused with the line that does not fit, not imported silently."""
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    best, best_score = ",", 0
+    for candidate in ",;\t|":
+        first = lines[0].count(candidate) if lines else 0
+        if first == 0:
+            continue
+        score = sum(1 for ln in lines if ln.count(candidate) == first)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
 
 
 def _looks_like_header(sample: str, delimiter: str, quote_char: str) -> bool:

@@ -193,3 +193,16 @@ def test_a_quoted_line_break_far_down_is_one_value(
     assert out.version.row_count == 3002
     notes = datasets.read_table("d").column("note").to_pylist()
     assert notes[-2:] == ["two\nlines", "after"]
+
+
+def test_a_ragged_semicolon_file_is_read_as_semicolons_and_the_bad_line_named(
+    datasets: DatasetService, tmp_path: Path,
+) -> None:
+    from core.data import importing
+
+    text = "name;age;city\n" + "".join(f"p{i};{20 + i};Oslo\n" for i in range(30)) + "bad;1\n"
+    path = _csv(tmp_path, text)
+    assert importing.sniff(path, CsvOptions()).delimiter == ";"
+    with pytest.raises(InvalidInput, match=r"line 32: expected 3 fields, found 2"):
+        datasets.import_file(path, name="d")
+
