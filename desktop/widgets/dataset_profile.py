@@ -104,7 +104,9 @@ ASSOC_COLUMNS = (
     Column("Mutual information", lambda a: a.mutual_information, fmt=lambda v: f"{v:.3f}", align_right=True,
            tooltip=lambda a: "How much knowing this column tells about the target (0 = nothing)"),
     Column("Score alone", lambda a: a.model_score, fmt=lambda v: f"{v:.3f}", align_right=True,
-           tooltip=lambda a: f"{SCORE_NAMES.get(a.score_name, a.score_name)} of a small tree using only this column (3-fold)"),
+           tooltip=lambda a: f"{SCORE_NAMES.get(a.score_name, a.score_name)} of a model that uses only this column "
+                             "(the target's average per category or value band), learned on two thirds of the "
+                             "sample and scored on the rest, three times"),
     Column("Metric", lambda a: SCORE_NAMES.get(a.score_name, a.score_name)),
     Column("Leakage?", lambda a: a.leakage, fmt=lambda v: "⚠ possible leakage" if v else ""),
 )
