@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data import arrays
 from core.data.models import ColumnProfile, Correlation, TargetAssociation
 
 MAX_NUMERIC = 40
@@ -54,10 +55,9 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     indices = pc.dictionary_encode(arr).indices
-    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset : indices.offset + len(indices)].astype(np.int64)
+    codes = arrays.plain(indices, np.int32).astype(np.int64)
     if indices.null_count:
-        valid = np.unpackbits(np.frombuffer(indices.buffers()[0], dtype=np.uint8), bitorder="little")
-        codes[~valid[indices.offset : indices.offset + len(indices)].astype(bool)] = -1
+        codes[~arrays.valid(indices)] = -1
     return codes
 
 

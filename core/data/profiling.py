@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data import associations
+from core.data import arrays, associations
 from core.data.models import REDACTED, Alert, ColumnProfile, Profile
 from core.tasks import TaskContext, ensure_context, long_work
 
@@ -553,45 +553,26 @@ def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         encoded = pc.dictionary_encode(arr)
         table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
-        indices = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[encoded.indices.offset:][: len(arr)]
+        indices = arrays.plain(encoded.indices, np.int32)
         if encoded.indices.null_count:
-            indices = np.where(_valid(encoded.indices), indices, len(encoded.dictionary))
+            indices = np.where(arrays.valid(encoded.indices), indices, len(encoded.dictionary))
         return table[indices]  # type: ignore[no-any-return]
     if pa.types.is_boolean(t):
-        values = _bits(arr).astype(np.uint64)
+        values = arrays.booleans(arr).astype(np.uint64)
     elif pa.types.is_floating(t) or pa.types.is_decimal(t):
-        floats = _plain(arr.cast(pa.float64()), np.float64) + 0.0  # -0.0 becomes 0.0
+        floats = arrays.plain(arr.cast(pa.float64()), np.float64) + 0.0  # -0.0 becomes 0.0
         floats[np.isnan(floats)] = np.nan  # one NaN
         values = floats.view(np.uint64)
     elif pa.types.is_integer(t) or pa.types.is_temporal(t):
         width = t.bit_width
         ints = arr.view(pa.int64() if width == 64 else pa.int32() if width == 32 else pa.int16() if width == 16 else pa.int8())
-        values = _plain(ints, np.dtype(f"int{width}")).astype(np.int64).view(np.uint64)
+        values = arrays.plain(ints, np.dtype(f"int{width}")).astype(np.int64).view(np.uint64)
     else:  # anything else: its text
         return _value_hashes(pa.chunked_array([arr.cast(pa.string())]))
     hashed = _mix(values.copy())
     if arr.null_count:
-        hashed[~_valid(arr)] = _NULL_HASH
+        hashed[~arrays.valid(arr)] = _NULL_HASH
     return hashed
-
-
-def _bits(arr: pa.Array) -> np.ndarray:
-    """The values of a boolean array as numpy booleans (missing: False)."""
-    bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
-    return np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)].astype(bool)
-
-
-def _valid(arr: pa.Array) -> np.ndarray:
-    """Which values of ``arr`` are present, as numpy booleans."""
-    if arr.null_count == 0:
-        return np.ones(len(arr), dtype=bool)
-    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-    return np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)].astype(bool)
-
-
-def _plain(arr: pa.Array, dtype: Any) -> np.ndarray:
-    """A fixed-width array's values buffer as numpy (whatever is stored under missing values)."""
-    return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr)].copy()
 
 
 def _plan(parts: _Parts, budget: int) -> list[list[str]]:

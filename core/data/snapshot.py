@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data import arrays
 from core.errors import InvalidInput
 from core.tasks import TaskContext, ensure_context
 
@@ -127,21 +128,6 @@ def _may_hold_numbers(values: pa.Array) -> bool:
     return bool(np.any((lengths > 0) & (inside == 0)))
 
 
-def _first_true(mask: pa.Array) -> int:
-    """The position of the first true value of a boolean array without missing values; -1 if none.
-
-    Read from the array's bitmap with numpy: ``pc.index`` with a Python value and
-    ``to_numpy`` both go through pyarrow's pandas shims, which import pandas (half a
-    second) on first use.
-    """
-    import numpy as np
-
-    bits = np.frombuffer(mask.buffers()[1], dtype=np.uint8)
-    values = np.unpackbits(bits, bitorder="little")[mask.offset : mask.offset + len(mask)]
-    hits = np.flatnonzero(values)
-    return int(hits[0]) if hits.size else -1
-
-
 def _matches(column: pa.Array, pattern: str) -> pa.Array:
     """``match_substring_regex`` evaluated once per distinct value (text columns repeat a lot)."""
     encoded = pc.dictionary_encode(column)
@@ -230,12 +216,12 @@ class TypeInference:
             t.numeric += non_null
         elif not maybe_numbers:  # plain text: no value is a number
             if t.first_text_row is None:
-                t.first_text_row = offset + _first_true(column.is_valid()) + 1
+                t.first_text_row = offset + arrays.first_true(column.is_valid()) + 1
         else:
             is_number = _matches(column, NUMBER_PATTERN)
             t.numeric += int(pc.sum(is_number).as_py() or 0)
             if t.first_text_row is None:
-                where = _first_true(pc.and_not_kleene(column.is_valid(), is_number))
+                where = arrays.first_true(pc.and_not_kleene(column.is_valid(), is_number))
                 if where >= 0:
                     t.first_text_row = offset + where + 1
         return first

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import importing, snapshot
+from core.data import arrays, importing, snapshot
 from core.data.models import CsvOptions
 from core.errors import InvalidInput
 
@@ -124,4 +124,4 @@ def test_the_buffer_checks_agree_with_the_patterns(values: list[str | None], sta
     if any(re.match(snapshot.NUMBER_PATTERN, v) for v in present):
         assert snapshot._may_hold_numbers(array)  # never a false "no"
     first = next((i for i, v in enumerate(array.to_pylist()) if v is not None), -1)
-    assert snapshot._first_true(array.is_valid()) == first
+    assert arrays.first_true(array.is_valid()) == first
