@@ -85,22 +85,6 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     return float(math.sqrt(min(chi2 / (a.size * k), 1.0)))
 
 
-def correlation_ratio(codes: np.ndarray, values: np.ndarray) -> float:
-    """η: how much of a numeric column's variance the categories explain (square root)."""
-    keep = (codes >= 0) & ~np.isnan(values)
-    codes, values = codes[keep], values[keep]
-    if values.size < 2:
-        return math.nan
-    sums = np.bincount(codes, weights=values)
-    counts = np.bincount(codes)
-    present = counts > 0
-    sums, counts = sums[present], counts[present]
-    mean = values.mean()
-    between = float(np.sum(counts * (sums / counts - mean) ** 2))
-    total = float(np.sum((values - mean) ** 2))
-    return math.sqrt(between / total) if total > 0 else math.nan
-
-
 def _columns(arrays: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
     """The arrays as the columns of one matrix, column-major (each column contiguous)."""
     x = np.empty((arrays[names[0]].size, len(names)), order="F")
@@ -110,7 +94,8 @@ def _columns(arrays: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
 
 
 def correlation_ratios(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """:func:`correlation_ratio` of one code array with every column of ``x``, pairwise-complete.
+    """η of one code array with every column of ``x``: how much of each numeric column's
+    variance the categories explain (square root), over the rows where both are present.
 
     Per column three weighted ``np.bincount`` over the codes (shifted so that missing, -1,
     falls in a bucket of its own that is dropped): presence, values and squares, centred on

@@ -294,14 +294,6 @@ def _redact(col: ColumnProfile) -> ColumnProfile:
                             "top_values": [(REDACTED, c) for _, c in col.top_values]})
 
 
-def duplicate_rows(table: pa.Table) -> int:
-    """Rows that repeat an earlier row exactly (64-bit row hashes, batch by batch)."""
-    hashes = [_row_hashes(pa.Table.from_batches([batch])) for batch in table.to_batches(max_chunksize=100_000)]
-    if not hashes:
-        return 0
-    return _repeats(np.concatenate(hashes))
-
-
 def _repeats(hashes: np.ndarray) -> int:
     """How many values repeat an earlier one (a sort beats np.unique's hash table here)."""
     if hashes.size < 2:
@@ -473,7 +465,7 @@ def _finish(col: ColumnProfile) -> ColumnProfile:
 def _scan_part(pool: ThreadPoolExecutor, part: pa.Table, tallies: dict[str, _TextTally]) -> np.ndarray:
     """First-pass work on one row group, a task per column: text tallies and value hashes.
 
-    Returns the row hashes (the value hashes combined in column order, as :func:`_row_hashes`).
+    Returns the row hashes: the value hashes combined in column order.
     Each tally gets one column of this part, so no tally is updated from two threads.
     """
     def column(i: int) -> np.ndarray:
@@ -487,15 +479,6 @@ def _scan_part(pool: ThreadPoolExecutor, part: pa.Table, tallies: dict[str, _Tex
     for hashed in pool.map(column, range(part.num_columns)):
         h *= np.uint64(1_000_003)  # wraps around, as intended
         h ^= hashed
-    return h
-
-
-def _row_hashes(part: pa.Table) -> np.ndarray:
-    """A 64-bit hash of each row: the columns' value hashes, combined in column order."""
-    h = np.zeros(part.num_rows, dtype=np.uint64)
-    for column in part.columns:
-        h *= np.uint64(1_000_003)  # wraps around, as intended
-        h ^= _value_hashes(column)
     return h
 
 

@@ -131,7 +131,12 @@ def test_bad_parquet_and_excel_are_invalid_input(datasets: DatasetService, tmp_p
         datasets.import_file(tmp_path / "missing.csv")
 
 
-def test_cancel_during_import_stores_nothing(engine: object, datasets: DatasetService, tmp_path: Path) -> None:
+def test_cancel_during_import_stores_nothing(
+    engine: object, datasets: DatasetService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import core.tasks
+
+    monkeypatch.setattr(core.tasks, "_MIN_INTERVAL_S", 0.0)  # every report reaches the callback
     path = _csv(tmp_path, "a,b\n" + "".join(f"{i},{i}\n" for i in range(200_000)))
     token = CancelToken()
     seen: list[float] = []
