@@ -98,12 +98,14 @@ def test_a_bad_csv_names_the_line_and_adds_nothing(qtbot, page: DatasetsPage, en
 
 def test_preview_says_when_the_delimiter_looks_wrong(qtbot, page: DatasetsPage, tmp_path: Path, monkeypatch) -> None:
     odd = tmp_path / "odd.csv"
-    odd.write_text("a;b;c\n1;2;3\n4;5;6;7\n", encoding="utf-8")  # the ragged row defeats the sniffer
+    odd.write_text("a;b;c\n1;2;3\n4;5;6;7\n", encoding="utf-8")  # the ragged row defeats csv.Sniffer
     wizard = wizard_for(page, odd, monkeypatch)
-    assert "only one column" in wizard.file_page.problem_label.text()
-    wizard.file_page.delimiter_box.setCurrentIndex(wizard.file_page.delimiter_box.findData(";"))
+    # The fallback still finds the semicolons, so the preview points at the ragged line.
     assert wizard.file_page.preview.names == ["a", "b", "c"]
     assert "line 3: 4 fields, expected 3" in wizard.file_page.problem_label.text()
+    assert "(sniffed)" in wizard.file_page.settings_label.text()
+    wizard.file_page.delimiter_box.setCurrentIndex(wizard.file_page.delimiter_box.findData(","))
+    assert "only one column" in wizard.file_page.problem_label.text()
     assert "(chosen)" in wizard.file_page.settings_label.text()
     wizard.reject()
 
