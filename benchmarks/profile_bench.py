@@ -16,14 +16,18 @@ Each measurement runs in its own child process; wall time and the child's peak R
   project's venv). Created on first use: ``python3.11 -m venv benchmarks/.venv-peer &&
   benchmarks/.venv-peer/bin/pip install ydata-profiling pyarrow``.
 
+The two sides alternate ``--runs`` times (3 by default: timings on a shared 2-core machine
+swing by a third from run to run) and their medians are compared; every run is printed.
+
 Targets: airlock ≥ 10× faster and ≤ half the peak memory of ydata minimal.
-Run: .venv/bin/python benchmarks/profile_bench.py [--rows 100000 1000000] [--skip-peer]
+Run: .venv/bin/python benchmarks/profile_bench.py [--rows 100000 1000000] [--runs 3] [--skip-peer]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,6 +147,7 @@ def ensure_peer() -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of each side; medians are compared")
     parser.add_argument("--skip-peer", action="store_true", help="measure Airlock only")
     args = parser.parse_args()
     peer = None if args.skip_peer else ensure_peer()
@@ -150,15 +155,23 @@ def main() -> None:
         print("ydata-profiling could not be installed in benchmarks/.venv-peer; measuring Airlock only.")
     for rows in args.rows:
         parquet, _ = data_files(rows)
+        ours: list[dict[str, float]] = []
+        theirs: list[dict[str, float]] = []
         with tempfile.TemporaryDirectory() as tmp:
             ws = make_workspace(parquet, Path(tmp))
-            a = child(AIRLOCK.format(ws=str(ws), pw=PASSPHRASE))
-        print(f"\n== {rows:,} rows × 30 columns ({parquet.stat().st_size / 1e6:.0f} MB Parquet) ==")
+            for i in range(args.runs):
+                if peer:
+                    theirs.append(child(YDATA.format(parquet=str(parquet)), python=peer))
+                ours.append(child(AIRLOCK.format(ws=str(ws), pw=PASSPHRASE)))
+                print(f"  {rows:,} rows, run {i + 1}: airlock {ours[-1]['seconds']:.2f} s"
+                      + (f", ydata {theirs[-1]['seconds']:.2f} s" if theirs else ""))
+        a = {k: statistics.median(r[k] for r in ours) for k in ours[0]}
+        print(f"\n== {rows:,} rows × 30 columns ({parquet.stat().st_size / 1e6:.0f} MB Parquet); medians of {args.runs} runs ==")
         print(f"airlock profile (+correlations, +target associations): {a['seconds']:7.2f} s   peak RSS {a['rss_mb']:7.0f} MB"
-              f"   [{a['correlations']} correlations, {a['associations']} target associations]")
+              f"   [{a['correlations']:.0f} correlations, {a['associations']:.0f} target associations]")
         print(f"  reports: HTML {a['html_mb']:.2f} MB in {a['html_s']:.1f} s, PDF {a['pdf_mb']:.2f} MB in {a['pdf_s']:.1f} s")
-        if peer:
-            y = child(YDATA.format(parquet=str(parquet)), python=peer)
+        if theirs:
+            y = {k: statistics.median(r[k] for r in theirs) for k in theirs[0]}
             print(f"ydata-profiling minimal (read + profile + HTML):         {y['seconds']:7.2f} s   peak RSS {y['rss_mb']:7.0f} MB")
             print(f"ratio: airlock is {y['seconds'] / a['seconds']:.1f}× faster (target ≥ 10×), "
                   f"uses {a['rss_mb'] / y['rss_mb']:.2f}× the peak memory (target ≤ 0.5×)")

@@ -93,34 +93,37 @@ def _columns(arrays: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
     return x
 
 
-def correlation_ratios(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """η of one code array with every column of ``x``: how much of each numeric column's
-    variance the categories explain (square root), over the rows where both are present.
+def correlation_ratios(codes: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """η of each code array with each column of ``x``: how much of a numeric column's variance
+    the categories explain (square root), over the rows where both are present.
 
-    Per column three weighted ``np.bincount`` over the codes (shifted so that missing, -1,
-    falls in a bucket of its own that is dropped): presence, values and squares, centred on
-    the column's mean first so that the sums lose no precision. No row is copied.
+    Row ``i`` of the result is ``codes[i]`` against every column. Each column is centred on
+    its mean once (so the sums lose no precision); then each pair is three weighted
+    ``np.bincount`` over the codes, shifted so that missing (-1) falls in a bucket of its
+    own that is dropped. No row is copied.
     """
-    shifted = codes.astype(np.int64) + 1
-    out = np.full(x.shape[1], np.nan)
+    out = np.full((len(codes), x.shape[1]), np.nan)
+    shifted = [c.astype(np.int64) + 1 for c in codes]
     for k in range(x.shape[1]):
         column = x[:, k]
         present = ~np.isnan(column)
         if not present.any():
             continue
+        weight = present.astype(np.float64)
         centred = np.where(present, column - column[present].mean(), 0.0)
-        counts = np.bincount(shifted, weights=present.astype(np.float64))[1:]
-        sums = np.bincount(shifted, weights=centred)[1:]
-        squares = np.bincount(shifted, weights=centred * centred)[1:]
-        n = counts.sum()
-        if n < 2:
-            continue
-        grand = sums.sum() ** 2 / n
-        total = squares.sum() - grand
-        occupied = counts > 0
-        between = float(np.sum(sums[occupied] ** 2 / counts[occupied])) - grand
-        if total > 0:
-            out[k] = math.sqrt(min(max(between / total, 0.0), 1.0))
+        squared = centred * centred
+        for i, code in enumerate(shifted):
+            counts = np.bincount(code, weights=weight)[1:]
+            n = counts.sum()
+            if n < 2:
+                continue
+            sums = np.bincount(code, weights=centred)[1:]
+            grand = sums.sum() ** 2 / n
+            total = np.bincount(code, weights=squared)[1:].sum() - grand
+            occupied = counts > 0
+            between = float(np.sum(sums[occupied] ** 2 / counts[occupied])) - grand
+            if total > 0:
+                out[i, k] = math.sqrt(min(max(between / total, 0.0), 1.0))
     return out
 
 
@@ -140,10 +143,11 @@ def pearson_matrix(x: np.ndarray) -> np.ndarray:
     products: columns are centred first so the one-pass sums lose no precision.
     """
     valid = ~np.isnan(x)
-    counts = valid.sum(axis=0)
-    centre = np.where(counts > 0, np.nansum(x, axis=0) / np.maximum(counts, 1), 0.0)
-    x0 = np.where(valid, x - centre, 0.0)
     m = valid.astype(np.float64)
+    x0 = np.where(valid, x, 0.0)
+    counts = m.sum(axis=0)
+    x0 -= np.where(counts > 0, x0.sum(axis=0) / np.maximum(counts, 1), 0.0)
+    x0 *= m  # missing values stay 0 after centring
     n = m.T @ m
     sx = x0.T @ m  # sx[i, j]: sum of column i over rows where j is present too
     sxx = (x0 * x0).T @ m
@@ -218,9 +222,9 @@ def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlatio
             if math.isfinite(v):
                 out.append(Correlation(categorical[i], categorical[j], "cramers_v", v))
     if numeric:
-        x = _columns(numbers, numeric)
-        for c in categorical:
-            for n, eta in zip(numeric, correlation_ratios(codes[c], x), strict=True):
+        etas = correlation_ratios([codes[c] for c in categorical], _columns(numbers, numeric))
+        for c, row in zip(categorical, etas, strict=True):
+            for n, eta in zip(numeric, row, strict=True):
                 if math.isfinite(eta):
                     out.append(Correlation(n, c, "correlation_ratio", float(eta)))
     return out

@@ -182,7 +182,10 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
             "outliers": int(low + (n - high)),
         }
         bins = min(HIST_BINS, max(distinct, 1))
-        edges = np.histogram_bin_edges(s[[0, -1]], bins=bins)
+        try:
+            edges = np.histogram_bin_edges(s[[0, -1]], bins=bins)
+        except ValueError:  # a range too narrow for that many bins (subnormal numbers): one bin
+            edges = np.histogram_bin_edges(s[[0, -1]], bins=1)
         # np.histogram's bins: [e_i, e_i+1), the last one closed.
         cuts = np.searchsorted(s, edges[1:-1], side="left")
         hc = np.diff(np.concatenate(([0], cuts, [n])))
@@ -385,16 +388,19 @@ class _TextTally:
     def add(self, arr: pa.ChunkedArray) -> None:
         if not self.boolean and not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             arr = pc.cast(arr, pa.string())
-        self.count += len(arr)
         values = arr.drop_null()
-        n = len(values)
-        if n == 0:
+        vc = pc.value_counts(values) if len(values) else None
+        self.add_counts(vc.field("values") if vc is not None else None,
+                        vc.field("counts").to_numpy() if vc is not None else None, len(arr))
+
+    def add_counts(self, distinct: pa.Array | None, counts: np.ndarray | None, count: int) -> None:
+        """Add one part given as its distinct non-missing values (first-seen order) and their counts."""
+        self.count += count
+        if distinct is None or counts is None or len(distinct) == 0:
             return
-        self.n += n
-        vc = pc.value_counts(values)
+        self.n += int(counts.sum())
         if not self.boolean:
             # Lengths and spaces of each distinct value, weighted by its count: the same sums.
-            distinct, counts = vc.field("values"), vc.field("counts").to_numpy()
             lengths = pc.utf8_length(distinct)
             lo, hi = pc.min_max(lengths).values()
             self.min_len = lo.as_py() if self.min_len is None else min(self.min_len, lo.as_py())
@@ -402,11 +408,11 @@ class _TextTally:
             self.sum_len += int(np.dot(lengths.to_numpy().astype(np.int64), counts))
             spaced = pc.match_substring(distinct, " ").to_numpy(zero_copy_only=False)
             self.spaces += int(counts[spaced].sum())
-        piece = pa.table({"v": vc.field("values"), "c": vc.field("counts"),
-                          "o": pa.array(np.arange(self._seen, self._seen + len(vc), dtype=np.int64))})
-        self._seen += len(vc)
+        piece = pa.table({"v": distinct, "c": pa.array(counts.astype(np.int64)),
+                          "o": pa.array(np.arange(self._seen, self._seen + len(distinct), dtype=np.int64))})
+        self._seen += len(distinct)
         self._pieces.append(piece)
-        self._pending += len(vc)
+        self._pending += len(distinct)
         if self._pending > max(1_000_000, 2 * (self._merged.num_rows if self._merged is not None else 0)):
             self._merge()
 
@@ -471,6 +477,14 @@ def _scan_part(pool: ThreadPoolExecutor, part: pa.Table, tallies: dict[str, _Tex
     def column(i: int) -> np.ndarray:
         values = part.column(i)
         tally = tallies.get(part.schema.names[i])
+        if tally is not None and not tally.boolean and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            # One hash table serves both: the distinct values with their counts for the tally,
+            # the codes for the row hashes.
+            encoded = pc.dictionary_encode(values.combine_chunks() if values.num_chunks != 1 else values.chunk(0))
+            codes = arrays.plain(encoded.indices, np.int32)
+            present = arrays.valid(encoded.indices)
+            tally.add_counts(encoded.dictionary, np.bincount(codes[present], minlength=len(encoded.dictionary)), len(values))
+            return _text_value_hashes(encoded, codes, present)
         if tally is not None:
             tally.add(values)
         return _value_hashes(values)
@@ -522,6 +536,12 @@ def _text_hashes(values: pa.Array) -> np.ndarray:
     return _mix(sums ^ (lengths.astype(np.uint64) << np.uint64(40)))
 
 
+def _text_value_hashes(encoded: pa.DictionaryArray, codes: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Value hashes of a dictionary-encoded text array: each distinct string hashed once."""
+    table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
+    return table[np.where(present, codes, len(encoded.dictionary))]  # type: ignore[no-any-return]
+
+
 def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
     """A 64-bit hash of each value (missing values share one hash of their own).
 
@@ -535,11 +555,7 @@ def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
         t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         encoded = pc.dictionary_encode(arr)
-        table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
-        indices = arrays.plain(encoded.indices, np.int32)
-        if encoded.indices.null_count:
-            indices = np.where(arrays.valid(encoded.indices), indices, len(encoded.dictionary))
-        return table[indices]  # type: ignore[no-any-return]
+        return _text_value_hashes(encoded, arrays.plain(encoded.indices, np.int32), arrays.valid(encoded.indices))
     if pa.types.is_boolean(t):
         values = arrays.booleans(arr).astype(np.uint64)
     elif pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -616,22 +632,26 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
             def finish(n: str, chunks: dict[str, list[pa.Array]] = chunks) -> ColumnProfile:
                 return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type))
 
-            # numpy sorts and Arrow kernels release the GIL: one column per core at a time.
-            done.update(zip(group, pool.map(finish, group), strict=True))
-    for n, tally in tallies.items():
-        done[n] = _finish(tally.profile())
-    cols = [done[n] for n in names]
-    dup = _repeats(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
-    del hashes
-    ctx.report(0.75, "Correlations")
-    sample = pa.concat_tables(sample_parts) if sample_parts else pa.table({n: pa.array([], t) for n, t in zip(parts.schema.names, parts.schema.types, strict=True)})
-    correlations = associations.correlations(sample, cols)
+            # numpy sorts and Arrow kernels release the GIL: one column per core at a time. The
+            # text columns' figures and the duplicate count join the first group's queue.
+            finished = {n: pool.submit(finish, n) for n in group}
+            if g == 0:
+                finished.update({n: pool.submit(lambda t: _finish(t.profile()), t) for n, t in tallies.items()})
+                duplicates = pool.submit(_repeats, np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
+            done.update({n: f.result() for n, f in finished.items()})
+        dup = duplicates.result()
+        del hashes
+        cols = [done[n] for n in names]
+        ctx.check()
+        ctx.report(0.75, "Correlations" + (" and target associations" if target is not None else ""))
+        sample = pa.concat_tables(sample_parts) if sample_parts else pa.table({n: pa.array([], t) for n, t in zip(parts.schema.names, parts.schema.types, strict=True)})
+        # Independent of each other: side by side.
+        pending_assoc = pool.submit(associations.target_associations, sample, cols, target) if target is not None else None
+        correlations = associations.correlations(sample, cols)
+        assoc: list[Any] = pending_assoc.result() if pending_assoc is not None else []
     ctx.check()
-    assoc: list[Any] = []
     alerts = _alerts(None, cols, dup, rows)
     if target is not None:
-        ctx.report(0.85, "Target associations")
-        assoc = associations.target_associations(sample, cols, target)
         for name, why in associations.excluded_from_target(cols, target):
             if why != "constant":  # constant columns have their own alert
                 alerts.append(Alert("info", name, "target_excluded",
