@@ -244,3 +244,23 @@ def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str]
                 reader.verify()
             with pytest.raises(NotFound):
                 blobs.open_reader(tx, "0" * 64)
+
+
+def test_committed_pages_reach_the_workspace_file_without_waiting_for_close(workspace: tuple[Engine, str]) -> None:
+    # Automatic checkpoints are off (they would run inside the commit); the store's own
+    # thread copies the log into the file after each write. Without it the file would stay
+    # at its initial size until the workspace is closed.
+    import time
+
+    engine, _ = workspace
+    store = store_of(engine)
+    path = engine.path
+    before = path.stat().st_size
+    with store.write("tester") as tx:
+        blobs.put_bytes(tx, random.Random(5).randbytes(6 * MB))
+    deadline = time.monotonic() + 20
+    while path.stat().st_size < before + 6 * MB and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size >= before + 6 * MB
+    with store.raw_connection() as conn:
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
