@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +41,22 @@ from core.tasks import TaskContext, ensure_context, long_work
 
 if TYPE_CHECKING:
     from core.data.preview import Preview
+
+
+
+def _use_the_system_allocator() -> None:
+    """Arrow's buffers from the C library's allocator, not Arrow's bundled mimalloc.
+
+    Measured on the 1M × 30 benchmarks: profile ~3.1 s instead of ~3.9 s, drift's first call
+    3.0 s instead of 3.8–4.7 s, import unchanged, and a lower peak (mimalloc keeps freed
+    pages, then the kernel zeroes fresh ones for the next column). Whoever sets
+    ``ARROW_DEFAULT_MEMORY_POOL`` keeps their choice. See docs/discovery.md.
+    """
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+_use_the_system_allocator()
 
 #: The name of the area in ``Outcome.changes``.
 DATASETS = "datasets"
