@@ -258,8 +258,15 @@ def compare(
     # Columns are independent and numpy/Arrow sort and count without the GIL: one thread per core.
     from concurrent.futures import ThreadPoolExecutor
 
+    # Numeric and datetime columns first (they sort a million values or more each), text
+    # last: the longest tasks start first, so no core idles at the end.
+    def costly_first(name: str) -> int:
+        return 0 if logical_type(reference.schema.field(name).type) in ("integer", "float", "datetime") else 1
+
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        measured = list(pool.map(measure, names))
+        ordered = sorted(names, key=costly_first)
+        by_name = dict(zip(ordered, pool.map(measure, ordered), strict=True))
+    measured = [by_name[n] for n in names]
     raw: list[tuple[str, str, float, str, float, float, float, str]] = []
     for name, result in zip(names, measured, strict=True):
         if result is None:
