@@ -66,7 +66,9 @@ def identifier(name: str, arr: pa.ChunkedArray) -> bool:
 
     from core.data import profiling
 
-    if not (pa.types.is_integer(arr.type) or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    encoded = pa.types.is_dictionary(arr.type)
+    kind = arr.type.value_type if encoded else arr.type
+    if not (pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return False
     values = arr.drop_null()
     n = len(values)
@@ -75,8 +77,10 @@ def identifier(name: str, arr: pa.ChunkedArray) -> bool:
     # The first fifth of the values settles most columns: with d distinct among them, the
     # whole column has at most d + (the rest) distinct values.
     head = values.slice(0, max(20, n // 5))
-    head_distinct = pc.count_distinct(head).as_py()
-    if pa.types.is_integer(arr.type):
+    head_distinct = pc.count_distinct(head.cast(kind) if encoded else head).as_py()
+    if encoded:
+        values = values.cast(kind)
+    if pa.types.is_integer(kind):
         if head_distinct < len(head) or not profiling._ID_NAME.search(name):
             return False
         return bool(pc.count_distinct(values).as_py() == n)
@@ -161,13 +165,24 @@ def _numeric_drift(name: str, ref: np.ndarray, cur: np.ndarray) -> tuple[float, 
     return psi(e, a), stat, p, float(w / std) if std > 0 else float(w)
 
 
-def _value_counts(arr: pa.ChunkedArray, as_text: bool) -> pa.StructArray:
-    """Counts per value (missing values counted as one more value), by Arrow's hash table."""
+def _value_counts(arr: pa.ChunkedArray, as_text: bool) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values (missing counted as one more value) and their counts.
+
+    A dictionary-encoded column is counted on its codes; the distinct values come back as
+    plain values either way, so two versions' categories can be aligned.
+    """
     import pyarrow.compute as pc
 
-    if as_text and not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    if as_text and not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                        or pa.types.is_dictionary(arr.type)):
         arr = arr.cast(pa.string())
-    return pc.value_counts(arr)
+    vc = pc.value_counts(arr)
+    values = vc.field("values")
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if as_text and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    return values, vc.field("counts").to_numpy()
 
 
 def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[float, float, float, float]:
@@ -176,13 +191,14 @@ def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[floa
     # Counts per category (missing is a category of its own), then aligned on the union of
     # categories (every measure here is independent of the categories' order). Columns of
     # different types in the two versions are compared as text.
-    as_text = ref.type != cur.type
-    rv, cv = _value_counts(ref, as_text), _value_counts(cur, as_text)
-    cats = pc.unique(pa.concat_arrays([rv.field("values"), cv.field("values")]))
+    plain = lambda t: t.value_type if pa.types.is_dictionary(t) else t  # noqa: E731
+    as_text = plain(ref.type) != plain(cur.type)
+    (r_values, r_counts), (c_values, c_counts) = _value_counts(ref, as_text), _value_counts(cur, as_text)
+    cats = pc.unique(pa.concat_arrays([r_values, c_values]))
     e = np.zeros(len(cats))
     a = np.zeros(len(cats))
-    e[pc.index_in(rv.field("values"), value_set=cats).to_numpy()] = rv.field("counts").to_numpy()
-    a[pc.index_in(cv.field("values"), value_set=cats).to_numpy()] = cv.field("counts").to_numpy()
+    e[pc.index_in(r_values, value_set=cats).to_numpy()] = r_counts
+    a[pc.index_in(c_values, value_set=cats).to_numpy()] = c_counts
     if len(cats) < 2:
         return 0.0, 0.0, 1.0, 0.0
     chi2, p = chi_square(np.vstack([e, a]) + 0.5)
@@ -213,6 +229,13 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0) / np.log(2)))
 
 
+def _column(table: Any, name: str) -> pa.ChunkedArray:
+    """A column; a snapshot's text column as dictionary codes (counted without hashing text)."""
+    if hasattr(table, "dictionary_column"):
+        return table.dictionary_column(name)  # type: ignore[no-any-return]
+    return table.column(name)  # type: ignore[no-any-return]
+
+
 def compare(
     reference: Any, current: Any, ref_label: str = "reference", cur_label: str = "current", *,
     correction: str = "bh", alpha: float = ALPHA, psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
@@ -240,11 +263,11 @@ def compare(
             raise InvalidInput(f"Column {name!r} is not in both datasets.")
 
     def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | str | None:
-        ref_col = reference.column(name)  # decoded once here (lazily, for a snapshot)
+        # Decoded once here (lazily, for a snapshot; text as dictionary codes where it can).
+        ref_col, cur_col = _column(reference, name), _column(current, name)
         if identifier(name, ref_col):
             return "identifier"
-        cur_col = current.column(name)
-        rt, ct = logical_type(ref_col.type), logical_type(cur_col.type)
+        rt, ct = logical_type(reference.schema.field(name).type), logical_type(current.schema.field(name).type)
         if (rt in ("integer", "float", "datetime")) and ct in ("integer", "float", "datetime"):
             r, c = _numeric(ref_col), _numeric(cur_col)
             del ref_col, cur_col

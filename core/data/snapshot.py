@@ -488,3 +488,14 @@ class SnapshotColumns:
 
         table = pq.ParquetFile(pa.BufferReader(self._buffer)).read(columns=[name], use_threads=False)
         return table.column(0)
+
+    def dictionary_column(self, name: str) -> pa.ChunkedArray:
+        """The column, text as a dictionary array (Parquet stores text dictionary-encoded: the
+        codes come straight from the file, no string is built)."""
+        import pyarrow.parquet as pq
+
+        field = self.schema.field(name)
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            return self.column(name)
+        pf = pq.ParquetFile(pa.BufferReader(self._buffer), read_dictionary=[name])
+        return pf.read(columns=[name], use_threads=False).column(0)
