@@ -9,7 +9,6 @@ the existing version. Profiles and schemas are JSON kept beside the version.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -454,9 +453,9 @@ class DatasetService:
 
         # Both snapshots are decrypted at once (one core each); each column is then decoded
         # only while it is compared, so memory holds the compressed snapshots and a few columns.
-        # Meanwhile scipy.special (the tests' distributions) loads on a third thread.
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            pool.submit(importlib.import_module, "scipy.special")
+        # (Loading scipy beside the decryption was tried: the import holds the GIL that the
+        # decrypting threads need between chunks, and it cost more than it saved.)
+        with ThreadPoolExecutor(max_workers=2) as pool:
             ref_t, cur_t = pool.map(self._snapshot_columns, (ref_v, cur_v))
         with long_work():
             return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]
