@@ -39,3 +39,16 @@ def first_true(mask: pa.Array) -> int:
     """The position of the first true value of a boolean array without missing values; -1 if none."""
     hits = np.flatnonzero(booleans(mask))
     return int(hits[0]) if hits.size else -1
+
+
+def strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (int64, ``len + 1`` of them, this slice's own) and all its bytes.
+
+    Value ``i`` is ``data[offsets[i]:offsets[i + 1]]``; a missing value's slot is usually
+    empty but may hold bytes.
+    """
+    _, offsets_buffer, data_buffer = arr.buffers()
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, dtype=np.uint8)
+    return offsets, data

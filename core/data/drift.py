@@ -152,10 +152,10 @@ def ks_and_wasserstein(ref: np.ndarray, cur: np.ndarray, *, presorted: bool = Fa
 
 
 def _numeric_drift(name: str, ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, float, float]:
-    from core.data.profiling import _quantiles_of_sorted
+    from core.data.profiling import quantiles_of_sorted
 
     ref, cur = np.sort(ref), np.sort(cur)
-    edges = np.unique(_quantiles_of_sorted(ref, tuple(np.linspace(0, 1, BINS + 1))))  # = np.quantile
+    edges = np.unique(quantiles_of_sorted(ref, tuple(np.linspace(0, 1, BINS + 1))))  # = np.quantile
     inner = np.asarray(edges[1:-1])
     # Bin i holds inner[i-1] <= x < inner[i]; on sorted values the counts are differences of positions.
     e = np.diff(np.concatenate(([0], np.searchsorted(ref, inner, side="left"), [ref.size])))
@@ -229,13 +229,6 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0) / np.log(2)))
 
 
-def _column(table: Any, name: str) -> pa.ChunkedArray:
-    """A column; a snapshot's text column as dictionary codes (counted without hashing text)."""
-    if hasattr(table, "dictionary_column"):
-        return table.dictionary_column(name)  # type: ignore[no-any-return]
-    return table.column(name)  # type: ignore[no-any-return]
-
-
 def compare(
     reference: Any, current: Any, ref_label: str = "reference", cur_label: str = "current", *,
     correction: str = "bh", alpha: float = ALPHA, psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
@@ -263,8 +256,8 @@ def compare(
             raise InvalidInput(f"Column {name!r} is not in both datasets.")
 
     def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | str | None:
-        # Decoded once here (lazily, for a snapshot; text as dictionary codes where it can).
-        ref_col, cur_col = _column(reference, name), _column(current, name)
+        # Decoded once here (lazily, for a snapshot: text as dictionary codes, see the service).
+        ref_col, cur_col = reference.column(name), current.column(name)
         if identifier(name, ref_col):
             return "identifier"
         rt, ct = logical_type(reference.schema.field(name).type), logical_type(current.schema.field(name).type)

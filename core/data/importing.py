@@ -236,6 +236,10 @@ class _RawFacts:
 class _Multiline(Exception):
     """A quoted value holds a line break: parse again, with line breaks allowed in values."""
 
+    def __init__(self, facts: _RawFacts) -> None:
+        super().__init__()
+        self.facts = facts  # the raw check is done: the next parse need not repeat it
+
 
 #: Bytes carried from one block to the next (the byte before a block's first quote).
 _CARRY = 1
@@ -358,9 +362,10 @@ def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
 class _Retype(Exception):
     """A column read straight as numbers held a value that is not one: read it as text."""
 
-    def __init__(self, column: str) -> None:
+    def __init__(self, column: str, facts: _RawFacts) -> None:
         super().__init__(column)
         self.column = column
+        self.facts = facts
 
 
 _CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): .*CSV conversion error")
@@ -394,8 +399,9 @@ def _sample_decimals(path: Path, dialect: Dialect, names: list[str], *, multilin
 
 
 def _fast_scan(
-    path: Path, dialect: Dialect, ctx: TaskContext, *, multiline: bool = False, decimals: frozenset[str] = frozenset(),
-) -> tuple[list[str], int, str, Any, list[list[pa.Array]] | None]:
+    path: Path, dialect: Dialect, names: list[str], ctx: TaskContext, *, multiline: bool = False,
+    decimals: frozenset[str] = frozenset(), known: _RawFacts | None = None,
+) -> tuple[int, str, Any, list[list[pa.Array]] | None]:
     """One Arrow pass that checks, counts, hashes and types the file; :class:`_Unsure` if it cannot vouch.
 
     The raw-byte check runs on a second thread beside Arrow's parser. Parsed batches are
@@ -407,15 +413,13 @@ def _fast_scan(
     the file at line breaks and parse the parts in parallel; when the raw check finds one,
     :class:`_Multiline` asks for the parse again with ``multiline=True``. Columns in
     ``decimals`` are parsed straight to float64; one that holds something else raises
-    :class:`_Retype`.
+    :class:`_Retype`. Both exceptions carry the raw check's findings, which a second parse
+    passes back as ``known`` instead of reading and hashing the file again.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from core.data.snapshot import TypeInference
 
-    if dialect.encoding not in ("utf-8-sig", "utf-8"):
-        raise _Unsure
-    names = _header(path, dialect)
     rows_hint = max(1, path.stat().st_size // max(64, 8 * len(names)))  # for progress only
     inference = TypeInference(names)
     rows = 0
@@ -428,7 +432,12 @@ def _fast_scan(
     # Arrow's text columns take about the file's size plus offsets and validity.
     whole = path.stat().st_size * 3 // 2 <= SPOOL_BYTES
     with contextlib.closing(inference), ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
-        raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted)
+        raw: Future[_RawFacts]
+        if known is None:
+            raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted)
+        else:
+            raw = Future()
+            raw.set_result(known)
         try:
             try:
                 reader: Any
@@ -445,7 +454,7 @@ def _fast_scan(
                 for batch in reader:
                     ctx.check()
                     if raw.done() and raw.result().multiline and not multiline:
-                        raise _Multiline  # (result() raises _Unsure or Cancelled at once)
+                        raise _Multiline(raw.result())  # (result() raises _Unsure or Cancelled at once)
                     for column in batch.columns:
                         if len(column) and pa.types.is_string(column.type) \
                                 and (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_FIELD_CHARS:
@@ -463,15 +472,16 @@ def _fast_scan(
                 # A line break inside quotes misleads the quick parse; a column presumed to
                 # be numbers may hold text; anything else goes to the line-by-line scan,
                 # which names the line.
-                if not multiline and raw.result().multiline:
-                    raise _Multiline from None
+                facts = raw.result()
+                if not multiline and facts.multiline:
+                    raise _Multiline(facts) from None
                 failed = _CONVERSION_ERROR.match(str(exc))
                 if failed and int(failed.group(1)) < len(names) and names[int(failed.group(1))] in decimals:
-                    raise _Retype(names[int(failed.group(1))]) from None
+                    raise _Retype(names[int(failed.group(1))], facts) from None
                 raise _Unsure from None
             facts = raw.result()
             if facts.multiline and not multiline:
-                raise _Multiline
+                raise _Multiline(facts)
             sha = facts.sha256
         except BaseException:
             raw.cancel()
@@ -481,7 +491,7 @@ def _fast_scan(
     inferred = inference.result()
     if spool is not None and not all(_reusable(a.type, inferred[0][n]) for kept in spool for n, a in zip(names, kept, strict=True)):
         spool = None  # a column changed type part-way (then it is text): its earlier text is gone
-    return names, rows, sha, inferred, spool
+    return rows, sha, inferred, spool
 
 
 def _reusable(have: pa.DataType, final: pa.DataType) -> bool:
@@ -507,17 +517,20 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     try:
         if dialect.encoding not in ("utf-8-sig", "utf-8"):
             raise _Unsure
-        decimals = _sample_decimals(path, dialect, _header(path, dialect), multiline=multiline)
+        names = _header(path, dialect)
+        decimals = _sample_decimals(path, dialect, names, multiline=multiline)
+        known: _RawFacts | None = None
         for attempt in range(_MAX_ATTEMPTS):
             try:
-                names, rows, sha, inferred, spool = _fast_scan(
-                    path, dialect, ctx, multiline=multiline, decimals=frozenset(decimals))
+                rows, sha, inferred, spool = _fast_scan(
+                    path, dialect, names, ctx, multiline=multiline, decimals=frozenset(decimals), known=known)
                 break
-            except _Multiline:
-                multiline = True
+            except _Multiline as again:
+                multiline, known = True, again.facts
             except _Retype as retype:
                 # Not a column of numbers after all (or, after a few, no presumptions at all).
                 decimals = decimals - {retype.column} if attempt < _MAX_ATTEMPTS - 3 else set()
+                known = retype.facts
         else:
             raise _Unsure
     except _Unsure:

@@ -114,7 +114,7 @@ def _top(arr: pa.ChunkedArray) -> tuple[list[tuple[str, int]], int, int]:
     return top, len(vc), int(counts[order[0]])
 
 
-def _quantiles_of_sorted(s: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+def quantiles_of_sorted(s: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
     """``np.quantile(values, qs)`` (linear method) from the values sorted ascending, bit for bit.
 
     numpy interpolates between the two order statistics around ``q * (n - 1)`` with its
@@ -169,7 +169,7 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         uniq = s[starts]
         ucounts = np.diff(np.append(starts, n))
         distinct = int(uniq.size)
-        qs = _quantiles_of_sorted(s, QUANTILES)
+        qs = quantiles_of_sorted(s, QUANTILES)
         quantiles = {str(q): float(v) for q, v in zip(QUANTILES, qs, strict=True)}
         q1, q3 = float(qs[2]), float(qs[4])
         iqr = q3 - q1
@@ -518,16 +518,12 @@ def _text_hashes(values: pa.Array) -> np.ndarray:
     string (``np.add.reduceat``), then mixed again with the length: equal strings get equal
     hashes in every part; different ones collide with probability about 2**-64.
     """
-    if pa.types.is_large_string(values.type):
-        values = values.cast(pa.string())
-    n = len(values)
-    _, offsets_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[values.offset : values.offset + n + 1].astype(np.int64)
+    offsets, data = arrays.strings(values)
     lengths = np.diff(offsets)
-    sums = np.zeros(n, dtype=np.uint64)
+    sums = np.zeros(len(values), dtype=np.uint64)
     lo, hi = int(offsets[0]), int(offsets[-1])
     if hi > lo:
-        data = np.frombuffer(data_buffer, dtype=np.uint8)[lo:hi].astype(np.uint64)
+        data = data[lo:hi].astype(np.uint64)
         starts = offsets[:-1] - lo
         position = np.arange(hi - lo, dtype=np.int64) - np.repeat(starts, lengths)
         mixed = _mix(data | (position.astype(np.uint64) << np.uint64(8)))
@@ -677,8 +673,9 @@ def profile_table(
     table: pa.Table, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
 ) -> Profile:
     """Profile every column of ``table``; with ``target``, also each column's association with it."""
-    return _profile(_TableParts(table), version_id=version_id, target=target, ctx=ctx,
-                    gather_bytes=GATHER_BYTES, memory_bytes=table.nbytes)
+    with long_work():
+        return _profile(_TableParts(table), version_id=version_id, target=target, ctx=ctx,
+                        gather_bytes=GATHER_BYTES, memory_bytes=table.nbytes)
 
 
 def profile_parquet(

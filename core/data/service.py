@@ -281,9 +281,12 @@ class DatasetService:
     def read_table(self, ref: str | DatasetVersion, columns: list[str] | None = None) -> pa.Table:
         """The snapshot's data (decrypted in memory only), optionally some columns."""
         version = ref if isinstance(ref, DatasetVersion) else self.version(ref)
+        return snapshot.read_snapshot(self._snapshot_bytes(version), columns)
+
+    def _snapshot_bytes(self, version: DatasetVersion) -> bytearray:
+        """The version's Parquet snapshot, decrypted into memory."""
         with self._store.read(self._actor) as tx:
-            data = blobs.read_bytes(tx, version.content_sha256)
-        return snapshot.read_snapshot(data, columns)
+            return blobs.read_bytes(tx, version.content_sha256)
 
     def _dataset(self, tx: Transaction, name: str) -> Dataset:
         ds = data_repo.dataset_by_name(tx, name)
@@ -432,12 +435,9 @@ class DatasetService:
 
         expected = self.schema(name)
         version = self.version(ref)
-        return schema_mod.validate(expected, self._snapshot_columns(version), version.label)
-
-    def _snapshot_columns(self, version: DatasetVersion) -> snapshot.SnapshotColumns:
-        """The version's snapshot decrypted into memory, its columns decoded one at a time on demand."""
-        with self._store.read(self._actor) as tx:
-            return snapshot.SnapshotColumns(blobs.read_bytes(tx, version.content_sha256))
+        # Decrypted once; each column decoded only while it is checked.
+        columns = snapshot.SnapshotColumns(self._snapshot_bytes(version))
+        return schema_mod.validate(expected, columns, version.label)
 
     def drift(self, reference: str, current: str, **options: object) -> DriftReport:
         """Compare the distributions of two versions, column by column.
@@ -456,6 +456,9 @@ class DatasetService:
         # (Loading scipy beside the decryption was tried: the import holds the GIL that the
         # decrypting threads need between chunks, and it cost more than it saved.)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            ref_t, cur_t = pool.map(self._snapshot_columns, (ref_v, cur_v))
+            ref_b, cur_b = pool.map(self._snapshot_bytes, (ref_v, cur_v))
+        # Text columns come as their dictionary codes: drift only counts them.
+        ref_t, cur_t = (snapshot.SnapshotColumns(b, text_as_codes=True) for b in (ref_b, cur_b))
+        del ref_b, cur_b
         with long_work():
             return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]

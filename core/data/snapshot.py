@@ -68,12 +68,9 @@ def _heads(values: pa.Array) -> tuple[Any, Any, Any, Any, Any] | None:
 
     if len(values) == 0 or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return None
-    _, offsets_buffer, data_buffer = values.buffers()
-    if data_buffer is None or data_buffer.size == 0:
+    offsets, data = arrays.strings(values)
+    if data.size == 0:
         return None
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, dtype=width)[values.offset : values.offset + len(values) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8)
     starts, lengths = offsets[:-1], np.diff(offsets)
     last = data.size - 1
     return data[np.minimum(starts, last)], data[np.minimum(starts + 1, last)], lengths, starts, data
@@ -104,7 +101,16 @@ def _leads_with_zero(values: pa.Array) -> bool:
     return found
 
 
-_NUMBER_BYTES = frozenset(b"0123456789+-.eE")
+def _number_byte_table() -> Any:
+    import numpy as np
+
+    table = np.ones(256, dtype=np.int32)
+    table[list(b"0123456789+-.eE")] = 0
+    return table
+
+
+#: 0 for the bytes a number can hold, 1 for every other byte.
+_FOREIGN_TO_NUMBERS = _number_byte_table()
 
 
 def _may_hold_numbers(values: pa.Array) -> bool:
@@ -120,10 +126,8 @@ def _may_hold_numbers(values: pa.Array) -> bool:
         return len(values) > values.null_count  # not a string array: let the pattern decide
     _, _, lengths, starts, data = heads
     lo, hi = int(starts[0]), int(starts[-1] + lengths[-1])
-    table = np.ones(256, dtype=np.int32)
-    table[list(_NUMBER_BYTES)] = 0
     foreign = np.zeros(hi - lo + 1, dtype=np.int32)
-    np.cumsum(table[data[lo:hi]], out=foreign[1:])
+    np.cumsum(_FOREIGN_TO_NUMBERS[data[lo:hi]], out=foreign[1:])
     inside = foreign[starts + lengths - lo] - foreign[starts - lo]
     return bool(np.any((lengths > 0) & (inside == 0)))
 
@@ -282,9 +286,9 @@ def cast_batches(batches: Iterator[pa.RecordBatch], types: dict[str, pa.DataType
     """
     schema = pa.schema([(n, t) for n, t in types.items()])
     for batch in batches:
-        arrays = [col if col.type == typ else pc.cast(col, typ)
-                  for col, typ in zip(batch.columns, schema.types, strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        columns = [col if col.type == typ else pc.cast(col, typ)
+                   for col, typ in zip(batch.columns, schema.types, strict=True)]
+        yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -474,28 +478,23 @@ class SnapshotColumns:
     from several threads: each call opens its own reader over the shared bytes.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | bytearray, *, text_as_codes: bool = False) -> None:
         import pyarrow.parquet as pq
 
         self._buffer = pa.py_buffer(data)
+        self._text_as_codes = text_as_codes
         pf = pq.ParquetFile(pa.BufferReader(self._buffer))
         self.schema: pa.Schema = pf.schema_arrow
         self.column_names: list[str] = list(self.schema.names)
         self.num_rows: int = pf.metadata.num_rows
 
     def column(self, name: str) -> pa.ChunkedArray:
-        import pyarrow.parquet as pq
-
-        table = pq.ParquetFile(pa.BufferReader(self._buffer)).read(columns=[name], use_threads=False)
-        return table.column(0)
-
-    def dictionary_column(self, name: str) -> pa.ChunkedArray:
-        """The column, text as a dictionary array (Parquet stores text dictionary-encoded: the
-        codes come straight from the file, no string is built)."""
+        """The column; with ``text_as_codes``, a text column as a dictionary array (Parquet
+        stores text dictionary-encoded: the codes come straight from the file, no string is
+        built; for counting, as drift does)."""
         import pyarrow.parquet as pq
 
         field = self.schema.field(name)
-        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
-            return self.column(name)
-        pf = pq.ParquetFile(pa.BufferReader(self._buffer), read_dictionary=[name])
+        codes = self._text_as_codes and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+        pf = pq.ParquetFile(pa.BufferReader(self._buffer), read_dictionary=[name] if codes else None)
         return pf.read(columns=[name], use_threads=False).column(0)

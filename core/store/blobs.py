@@ -49,7 +49,7 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
     # whole cache to encrypt at commit. Restored afterwards.
     conn.exec_driver_sql(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
     try:
-        _, total = _put_chunks(conn, insert, row.id, source, digest, size_hint, ctx)
+        total = _put_chunks(conn, insert, row.id, source, digest, size_hint, ctx)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
     sha = digest.hexdigest()
@@ -69,13 +69,14 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
 
 def _put_chunks(
     conn: Any, insert: Any, blob_id: int, source: BinaryIO, digest: Any, size_hint: int | None, ctx: TaskContext,
-) -> tuple[int, int]:
+) -> int:
+    """Insert ``source``'s chunks in order, hashing them; the number of bytes."""
     seq = total = 0
     while True:
         ctx.check()
         chunk = source.read(CHUNK_SIZE)
         if not chunk:
-            return seq, total
+            return total
         digest.update(chunk)
         conn.execute(insert, {"blob_id": blob_id, "seq": seq, "data": chunk})
         seq += 1

@@ -260,7 +260,7 @@ def test_the_one_column_model_scores_agree_with_scikit_learn_metrics() -> None:
 def test_figures_from_one_sort_equal_numpys_own(values: list[float]) -> None:
     v = np.array(values)
     s = np.sort(v)
-    assert np.array_equal(profiling._quantiles_of_sorted(s, profiling.QUANTILES), np.quantile(v, profiling.QUANTILES))
+    assert np.array_equal(profiling.quantiles_of_sorted(s, profiling.QUANTILES), np.quantile(v, profiling.QUANTILES))
     col = profiling.profile_column("x", pa.chunked_array([pa.array(v)]))
     try:
         counts, edges = np.histogram(v, bins=min(profiling.HIST_BINS, np.unique(v).size))
