@@ -33,6 +33,7 @@ from core.errors import (
     WorkspaceInUse,
     WrongKey,
 )
+from core.outcome import write_forbidden_by
 from core.store.schema import AuditEventRow, WorkspaceRow
 
 #: 16 KiB pages with HMAC-SHA256: per-page crypto dominates blob streaming, and this pair
@@ -207,6 +208,10 @@ class Store:
         """A write transaction: commits on success, rolls back on any error."""
         if self.read_only:
             raise ReadOnlyWorkspace("This workspace is open read-only; reopen it to make changes.")
+        forbidden_by = write_forbidden_by()
+        if forbidden_by is not None:
+            # A programming error, not a user's: a query (or work routed as one) tried to write.
+            raise RuntimeError(f"{forbidden_by} tried to open a write transaction; make it a mutation.")
         with self._scope(actor, writable=True) as tx:
             yield tx
 
