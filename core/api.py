@@ -24,12 +24,16 @@ from core.identity.service import UserService, os_user
 from core.outcome import Outcome
 from core.store import backup as _backup
 from core.store import keys as _keys
-from core.store.backup import BackupResult, BackupVerification, IntegrityReport
 from core.store.keys import MIN_PASSPHRASE_LENGTH, Unlock
-from core.store.opening import ROLES as WORKSPACE_ROLES
 from core.store.opening import OpenedStore, create_workspace, open_store
 from core.tasks import CancelToken, TaskContext
-from core.workspace.models import WorkspaceInfo
+from core.workspace.models import ROLES as WORKSPACE_ROLES
+from core.workspace.models import (
+    BackupResult,
+    BackupVerification,
+    IntegrityReport,
+    WorkspaceInfo,
+)
 from core.workspace.service import WorkspaceService
 
 if TYPE_CHECKING:

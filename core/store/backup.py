@@ -12,44 +12,25 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlcipher3
 
 from core.audit.chain import verify_chain
 from core.audit.models import ChainHead, ChainReport
-from core.errors import AirlockError, BackupInvalid, Cancelled, InvalidInput, WorkspaceExists
+from core.errors import (
+    AirlockError,
+    BackupInvalid,
+    Cancelled,
+    InvalidInput,
+    WorkspaceExists,
+)
 from core.store import keys, repos
 from core.store.db import Store, attach_encrypted, utc_now
 from core.store.keys import KeyHeader, Unlock
 from core.store.opening import open_store, probe_file
 from core.tasks import TaskContext, ensure_context
-
-
-@dataclass(frozen=True, slots=True)
-class IntegrityReport:
-    ok: bool
-    integrity: str
-    cipher_integrity: str
-    chain: ChainReport
-
-    def describe(self) -> str:
-        parts = [
-            f"Database structure: {self.integrity}.",
-            f"Page authentication: {self.cipher_integrity}.",
-            self.chain.describe(),
-        ]
-        return " ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class BackupResult:
-    path: Path
-    size: int
-    taken_at: str
-    audit_head: ChainHead
-    report: IntegrityReport
+from core.workspace.models import BackupResult, BackupVerification, IntegrityReport
 
 
 def check_store(store: Store, ctx: TaskContext | None = None) -> IntegrityReport:
@@ -152,19 +133,6 @@ def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskCon
         raise
     ctx.report(1.0, "Backup complete")
     return BackupResult(dest, dest.stat().st_size, taken_at, head, report)
-
-
-@dataclass(frozen=True, slots=True)
-class BackupVerification:
-    path: Path
-    workspace_id: str
-    taken_at: str
-    recorded_head: ChainHead | None
-    report: IntegrityReport
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok and (self.recorded_head is None or self.report.chain.head == self.recorded_head)
 
 
 def verify_backup(backup: Path, unlock: Unlock, ctx: TaskContext | None = None) -> BackupVerification:

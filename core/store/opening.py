@@ -33,8 +33,8 @@ from core.store.keys import KeyHeader, Unlock
 from core.store.lock import WorkspaceLock
 from core.store.migrate import check_and_upgrade
 from core.store.schema import UserRow, WorkspaceRow
+from core.workspace.models import ROLES
 
-ROLES = ("dev", "qa", "prod")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs"}
 

@@ -1,11 +1,28 @@
-"""Values of the workspace area."""
+"""Values of the workspace area: its roles, what it is, and the outcomes of checks and backups.
+
+Plain frozen values only: this module must not open files, touch the store or import
+SQLAlchemy, so every layer (store, services, CLI, desktop) can import it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from core.audit.models import ChainHead
+from core.audit.models import ChainHead, ChainReport
+
+
+class WorkspaceRole(StrEnum):
+    """What a workspace is for; promotion moves work dev → qa → prod."""
+
+    DEV = "dev"
+    QA = "qa"
+    PROD = "prod"
+
+
+#: The role names, in promotion order (for argument choices and messages).
+ROLES: tuple[str, ...] = tuple(role.value for role in WorkspaceRole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +45,47 @@ class WorkspaceInfo:
     keyring: bool
     passphrase: bool
     read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityReport:
+    """Structure, page authentication and audit-chain findings of one check."""
+
+    ok: bool
+    integrity: str
+    cipher_integrity: str
+    chain: ChainReport
+
+    def describe(self) -> str:
+        parts = [
+            f"Database structure: {self.integrity}.",
+            f"Page authentication: {self.cipher_integrity}.",
+            self.chain.describe(),
+        ]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """A backup that was written and verified before it appeared under its name."""
+
+    path: Path
+    size: int
+    taken_at: str
+    audit_head: ChainHead
+    report: IntegrityReport
+
+
+@dataclass(frozen=True, slots=True)
+class BackupVerification:
+    """What checking a backup found, beside the head its header recorded at backup time."""
+
+    path: Path
+    workspace_id: str
+    taken_at: str
+    recorded_head: ChainHead | None
+    report: IntegrityReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and (self.recorded_head is None or self.report.chain.head == self.recorded_head)

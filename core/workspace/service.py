@@ -10,11 +10,11 @@ from core.identity.models import ADMIN
 from core.identity.service import require_role
 from core.outcome import Outcome
 from core.store import blobs, keys, repos
-from core.store.backup import BackupResult, IntegrityReport, check_store, make_backup
+from core.store.backup import check_store, make_backup
 from core.store.db import Store
 from core.store.keys import KeyHeader
 from core.tasks import TaskContext
-from core.workspace.models import WorkspaceInfo
+from core.workspace.models import BackupResult, IntegrityReport, WorkspaceInfo
 
 
 class WorkspaceService:
