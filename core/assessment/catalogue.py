@@ -5,7 +5,8 @@ version (today only 1). Validation collects every problem it finds and raises on
 :class:`ModelFileError` whose message names the file and the JSON path of each problem, e.g.
 ``dimensions[2].questions[0].levels: missing level 3``, so an author can fix a file in one go.
 
-The built-in models live in ``resources/maturity``. This module reads files and text only;
+The built-in models live in ``resources/maturity``, read through :mod:`core.resources` (so
+they load from an installed wheel too). This module reads files and text only;
 it never touches the store (user models are kept there by the assessment service).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,9 @@ from core.assessment.models import (
     ScoringRule,
 )
 from core.errors import InvalidInput
+from core.resources import resource_files
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "resources" / "maturity"
+BUILTIN_DIR: Traversable = resource_files("maturity")
 _MAX_SHOWN = 25
 
 
@@ -387,14 +390,20 @@ def canonical_text(raw: Any) -> str:
     return json.dumps(raw, indent=2, ensure_ascii=False) + "\n"
 
 
-def builtin_model_texts(directory: Path = BUILTIN_DIR) -> dict[str, str]:
+def _model_files(directory: Traversable) -> list[Traversable]:
+    return sorted((p for p in directory.iterdir() if p.is_file() and p.name.endswith(".json")),
+                  key=lambda p: p.name)
+
+
+def builtin_model_texts(directory: Traversable = BUILTIN_DIR) -> dict[str, str]:
     """The raw text of each built-in model file, by file name."""
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.json"))}
+    return {p.name: p.read_text(encoding="utf-8") for p in _model_files(directory)}
 
 
-def builtin_models(directory: Path = BUILTIN_DIR) -> tuple[MaturityModel, ...]:
+def builtin_models(directory: Traversable = BUILTIN_DIR) -> tuple[MaturityModel, ...]:
     """Every model shipped in ``resources/maturity``, validated."""
-    return tuple(load_model_file(p, builtin=True) for p in sorted(directory.glob("*.json")))
+    return tuple(parse_model_text(text, f"resources/maturity/{name}", builtin=True)
+                 for name, text in builtin_model_texts(directory).items())
 
 
 def summarise(model: MaturityModel) -> ModelSummary:
