@@ -98,3 +98,21 @@ class Cancelled(AirlockError):
     """A long task stopped because the user asked it to."""
 
     code = "cancelled"
+
+
+class UnknownFormat(AirlockError):
+    """A stored or received record is in a ``format_version`` this Airlock does not read."""
+
+    code = "unknown_format"
+
+    def __init__(self, message: str, *, kind: str = "", found: int = 0, readable: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.found = found
+        self.readable = readable
+
+
+class MalformedRecord(AirlockError):
+    """A record's bytes are not JSON, not the expected kind, or a field does not fit."""
+
+    code = "malformed_record"

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, run_task, table, to_jsonable
+from core import formats
+from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, run_task, table
 from core.data.models import CsvOptions
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     text = [f"{label}: {prof.row_count:,} rows, {prof.duplicate_rows:,} duplicates",
             table(("COLUMN", "TYPE", "MISSING", "DISTINCT", "PII"), rows), ""]
     text += [f"[{a.severity}] {a.message}" for a in prof.alerts]
-    emit(args, prof.to_dict(), text)
+    emit(args, formats.to_builtins(prof), text)
     return 0
 
 
@@ -125,11 +126,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
             report = service.validate(args.ref.partition("@")[0], args.other)
             text = [f"{report.version_label} against schema revision {report.schema_revision}: "
                     f"{'OK' if report.ok else 'anomalies found'}"] + [f"[{a.severity}] {a.message}" for a in report.anomalies]
-            emit(args, report, text)
+            emit(args, formats.to_builtins(report), text)
             return 0 if report.ok else 1
     rows = [(c.name, c.type, c.semantic_type, "yes" if c.required else "", c.minimum if c.minimum is not None else "",
              c.maximum if c.maximum is not None else "") for c in schema.columns]
-    emit(args, schema.to_dict(), [f"{schema.dataset_name} schema revision {schema.revision}",
+    emit(args, formats.to_builtins(schema), [f"{schema.dataset_name} schema revision {schema.revision}",
                                   table(("COLUMN", "TYPE", "SEMANTIC", "REQUIRED", "MIN", "MAX"), rows)])
     return 0
 
@@ -142,7 +143,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     text = [f"{report.reference} → {report.current}: {report.verdict}",
             table(("COLUMN", "KIND", "PSI", "P (ADJ)", "DISTANCE", "LEVEL", ""), rows)]
     if args.json:
-        print(json.dumps(to_jsonable(report.to_dict()), indent=2, ensure_ascii=False))
+        print(json.dumps(formats.to_builtins(report), indent=2, ensure_ascii=False))
     else:
         emit(args, report, text)
     return 1 if report.drift else 0

@@ -1,15 +1,18 @@
 """Value types of the discovery area: datasets, versions, profiles, schemas, drift.
 
 Everything is a frozen dataclass that services return and pages display. Nothing here
-touches the store, Qt or the file system. Profiles, schemas and drift reports serialise to
-plain JSON (``to_dict`` / ``from_dict``) with a ``format_version`` so stored copies stay
-readable after the layout changes.
+touches the store, Qt or the file system. Profiles, schemas, validation and drift reports
+are registered record kinds of :mod:`core.formats` (bottom of this module): written with
+``formats.dumps`` and read with ``formats.loads``, which keeps stored copies readable after
+a layout change (one upgrade step per older ``format_version``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, NewType
+
+from core import formats
 
 DatasetId = NewType("DatasetId", str)
 VersionId = NewType("VersionId", str)
@@ -166,27 +169,6 @@ class Profile:
                 return c
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Profile:
-        if d.get("format_version") != PROFILE_FORMAT_VERSION:
-            raise ValueError(f"Unknown profile format {d.get('format_version')!r}")
-        cols = tuple(
-            ColumnProfile(**{**c, "top_values": [tuple(t) for t in c["top_values"]], "flags": tuple(c["flags"])})
-            for c in d["columns"]
-        )
-        return cls(
-            version_id=d["version_id"], row_count=d["row_count"], column_count=d["column_count"],
-            duplicate_rows=d["duplicate_rows"], memory_bytes=d["memory_bytes"], columns=cols,
-            alerts=tuple(Alert(**a) for a in d["alerts"]),
-            correlations=tuple(Correlation(**c) for c in d["correlations"]),
-            target=d.get("target"),
-            target_associations=tuple(TargetAssociation(**t) for t in d.get("target_associations", [])),
-            sampled_rows=d.get("sampled_rows"), format_version=d["format_version"],
-        )
-
 
 # --- schema --------------------------------------------------------------------------------
 
@@ -216,19 +198,6 @@ class Schema:
 
     def column(self, name: str) -> ColumnSchema | None:
         return next((c for c in self.columns if c.name == name), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Schema:
-        if d.get("format_version") != SCHEMA_FORMAT_VERSION:
-            raise ValueError(f"Unknown schema format {d.get('format_version')!r}")
-        cols = tuple(
-            ColumnSchema(**{**c, "allowed_values": tuple(c["allowed_values"]) if c["allowed_values"] is not None else None})
-            for c in d["columns"]
-        )
-        return cls(d["dataset_name"], d["revision"], cols, d.get("based_on"), d["format_version"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +263,22 @@ class DriftReport:
             return "no drift"
         return f"drift in {len(self.drifted_columns)} of {len(self.columns)} columns"
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["drift"] = self.drift
-        d["drifted_columns"] = list(self.drifted_columns)
-        d["verdict"] = self.verdict
-        return d
+
+# --- formats -------------------------------------------------------------------------------
+# Version 1 of each is the layout release 0.1.0 stored (``dataclasses.asdict`` of the value).
+# A layout change raises the version and adds ``upgrades={old: step}`` here.
+
+formats.register(formats.RecordKind(
+    "airlock.profile", Profile, PROFILE_FORMAT_VERSION, "profile", "recompute the profile",
+))
+formats.register(formats.RecordKind(
+    "airlock.schema", Schema, SCHEMA_FORMAT_VERSION, "schema", "infer the schema again",
+))
+formats.register(formats.RecordKind(
+    "airlock.validation_report", ValidationReport, 1, "validation report", "validate the version again",
+    derived=lambda r: {"ok": r.ok},
+))
+formats.register(formats.RecordKind(
+    "airlock.drift_report", DriftReport, 1, "drift report", "compare the versions again",
+    derived=lambda r: {"drift": r.drift, "drifted_columns": list(r.drifted_columns), "verdict": r.verdict},
+))

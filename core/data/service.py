@@ -9,7 +9,6 @@ the existing version. Profiles and schemas are JSON kept beside the version.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from core import outcome
+from core import formats, outcome
 from core.data import importing, snapshot
 from core.data.models import (
     CsvOptions,
@@ -325,7 +324,7 @@ class DatasetService:
             with self._store.read(self._actor) as tx:
                 body = data_repo.load_profile(tx, version.id, target)
             if body is not None:
-                return Profile.from_dict(json.loads(body))
+                return formats.loads(Profile, body, source=version.label)
         with self._store.read(self._actor) as tx:
             # Row group by row group from the encrypted store: the snapshot is never whole in memory.
             reader = blobs.open_reader(tx, version.content_sha256, cache_chunks=PROFILE_CACHE_CHUNKS)
@@ -333,7 +332,7 @@ class DatasetService:
             reader.verify()
         with self._store.write(self._actor) as tx:
             require_role(tx, ANALYST, "profile data")
-            data_repo.save_profile(tx, version.id, target, json.dumps(result.to_dict()))
+            data_repo.save_profile(tx, version.id, target, formats.dumps(result).decode("utf-8"))
             tx.audit("dataset.profiled", f"dataset:{version.label}", {"target": target})
         return result
 
@@ -388,7 +387,7 @@ class DatasetService:
             require_role(tx, ANALYST, "set a dataset schema")
             revision = data_repo.next_schema_revision(tx, version.dataset_id)
             result = schema_mod.infer(prof, version.dataset_name, revision, version.label)
-            data_repo.save_schema(tx, version.dataset_id, revision, json.dumps(result.to_dict()))
+            data_repo.save_schema(tx, version.dataset_id, revision, formats.dumps(result).decode("utf-8"))
             tx.audit("dataset.schema_inferred", f"dataset:{version.dataset_name}",
                      {"revision": revision, "from": version.label})
         return Outcome(result, _CHANGES)
@@ -406,7 +405,7 @@ class DatasetService:
             found = data_repo.latest_schema(tx, ds.id)
         if found is None:
             raise NotFound(f"Dataset {name!r} has no schema yet; infer one first.")
-        return Schema.from_dict(json.loads(found[1]))
+        return formats.loads(Schema, found[1], source=f"dataset {name!r}")
 
     def edit_schema(self, name: str, column: str, **changes: object) -> Outcome[Schema]:
         """Change one column's expectations; saved as a new, audited revision.
@@ -422,7 +421,7 @@ class DatasetService:
             ds = self._dataset(tx, name)
             revision = data_repo.next_schema_revision(tx, ds.id)
             edited, before = schema_mod.edit(current, column, revision, changes)
-            data_repo.save_schema(tx, ds.id, revision, json.dumps(edited.to_dict()))
+            data_repo.save_schema(tx, ds.id, revision, formats.dumps(edited).decode("utf-8"))
             tx.audit("dataset.schema_edited", f"dataset:{name}", {
                 "revision": revision, "column": column, "before": before,
                 "after": {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()},

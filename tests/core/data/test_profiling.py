@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -12,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_iris
 
+from core import formats
 from core.data import associations, profiling
 from core.data.models import REDACTED, Profile
 from core.data.profiling import QUANTILES, profile_table
@@ -72,7 +71,7 @@ def test_pii_and_identifiers_are_flagged_and_redacted() -> None:
     for name in ("customer_id", "email", "card", "ssn"):
         col = prof.column(name)
         assert all(v == REDACTED for v, _ in col.top_values) and "min" not in col.stats
-    text = json.dumps(prof.to_dict())
+    text = formats.dumps(prof).decode("utf-8")
     assert "person0@example.com" not in text and "4111" not in text
     assert {a.kind for a in prof.alerts if a.severity == "high"} >= {"pii"}
 
@@ -94,7 +93,7 @@ def test_target_leakage_is_flagged_and_profile_round_trips() -> None:
     assert by["leak"].leakage and by["leak"].model_score > 0.99
     assert not by["mean fractal dimension"].leakage
     assert by["worst perimeter"].mutual_information > by["mean fractal dimension"].mutual_information
-    assert Profile.from_dict(json.loads(json.dumps(prof.to_dict()))) == prof
+    assert formats.loads(Profile, formats.dumps(prof)) == prof
 
 
 def test_html_report_is_self_contained(iris: pd.DataFrame) -> None:
