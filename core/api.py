@@ -15,17 +15,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from core.audit.models import AuditEvent, ChainHead, ChainReport
-from core.audit.service import AuditService
 from core.doctor import DoctorReport, run_doctor
 from core.errors import AirlockError
 from core.identity.models import ROLES as USER_ROLES
 from core.identity.models import User
-from core.identity.service import UserService, os_user
 from core.outcome import Outcome
-from core.store import backup as _backup
 from core.store import keys as _keys
 from core.store.keys import MIN_PASSPHRASE_LENGTH, Unlock
-from core.store.opening import OpenedStore, create_workspace, open_store
 from core.tasks import CancelToken, TaskContext
 from core.workspace.models import ROLES as WORKSPACE_ROLES
 from core.workspace.models import (
@@ -34,17 +30,23 @@ from core.workspace.models import (
     IntegrityReport,
     WorkspaceInfo,
 )
-from core.workspace.service import WorkspaceService
 
 if TYPE_CHECKING:
     from core.assessment.service import AssessmentService
     from core.data.service import DatasetService
+    from core.store.opening import OpenedStore
 
 
 class Engine:
     """An open workspace and the services over it. Close it (or use ``with``)."""
 
     def __init__(self, opened: OpenedStore, actor: str | None = None) -> None:
+        # The store and the services (SQLAlchemy underneath) load when a workspace opens, so
+        # ``import core.api`` stays light for the desktop's first window and the CLI's --help.
+        from core.audit.service import AuditService
+        from core.identity.service import UserService, os_user
+        from core.workspace.service import WorkspaceService
+
         self._opened = opened
         self.actor = actor or os_user()
         store = opened.store
@@ -79,6 +81,9 @@ class Engine:
         The recovery key is shown once: it is not stored anywhere. With ``use_keyring``
         left as None the keyring is used when a safe backend works here.
         """
+        from core.identity.service import os_user
+        from core.store.opening import create_workspace
+
         if use_keyring is None:
             use_keyring = _keys.keyring_status()[0]
         actor = actor or os_user()
@@ -90,6 +95,8 @@ class Engine:
     @classmethod
     def open(cls, path: Path | str, unlock: Unlock, *, read_only: bool = False, actor: str | None = None) -> Engine:
         """Open an existing workspace. Never creates one, whatever the keyring says."""
+        from core.store.opening import open_store
+
         return cls(open_store(Path(path), unlock, read_only=read_only), actor)
 
     def close(self) -> None:
@@ -127,11 +134,15 @@ def header_uses_keyring(path: Path | str) -> bool:
 
 def verify_backup(path: Path | str, unlock: Unlock, ctx: TaskContext | None = None) -> BackupVerification:
     """Open a backup read-only with its key; check structure, page HMACs and the audit chain."""
+    from core.store import backup as _backup
+
     return _backup.verify_backup(Path(path), unlock, ctx)
 
 
 def restore_backup(backup: Path | str, dest: Path | str, unlock: Unlock, ctx: TaskContext | None = None) -> BackupVerification:
     """Verify a backup and restore it into a new workspace file."""
+    from core.store import backup as _backup
+
     return _backup.restore_backup(Path(backup), Path(dest), unlock, ctx)
 
 
@@ -144,4 +155,91 @@ __all__ = [
     "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
     "Unlock", "User", "WORKSPACE_ROLES", "WorkspaceInfo", "doctor", "has_key_header",
     "header_uses_keyring", "keyring_status", "restore_backup", "verify_backup",
+]
+
+
+# --- Re-exports for the desktop and the CLI ---------------------------------------------------
+# The value types, task primitives, change names and errors callers may use, so that nothing
+# outside ``core`` imports a module of ``core`` other than this one (tests/desktop/test_one_door.py
+# walks every module to check). The modules below are light; the few heavy ones (numpy,
+# matplotlib, pyarrow underneath) resolve on first use through ``__getattr__``.
+from core.assessment.models import (
+    Answer,
+    Assessment,
+    AssessmentScore,
+    Comparison,
+    EvidenceRef,
+    EvidenceSuggestion,
+    MaturityModel,
+    PlannedStep,
+    Question,
+)
+from core.data.models import (
+    REDACTED,
+    ColumnProfile,
+    ColumnSchema,
+    Correlation,
+    CsvOptions,
+    DatasetVersion,
+    DriftReport,
+    ImportResult,
+    Profile,
+    Schema,
+    ValidationReport,
+)
+from core.data.preview import Preview, file_kind
+from core.errors import (
+    BackupInvalid,
+    Cancelled,
+    IntegrityError,
+    InvalidInput,
+    KeyUnavailable,
+    NotAWorkspace,
+    NotFound,
+    PermissionDenied,
+    ReadOnlyWorkspace,
+    UnsafeEnvironment,
+    WorkspaceCorrupted,
+    WorkspaceExists,
+    WorkspaceInUse,
+    WorkspaceNotFound,
+    WorkspaceTooNew,
+    WrongKey,
+)
+from core.identity.models import ADMIN
+from core.outcome import Change, op_kind, queries_only
+
+if TYPE_CHECKING:
+    from core.assessment import charts as assessment_charts
+
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "AssessmentService": ("core.assessment.service", "AssessmentService"),
+    "DatasetService": ("core.data.service", "DatasetService"),
+    "assessment_charts": ("core.assessment.charts", None),
+}
+
+
+def __getattr__(name: str) -> object:
+    """Resolve a heavy re-export (see ``_LAZY``) on first use and keep it."""
+    import importlib
+
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+__all__ += [
+    "ADMIN", "REDACTED", "Answer", "Assessment", "AssessmentScore", "AssessmentService", "BackupInvalid",
+    "Cancelled", "Change", "ColumnProfile", "ColumnSchema", "Comparison", "Correlation", "CsvOptions",
+    "DatasetService", "DatasetVersion", "DriftReport", "EvidenceRef", "EvidenceSuggestion", "ImportResult",
+    "IntegrityError", "InvalidInput", "KeyUnavailable", "MaturityModel", "NotAWorkspace", "NotFound",
+    "PermissionDenied", "PlannedStep", "Preview", "Profile", "Question", "ReadOnlyWorkspace", "Schema",
+    "UnsafeEnvironment", "ValidationReport", "WorkspaceCorrupted", "WorkspaceExists", "WorkspaceInUse",
+    "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "file_kind", "op_kind",
+    "queries_only",
 ]
