@@ -18,24 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.assessment.models import EvidenceSuggestion, MaturityModel, Question
-
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceFacts:
-    """What the workspace can tell about its own practice; ``None`` means "not known here"."""
-
-    collected_at: dt.datetime
-    workspace_role: str | None = None
-    last_backup_at: dt.datetime | None = None
-    backups_recorded: bool | None = None
-    users_by_role: Mapping[str, int] | None = None
-    active_users: int | None = None
-    audit_events: int | None = None
-    audit_chain_ok: bool | None = None
-    datasets_total: int | None = None
-    datasets_schema_reviewed: int | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
+from core.assessment.models import EvidenceSuggestion, MaturityModel, Question, WorkspaceFacts
 
 
 Probe = Callable[[WorkspaceFacts, Question, MaturityModel], EvidenceSuggestion | None]

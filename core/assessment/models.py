@@ -383,3 +383,30 @@ class Comparison:
     changes: tuple[DimensionChange, ...]
     overall_before: float | None
     overall_after: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceFacts:
+    """What the workspace can tell about its own practice; ``None`` means "not known here"."""
+
+    collected_at: dt.datetime
+    workspace_role: str | None = None
+    last_backup_at: dt.datetime | None = None
+    backups_recorded: bool | None = None
+    users_by_role: Mapping[str, int] | None = None
+    active_users: int | None = None
+    audit_events: int | None = None
+    audit_chain_ok: bool | None = None
+    datasets_total: int | None = None
+    datasets_schema_reviewed: int | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """A maturity model version kept in the workspace: its file's text (parsed by the catalogue)."""
+
+    model_id: str
+    version: str
+    body: str
+    builtin: bool

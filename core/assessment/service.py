@@ -34,19 +34,19 @@ from core.assessment.models import (
     ModelSummary,
     PlannedStep,
     QuestionId,
+    StoredModel,
 )
 from core.assessment.report import ReportData
 from core.errors import InvalidInput, NotFound
 from core.identity.models import ANALYST
 from core.identity.service import require_role
-from core.outcome import Outcome
+from core.outcome import Change, Outcome, mutation, query
 from core.store import assessment_repo as repo
-from core.store import blobs
+from core.store import blobs, exports
 from core.store.db import Store, Transaction
 
 #: The name of the area in ``Outcome.changes``.
-ASSESSMENTS = "assessments"
-_CHANGES = frozenset({ASSESSMENTS, outcome.AUDIT})
+_CHANGES = outcome.changes(Change.ASSESSMENTS)
 _MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
@@ -63,16 +63,18 @@ class AssessmentService:
 
     # --- models --------------------------------------------------------------------------
 
+    @query
     def models(self) -> list[ModelSummary]:
         """Every model available: the built-ins, then each imported version."""
         out = [catalogue.summarise(m) for m in self._builtins.values()]
         with self._store.read(self._actor) as tx:
-            for mid, version, body, builtin in repo.stored_models(tx):
-                if builtin and mid in self._builtins and self._builtins[mid].version == version:
+            for kept in repo.stored_models(tx):
+                if kept.builtin and kept.model_id in self._builtins and self._builtins[ModelId(kept.model_id)].version == kept.version:
                     continue
-                out.append(catalogue.summarise(catalogue.parse_model_text(body, f"{mid} {version}", builtin=builtin)))
+                out.append(catalogue.summarise(_parse(kept)))
         return out
 
+    @query
     def model(self, model_id: str, version: str | None = None) -> MaturityModel:
         """A model by id, at ``version`` or, without one, its newest available version.
 
@@ -86,17 +88,17 @@ class AssessmentService:
             return builtin
         with self._store.read(self._actor) as tx:
             if version is not None:
-                found = repo.model_body(tx, model_id, version)
+                found = repo.stored_model(tx, model_id, version)
                 if found is None:
                     raise NotFound(f"No model {model_id!r} version {version!r} in this workspace.")
-                return catalogue.parse_model_text(found[0], f"{model_id} {version}", builtin=found[1])
-            versions = [(v, b, bi) for m, v, b, bi in repo.stored_models(tx) if m == model_id]
+                return _parse(found)
+            versions = [kept for kept in repo.stored_models(tx) if kept.model_id == model_id]
         if not versions:
             known = ", ".join(s.id for s in self.models())
             raise NotFound(f"No maturity model {model_id!r}; available: {known}.")
-        v, body, bi = versions[-1]
-        return catalogue.parse_model_text(body, f"{model_id} {v}", builtin=bi)
+        return _parse(versions[-1])
 
+    @mutation
     def import_model(self, path: Path | str) -> Outcome[MaturityModel]:
         """Add a user's model file (validated) to the workspace; analysts and admins. Audited.
 
@@ -126,6 +128,7 @@ class AssessmentService:
                          {"digest": model.digest, "file": Path(path).name})
         return Outcome(model, _CHANGES)
 
+    @query
     def export_model(self, model_id: str, dest: Path | str, version: str | None = None) -> Path:
         """Write a model file (built-in or imported) to ``dest`` for editing or sharing."""
         model = self.model(model_id, version)
@@ -133,20 +136,23 @@ class AssessmentService:
             text = self._raw_builtins[model.id]
         else:
             with self._store.read(self._actor) as tx:
-                found = repo.model_body(tx, model.id, model.version)
-            assert found is not None
-            text = found[0]
+                found = repo.stored_model(tx, model.id, model.version)
+            if found is None:
+                raise NotFound(f"Model {model.id} {model.version} is not kept in this workspace.")
+            text = found.body
         out = Path(dest)
         out.write_text(text, encoding="utf-8")
         return out
 
     # --- assessments ---------------------------------------------------------------------
 
+    @query
     def list(self, unit: str | None = None) -> list[Assessment]:
         """All assessments (every revision), by unit then date."""
         with self._store.read(self._actor) as tx:
             return repo.list_all(tx, unit)
 
+    @query
     def get(self, assessment_id: str) -> Assessment:
         """One assessment; a unique prefix of its id is enough.
 
@@ -171,6 +177,7 @@ class AssessmentService:
             raise NotFound(f"{assessment_id!r} matches {len(ids)} assessments; give more of the id.")
         raise NotFound(f"No assessment {assessment_id!r} in this workspace.")
 
+    @mutation
     def create(
         self, model_id: str, unit: str, *, assessors: tuple[str, ...] | list[str] = (),
         assessed_on: dt.date | None = None, targets: dict[str, int] | None = None,
@@ -229,10 +236,10 @@ class AssessmentService:
         builtin = self._builtins.get(a.model_id)
         if builtin is not None and builtin.version == a.model_version:
             return builtin
-        found = repo.model_body(tx, a.model_id, a.model_version)
+        found = repo.stored_model(tx, a.model_id, a.model_version)
         if found is None:
             raise NotFound(f"Model {a.model_id} {a.model_version} used by this assessment is missing.")
-        return catalogue.parse_model_text(found[0], f"{a.model_id} {a.model_version}", builtin=found[1])
+        return _parse(found)
 
     def _new_revision(self, tx: Transaction, a: Assessment) -> Assessment:
         latest = repo.latest_revision(tx, a.lineage_id)
@@ -246,11 +253,13 @@ class AssessmentService:
         assert got is not None
         return got
 
+    @query
     def model_of(self, assessment: Assessment) -> MaturityModel:
         """The exact model version ``assessment`` recorded."""
         with self._store.read(self._actor) as tx:
             return self._model_in(tx, assessment)
 
+    @mutation
     def answer(self, assessment_id: str, question_id: str, level: int, note: str = "") -> Outcome[Assessment]:
         """Answer a question with a level and a note. Audited.
 
@@ -269,6 +278,7 @@ class AssessmentService:
                      {"question": question_id, "level": level})
             return Outcome(self._get(tx, a.id), _CHANGES)
 
+    @mutation
     def skip(self, assessment_id: str, question_id: str, reason: str) -> Outcome[Assessment]:
         """Skip a question; a reason is required. Audited."""
         if not reason.strip():
@@ -290,6 +300,7 @@ class AssessmentService:
         except KeyError:
             raise InvalidInput(f"Model {model.id} {model.version} has no question {question_id!r}.") from None
 
+    @mutation
     def attach_evidence(self, assessment_id: str, question_id: str, path: Path | str) -> Outcome[Assessment]:
         """Keep a file as evidence for an answer, encrypted in the workspace. Audited."""
         p = Path(path)
@@ -311,24 +322,32 @@ class AssessmentService:
                      {"question": question_id, "file": p.name, "sha256": blob.sha256})
             return Outcome(self._get(tx, a.id), _CHANGES)
 
-    def export_evidence(self, assessment_id: str, digest: str, dest: Path | str) -> Path:
+    @mutation
+    def export_evidence(self, assessment_id: str, digest: str, dest: Path | str) -> Outcome[Path]:
         """Write an evidence attachment of this assessment to ``dest``. Audited.
 
         The bytes are verified against their hash on the way out; the export is recorded
-        because data leaves the encrypted workspace.
+        because data leaves the encrypted workspace. The file is readable by its owner only.
+
+        Raises
+        ------
+        ReadOnlyWorkspace
+            The workspace is open read-only (an export is audited).
+        InvalidInput
+            The destination folder is missing or not writable.
         """
-        dest = Path(dest)
+        out = exports.check_destination(self._store, dest, "export evidence")
         with self._store.write(self._actor) as tx:
             a = self._get(tx, assessment_id)
             refs = [r for ans in a.answers.values() for r in ans.evidence if r.digest == digest]
             if not refs:
                 raise NotFound(f"Assessment {a.id[:8]} has no evidence {digest[:12]}.")
-            data = blobs.read_bytes(tx, digest)
-            dest.write_bytes(data)
+            exports.write_export(tx, out, bytes(blobs.read_bytes(tx, digest)))
             tx.audit("assessment.evidence_exported", f"assessment:{a.id}",
-                     {"file": refs[0].filename, "sha256": digest, "to": str(dest)})
-        return dest
+                     {"file": refs[0].filename, "sha256": digest, "to": str(out)})
+        return Outcome(out, outcome.changes())
 
+    @mutation
     def set_target(self, assessment_id: str, dimension_id: str, level: int | None) -> Outcome[Assessment]:
         """Set the target level of one dimension, or clear it with ``None``. Audited.
 
@@ -348,6 +367,7 @@ class AssessmentService:
             tx.audit("assessment.target_set", f"assessment:{a.id}", {"dimension": dimension_id, "level": level})
             return Outcome(self._get(tx, a.id), _CHANGES)
 
+    @mutation
     def import_answers(self, assessment_id: str, path: Path | str) -> Outcome[Assessment]:
         """Apply a filled-in CSV or JSON questionnaire in one transaction. Audited.
 
@@ -367,6 +387,7 @@ class AssessmentService:
                      {"file": Path(path).name, "rows": len(rows)})
             return Outcome(self._get(tx, a.id), _CHANGES)
 
+    @mutation
     def finalise(self, assessment_id: str) -> Outcome[Assessment]:
         """Lock an assessment; later changes make a new revision. Audited."""
         with self._store.write(self._actor) as tx:
@@ -383,6 +404,7 @@ class AssessmentService:
             })
             return Outcome(self._get(tx, a.id), _CHANGES)
 
+    @mutation
     def revise(self, assessment_id: str) -> Outcome[Assessment]:
         """A new draft revision of a final assessment, copying its answers. Audited."""
         with self._store.write(self._actor) as tx:
@@ -394,13 +416,16 @@ class AssessmentService:
 
     # --- results -------------------------------------------------------------------------
 
+    @query
     def score(self, assessment: Assessment) -> AssessmentScore:
         """Levels per dimension and overall, by the model's stated rule."""
         return scoring.score(self.model_of(assessment), assessment.answers)
 
+    @query
     def completion(self, assessment: Assessment) -> Completion:
         return scoring.completion(self.model_of(assessment), assessment.answers)
 
+    @query
     def targets(self, assessment: Assessment) -> dict[str, int]:
         """Each dimension's target as the plan uses it: the assessors' own where set.
 
@@ -412,6 +437,7 @@ class AssessmentService:
         result = scoring.score(model, assessment.answers)
         return {str(k): v for k, v in scoring.effective_targets(model, result, assessment.targets).items()}
 
+    @query
     def plan(self, assessment: Assessment) -> list[PlannedStep]:
         """The ordered recommendations closing the gaps to the targets.
 
@@ -422,6 +448,7 @@ class AssessmentService:
         result = scoring.score(model, assessment.answers)
         return recommendations.plan(model, result, scoring.effective_targets(model, result, assessment.targets))
 
+    @query
     def suggestions(self, assessment: Assessment) -> dict[str, EvidenceSuggestion]:
         """What the workspace shows about each question, as advice beside it."""
         model = self.model_of(assessment)
@@ -429,6 +456,7 @@ class AssessmentService:
             facts = repo.workspace_facts(tx)
         return evidence.suggest(facts, model)
 
+    @query
     def previous(self, assessment: Assessment) -> Assessment | None:
         """The latest earlier assessment of the same unit (another lineage), if any."""
         earlier = [
@@ -443,6 +471,7 @@ class AssessmentService:
         ordered = sorted(best.values(), key=lambda a: (a.assessed_on, a.created_at or dt.datetime.min))
         return ordered[-1] if ordered else None
 
+    @query
     def history(self, unit: str) -> list[Assessment]:
         """The latest revision of each assessment of ``unit``, oldest first."""
         best: dict[str, Assessment] = {}
@@ -451,6 +480,7 @@ class AssessmentService:
                 best[a.lineage_id] = a
         return sorted(best.values(), key=lambda a: a.assessed_on)
 
+    @query
     def compare(self, first_id: str, second_id: str) -> Comparison:
         """Two assessments dimension by dimension (older first)."""
         a, b = self.get(first_id), self.get(second_id)
@@ -460,6 +490,7 @@ class AssessmentService:
             a, b = b, a
         return scoring.compare(self.model_of(a), a, self.model_of(b), b)
 
+    @query
     def report_data(self, assessment_id: str) -> ReportData:
         a = self.get(assessment_id)
         model = self.model_of(a)
@@ -473,8 +504,15 @@ class AssessmentService:
             dt.datetime.now(dt.UTC),
         )
 
-    def export_report(self, assessment_id: str, dest: Path | str, *, kind: str) -> Path:
-        """Write the report as ``html`` or ``pdf`` to ``dest``. Audited (data leaves the store)."""
+    @mutation
+    def export_report(self, assessment_id: str, dest: Path | str, *, kind: str) -> Outcome[Path]:
+        """Write the report as ``html`` or ``pdf`` to ``dest``. Audited (data leaves the store).
+
+        Refused before any work on a read-only workspace or an unusable destination.
+        """
+        if kind not in ("html", "pdf"):
+            raise InvalidInput(f"Reports are html or pdf, not {kind!r}.")
+        out = exports.check_destination(self._store, dest, "export the report")
         data = self.report_data(assessment_id)
         if kind == "html":
             from core.assessment.report import render_html
@@ -486,9 +524,12 @@ class AssessmentService:
             payload = render_pdf(data)
         else:
             raise InvalidInput(f"Reports are html or pdf, not {kind!r}.")
-        out = Path(dest)
         with self._store.write(self._actor) as tx:
-            out.write_bytes(payload)
+            exports.write_export(tx, out, payload)
             tx.audit("assessment.report_exported", f"assessment:{data.assessment.id}",
                      {"kind": kind, "file": out.name})
-        return out
+        return Outcome(out, outcome.changes())
+
+
+def _parse(kept: StoredModel) -> MaturityModel:
+    return catalogue.parse_model_text(kept.body, f"{kept.model_id} {kept.version}", builtin=kept.builtin)

@@ -209,7 +209,7 @@ def cmd_finalise(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     kind, dest = ("html", args.html) if args.html else ("pdf", args.pdf)
     with open_engine(args) as engine:
-        out = engine.assessments.export_report(args.id, dest, kind=kind)
+        out = engine.assessments.export_report(args.id, dest, kind=kind).value
     emit(args, {"path": str(out), "kind": kind}, f"Wrote {out}")
     return 0
 

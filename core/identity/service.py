@@ -8,8 +8,8 @@ import re
 from core import outcome
 from core.errors import InvalidInput, PermissionDenied, WorkspaceExists
 from core.identity.models import ADMIN, ROLES, User
-from core.outcome import Outcome
-from core.store import repos
+from core.outcome import Change, Outcome, mutation, query
+from core.store import identity_repo
 from core.store.db import Store, Transaction
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -33,7 +33,7 @@ def check_roles(roles: set[str] | frozenset[str]) -> frozenset[str]:
 
 def require_role(tx: Transaction, role: str, doing: str) -> User:
     """The acting user, if they hold ``role``; otherwise a clear refusal."""
-    user = repos.get_user(tx, tx.actor)
+    user = identity_repo.get_user(tx, tx.actor)
     if user is None:
         raise PermissionDenied(f"{tx.actor!r} is not a user of this workspace, so cannot {doing}.")
     if not user.has(role) and not user.has(ADMIN):
@@ -52,16 +52,19 @@ class UserService:
     def current_name(self) -> str:
         return self._actor
 
+    @query
     def current(self) -> User | None:
         """The acting user's record, or None when the OS user is not a member."""
         with self._store.read(self._actor) as tx:
-            return repos.get_user(tx, self._actor)
+            return identity_repo.get_user(tx, self._actor)
 
+    @query
     def list(self) -> list[User]:
         """All users, sorted by name."""
         with self._store.read(self._actor) as tx:
-            return repos.list_users(tx)
+            return identity_repo.list_users(tx)
 
+    @mutation
     def add(self, name: str, roles: set[str], display_name: str = "") -> Outcome[User]:
         """Add a user with roles; only an admin may. Audited.
 
@@ -77,34 +80,36 @@ class UserService:
         roles = check_roles(roles)
         with self._store.write(self._actor) as tx:
             require_role(tx, ADMIN, "add users")
-            if repos.get_user(tx, name) is not None:
+            if identity_repo.get_user(tx, name) is not None:
                 raise WorkspaceExists(f"User {name!r} already exists.")
-            user = repos.add_user(tx, name, display_name or name, roles)
+            user = identity_repo.add_user(tx, name, display_name or name, roles)
             tx.audit("user.added", f"user:{name}", {"roles": sorted(roles)})
-        return Outcome(user, frozenset({outcome.USERS, outcome.AUDIT}))
+        return Outcome(user, outcome.changes(Change.USERS))
 
+    @mutation
     def set_roles(self, name: str, roles: set[str]) -> Outcome[User]:
         """Replace a user's roles; only an admin may, and the last admin cannot drop admin."""
         roles = check_roles(roles)
         with self._store.write(self._actor) as tx:
             require_role(tx, ADMIN, "change roles")
-            before = repos.get_user(tx, name)
+            before = identity_repo.get_user(tx, name)
             if before is None:
                 raise InvalidInput(f"No user {name!r} in this workspace.")
             if before.has(ADMIN) and ADMIN not in roles:
-                others = [u for u in repos.list_users(tx) if u.has(ADMIN) and u.name != name]
+                others = [u for u in identity_repo.list_users(tx) if u.has(ADMIN) and u.name != name]
                 if not others:
                     raise InvalidInput(f"{name!r} is the last admin; make someone else admin first.")
-            user = repos.set_user(tx, name, roles=roles)
+            user = identity_repo.set_user(tx, name, roles=roles)
             tx.audit("user.roles_changed", f"user:{name}", {"before": sorted(before.roles), "after": sorted(roles)})
-        return Outcome(user, frozenset({outcome.USERS, outcome.AUDIT}))
+        return Outcome(user, outcome.changes(Change.USERS))
 
+    @mutation
     def set_active(self, name: str, active: bool) -> Outcome[User]:
         """Deactivate or reactivate a user (records are kept for the audit trail)."""
         with self._store.write(self._actor) as tx:
             require_role(tx, ADMIN, "deactivate users")
             if not active and name == self._actor:
                 raise InvalidInput("You cannot deactivate yourself.")
-            user = repos.set_user(tx, name, active=active)
+            user = identity_repo.set_user(tx, name, active=active)
             tx.audit("user.activated" if active else "user.deactivated", f"user:{name}", {})
-        return Outcome(user, frozenset({outcome.USERS, outcome.AUDIT}))
+        return Outcome(user, outcome.changes(Change.USERS))

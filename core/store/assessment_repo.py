@@ -2,7 +2,7 @@
 
 Each function takes a :class:`~core.store.db.Transaction`; the assessment service decides
 the transaction's extent and writes the audit event in the same one. Also gathers the
-:class:`~core.assessment.evidence.WorkspaceFacts` that only the store can see.
+:class:`~core.assessment.models.WorkspaceFacts` that only the store can see.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 
 from sqlalchemy import delete, select
 
-from core.assessment.evidence import WorkspaceFacts
 from core.assessment.models import (
     Answer,
     Assessment,
@@ -22,9 +21,11 @@ from core.assessment.models import (
     EvidenceRef,
     ModelId,
     QuestionId,
+    StoredModel,
+    WorkspaceFacts,
 )
 from core.store.assessment_rows import AssessmentAnswerRow, AssessmentModelRow, AssessmentRow
-from core.store.db import Transaction, utc_now
+from core.store.db import orm, Transaction, utc_now
 from core.store.schema import UserRow, WorkspaceRow
 
 
@@ -34,38 +35,42 @@ def _when(text: str | None) -> dt.datetime | None:
 
 # --- model versions ----------------------------------------------------------------------
 
-def model_body(tx: Transaction, model_id: str, version: str) -> tuple[str, bool] | None:
-    """The stored JSON text of one model version and whether it is built in."""
-    row = tx.session.get(AssessmentModelRow, (model_id, version))
-    return (row.body, bool(row.builtin)) if row else None
+def _stored(row: AssessmentModelRow) -> StoredModel:
+    return StoredModel(row.model_id, row.version, row.body, bool(row.builtin))
+
+
+def stored_model(tx: Transaction, model_id: str, version: str) -> StoredModel | None:
+    """One kept model version, or None."""
+    row = orm(tx).get(AssessmentModelRow, (model_id, version))
+    return _stored(row) if row else None
 
 
 def model_digest(tx: Transaction, model_id: str, version: str) -> str | None:
-    row = tx.session.get(AssessmentModelRow, (model_id, version))
+    row = orm(tx).get(AssessmentModelRow, (model_id, version))
     return row.digest if row else None
 
 
-def stored_models(tx: Transaction) -> list[tuple[str, str, str, bool]]:
-    """(id, version, body, builtin) of every stored model version."""
-    rows = tx.session.scalars(
+def stored_models(tx: Transaction) -> list[StoredModel]:
+    """Every kept model version, by model and then in the order they were imported."""
+    rows = orm(tx).scalars(
         select(AssessmentModelRow).order_by(AssessmentModelRow.model_id, AssessmentModelRow.imported_at)
     )
-    return [(r.model_id, r.version, r.body, bool(r.builtin)) for r in rows]
+    return [_stored(r) for r in rows]
 
 
 def save_model(
     tx: Transaction, model_id: str, version: str, name: str, digest: str, body: str, builtin: bool
 ) -> bool:
     """Keep a model version; returns False when that exact version was already kept."""
-    if tx.session.get(AssessmentModelRow, (model_id, version)) is not None:
+    if orm(tx).get(AssessmentModelRow, (model_id, version)) is not None:
         return False
-    tx.session.add(
+    orm(tx).add(
         AssessmentModelRow(
             model_id=model_id, version=version, name=name, digest=digest, body=body,
             builtin=int(builtin), imported_at=utc_now(), imported_by=tx.actor,
         )
     )
-    tx.session.flush()
+    orm(tx).flush()
     return True
 
 
@@ -81,7 +86,7 @@ def _answer(row: AssessmentAnswerRow) -> Answer:
 
 
 def _assessment(tx: Transaction, row: AssessmentRow) -> Assessment:
-    answers = tx.session.scalars(
+    answers = orm(tx).scalars(
         select(AssessmentAnswerRow).where(AssessmentAnswerRow.assessment_id == row.id)
     )
     return Assessment(
@@ -98,14 +103,14 @@ def _assessment(tx: Transaction, row: AssessmentRow) -> Assessment:
 
 
 def get(tx: Transaction, assessment_id: str) -> Assessment | None:
-    row = tx.session.get(AssessmentRow, assessment_id)
+    row = orm(tx).get(AssessmentRow, assessment_id)
     return _assessment(tx, row) if row else None
 
 
 def find_by_prefix(tx: Transaction, prefix: str) -> list[str]:
     """Ids starting with ``prefix`` (so users can type the first characters)."""
     like = prefix.replace("%", "").replace("_", "\\_") + "%"
-    return list(tx.session.scalars(select(AssessmentRow.id).where(AssessmentRow.id.like(like, escape="\\"))))
+    return list(orm(tx).scalars(select(AssessmentRow.id).where(AssessmentRow.id.like(like, escape="\\"))))
 
 
 def list_all(tx: Transaction, unit: str | None = None) -> list[Assessment]:
@@ -114,11 +119,11 @@ def list_all(tx: Transaction, unit: str | None = None) -> list[Assessment]:
     )
     if unit is not None:
         query = query.where(AssessmentRow.unit == unit)
-    return [_assessment(tx, r) for r in tx.session.scalars(query)]
+    return [_assessment(tx, r) for r in orm(tx).scalars(query)]
 
 
 def insert(tx: Transaction, a: Assessment) -> None:
-    tx.session.add(
+    orm(tx).add(
         AssessmentRow(
             id=a.id, lineage_id=a.lineage_id, revision=a.revision, unit=a.unit,
             assessors=json.dumps(list(a.assessors)), assessed_on=a.assessed_on.isoformat(),
@@ -127,16 +132,16 @@ def insert(tx: Transaction, a: Assessment) -> None:
             created_at=utc_now(), supersedes=a.supersedes,
         )
     )
-    tx.session.flush()
+    orm(tx).flush()
     for ans in a.answers.values():
         put_answer(tx, a.id, ans, keep_author=True)
 
 
 def put_answer(tx: Transaction, assessment_id: str, ans: Answer, *, keep_author: bool = False) -> None:
-    row = tx.session.get(AssessmentAnswerRow, (assessment_id, ans.question_id))
+    row = orm(tx).get(AssessmentAnswerRow, (assessment_id, ans.question_id))
     if row is None:
         row = AssessmentAnswerRow(assessment_id=assessment_id, question_id=ans.question_id)
-        tx.session.add(row)
+        orm(tx).add(row)
     row.level = ans.level
     row.note = ans.note
     row.skip_reason = ans.skip_reason
@@ -150,11 +155,11 @@ def put_answer(tx: Transaction, assessment_id: str, ans: Answer, *, keep_author:
     else:
         row.answered_by = tx.actor
         row.answered_at = utc_now()
-    tx.session.flush()
+    orm(tx).flush()
 
 
 def delete_answer(tx: Transaction, assessment_id: str, question_id: str) -> bool:
-    result = tx.session.execute(
+    result = orm(tx).execute(
         delete(AssessmentAnswerRow).where(
             AssessmentAnswerRow.assessment_id == assessment_id,
             AssessmentAnswerRow.question_id == question_id,
@@ -164,34 +169,34 @@ def delete_answer(tx: Transaction, assessment_id: str, question_id: str) -> bool
 
 
 def set_targets(tx: Transaction, assessment_id: str, targets: dict[str, int]) -> None:
-    row = tx.session.get(AssessmentRow, assessment_id)
+    row = orm(tx).get(AssessmentRow, assessment_id)
     assert row is not None
     row.targets = json.dumps(targets, sort_keys=True)
-    tx.session.flush()
+    orm(tx).flush()
 
 
 def set_details(
     tx: Transaction, assessment_id: str, *, unit: str, assessors: tuple[str, ...], assessed_on: dt.date
 ) -> None:
-    row = tx.session.get(AssessmentRow, assessment_id)
+    row = orm(tx).get(AssessmentRow, assessment_id)
     assert row is not None
     row.unit = unit
     row.assessors = json.dumps(list(assessors))
     row.assessed_on = assessed_on.isoformat()
-    tx.session.flush()
+    orm(tx).flush()
 
 
 def finalise(tx: Transaction, assessment_id: str) -> None:
-    row = tx.session.get(AssessmentRow, assessment_id)
+    row = orm(tx).get(AssessmentRow, assessment_id)
     assert row is not None
     row.status = AssessmentStatus.FINAL.value
     row.finalised_by = tx.actor
     row.finalised_at = utc_now()
-    tx.session.flush()
+    orm(tx).flush()
 
 
 def latest_revision(tx: Transaction, lineage_id: str) -> int:
-    revs = tx.session.scalars(select(AssessmentRow.revision).where(AssessmentRow.lineage_id == lineage_id))
+    revs = orm(tx).scalars(select(AssessmentRow.revision).where(AssessmentRow.lineage_id == lineage_id))
     return max(revs, default=0)
 
 
@@ -199,10 +204,10 @@ def latest_revision(tx: Transaction, lineage_id: str) -> int:
 
 def workspace_facts(tx: Transaction) -> WorkspaceFacts:
     """What the workspace records about its own practice, as it is now."""
-    ws = tx.session.get(WorkspaceRow, tx.workspace_id)
+    ws = orm(tx).get(WorkspaceRow, tx.workspace_id)
     by_role: dict[str, int] = {}
     active = 0
-    for user in tx.session.scalars(select(UserRow).where(UserRow.active == 1)):
+    for user in orm(tx).scalars(select(UserRow).where(UserRow.active == 1)):
         active += 1
         for role in filter(None, user.roles.split(",")):
             by_role[role] = by_role.get(role, 0) + 1

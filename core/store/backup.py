@@ -25,7 +25,7 @@ from core.errors import (
     InvalidInput,
     WorkspaceExists,
 )
-from core.store import keys, repos
+from core.store import audit_repo, keys
 from core.store.db import Store, attach_encrypted, utc_now
 from core.store.keys import KeyHeader, Unlock
 from core.store.opening import open_store, probe_file
@@ -55,7 +55,7 @@ def check_store(store: Store, ctx: TaskContext | None = None) -> IntegrityReport
     ctx.report(0.7, "Verifying the audit chain")
     try:
         with store.read() as tx:
-            chain = verify_chain(repos.iter_events(tx), store.workspace_id, repos.recorded_head(tx))
+            chain = verify_chain(audit_repo.iter_events(tx), store.workspace_id, audit_repo.recorded_head(tx))
     except AirlockError as exc:
         chain = ChainReport(False, 0, ChainHead(0, ""), None, f"the audit log could not be read ({exc})")
     ctx.report(1.0, "Checked")

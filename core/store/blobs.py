@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import delete, func, select
 
 from core.errors import IntegrityError, NotFound
-from core.store.db import CACHE_KIB, Transaction, utc_now
+from core.store.db import CACHE_KIB, orm, Transaction, utc_now
 from core.store.schema import BlobChunkRow, BlobRow
 from core.tasks import TaskContext, ensure_context
 
@@ -39,10 +39,10 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
     """Store everything ``source`` yields, chunk by chunk, in this transaction."""
     ctx = ensure_context(ctx)
     row = BlobRow(sha256=None, size=0, chunk_size=CHUNK_SIZE, created_at=utc_now())
-    tx.session.add(row)
-    tx.session.flush()
+    orm(tx).add(row)
+    orm(tx).flush()
     digest = hashlib.sha256()
-    conn = tx.session.connection()
+    conn = orm(tx).connection()
     insert = BlobChunkRow.__table__.insert()
     # A small page cache while streaming: SQLCipher then encrypts and writes pages to the
     # log as chunks arrive (overlapping whatever produces them) instead of leaving up to the
@@ -53,16 +53,16 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
     sha = digest.hexdigest()
-    existing = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha)).first()
+    existing = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha)).first()
     if existing is not None:
         conn.execute(delete(BlobChunkRow).where(BlobChunkRow.blob_id == row.id))
-        tx.session.delete(row)
-        tx.session.flush()
+        orm(tx).delete(row)
+        orm(tx).flush()
         ctx.report(1.0, "Stored")
         return BlobInfo(sha, existing.size, existing.created_at, new=False)
     row.sha256 = sha
     row.size = total
-    tx.session.flush()
+    orm(tx).flush()
     ctx.report(1.0, "Stored")
     return BlobInfo(sha, total, row.created_at, new=True)
 
@@ -90,7 +90,7 @@ def put_bytes(tx: Transaction, data: bytes) -> BlobInfo:
 
 
 def info(tx: Transaction, sha256: str) -> BlobInfo:
-    row = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
+    row = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
     if row is None:
         raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
     return BlobInfo(sha256, row.size, row.created_at)
@@ -98,10 +98,10 @@ def info(tx: Transaction, sha256: str) -> BlobInfo:
 
 def iter_chunks(tx: Transaction, sha256: str) -> Iterator[bytes]:
     """Yield a blob's bytes chunk by chunk, verifying its hash at the end."""
-    row = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
+    row = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
     if row is None:
         raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
-    conn = tx.session.connection()
+    conn = orm(tx).connection()
     digest = hashlib.sha256()
     count = conn.execute(select(func.count()).where(BlobChunkRow.blob_id == row.id)).scalar_one()
     for seq in range(count):
@@ -141,7 +141,7 @@ class BlobReader(io.RawIOBase):
 
     def __init__(self, tx: Transaction, row: BlobRow, cache_chunks: int = 4) -> None:
         super().__init__()
-        self._conn = tx.session.connection()
+        self._conn = orm(tx).connection()
         self._blob_id = row.id
         self._sha256 = str(row.sha256)
         self._size = int(row.size)
@@ -249,7 +249,7 @@ def open_reader(tx: Transaction, sha256: str, *, cache_chunks: int = 4) -> BlobR
     NotFound
         No such blob.
     """
-    row = tx.session.scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
+    row = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
     if row is None:
         raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
     return BlobReader(tx, row, cache_chunks)
@@ -270,7 +270,7 @@ def copy_to(tx: Transaction, sha256: str, target: BinaryIO, ctx: TaskContext | N
 
 def stats(tx: Transaction) -> tuple[int, int]:
     """Number of blobs and their total size in bytes."""
-    count, size = tx.session.execute(
+    count, size = orm(tx).execute(
         select(func.count(BlobRow.id), func.coalesce(func.sum(BlobRow.size), 0)).where(BlobRow.sha256.is_not(None))
     ).one()
     return int(count), int(size)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, VersionId
 from core.store.data_rows import DatasetProfileRow, DatasetRow, DatasetSchemaRow, DatasetVersionRow
-from core.store.db import Transaction, utc_now
+from core.store.db import orm, Transaction, utc_now
 
 
 def _version(row: DatasetVersionRow, name: str) -> DatasetVersion:
@@ -27,8 +27,8 @@ def _version(row: DatasetVersionRow, name: str) -> DatasetVersion:
 
 
 def _dataset(tx: Transaction, row: DatasetRow) -> Dataset:
-    count = tx.session.scalar(select(func.count()).where(DatasetVersionRow.dataset_id == row.id)) or 0
-    latest = tx.session.scalars(
+    count = orm(tx).scalar(select(func.count()).where(DatasetVersionRow.dataset_id == row.id)) or 0
+    latest = orm(tx).scalars(
         select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == row.id).order_by(DatasetVersionRow.number.desc())
     ).first()
     return Dataset(
@@ -38,34 +38,34 @@ def _dataset(tx: Transaction, row: DatasetRow) -> Dataset:
 
 
 def dataset_by_name(tx: Transaction, name: str) -> Dataset | None:
-    row = tx.session.scalars(select(DatasetRow).where(DatasetRow.name == name)).first()
+    row = orm(tx).scalars(select(DatasetRow).where(DatasetRow.name == name)).first()
     return _dataset(tx, row) if row else None
 
 
 def ensure_dataset(tx: Transaction, name: str) -> tuple[DatasetId, bool]:
     """The dataset's id, creating it when new; the flag says whether it was created."""
-    row = tx.session.scalars(select(DatasetRow).where(DatasetRow.name == name)).first()
+    row = orm(tx).scalars(select(DatasetRow).where(DatasetRow.name == name)).first()
     if row is not None:
         return DatasetId(row.id), False
     row = DatasetRow(id=str(uuid.uuid4()), name=name, created_at=utc_now(), created_by=tx.actor)
-    tx.session.add(row)
-    tx.session.flush()
+    orm(tx).add(row)
+    orm(tx).flush()
     return DatasetId(row.id), True
 
 
 def list_datasets(tx: Transaction) -> list[Dataset]:
-    return [_dataset(tx, r) for r in tx.session.scalars(select(DatasetRow).order_by(DatasetRow.name))]
+    return [_dataset(tx, r) for r in orm(tx).scalars(select(DatasetRow).order_by(DatasetRow.name))]
 
 
 def versions(tx: Transaction, dataset_id: str, name: str) -> list[DatasetVersion]:
-    rows = tx.session.scalars(
+    rows = orm(tx).scalars(
         select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset_id).order_by(DatasetVersionRow.number)
     )
     return [_version(r, name) for r in rows]
 
 
 def version_by_content(tx: Transaction, dataset_id: str, name: str, sha256: str) -> DatasetVersion | None:
-    row = tx.session.scalars(
+    row = orm(tx).scalars(
         select(DatasetVersionRow).where(
             DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.content_sha256 == sha256
         )
@@ -79,7 +79,7 @@ def version(tx: Transaction, dataset_id: str, name: str, number: int | None) -> 
         query = query.order_by(DatasetVersionRow.number.desc())
     else:
         query = query.where(DatasetVersionRow.number == number)
-    row = tx.session.scalars(query).first()
+    row = orm(tx).scalars(query).first()
     return _version(row, name) if row else None
 
 
@@ -87,7 +87,7 @@ def add_version(
     tx: Transaction, dataset_id: str, name: str, *, sha256: str, size: int, rows: int,
     columns: list[tuple[str, str]], lineage: Lineage, warnings: list[str],
 ) -> DatasetVersion:
-    number = (tx.session.scalar(
+    number = (orm(tx).scalar(
         select(func.max(DatasetVersionRow.number)).where(DatasetVersionRow.dataset_id == dataset_id)
     ) or 0) + 1
     row = DatasetVersionRow(
@@ -96,31 +96,31 @@ def add_version(
         query=lineage.query, source_sha256=lineage.source_sha256, warnings=json.dumps(warnings),
         imported_by=lineage.imported_by, imported_at=lineage.imported_at,
     )
-    tx.session.add(row)
-    tx.session.flush()
+    orm(tx).add(row)
+    orm(tx).flush()
     return _version(row, name)
 
 
 def load_profile(tx: Transaction, version_id: str, target: str | None) -> str | None:
-    row = tx.session.get(DatasetProfileRow, (version_id, target or ""))
+    row = orm(tx).get(DatasetProfileRow, (version_id, target or ""))
     return row.body if row else None
 
 
 def save_profile(tx: Transaction, version_id: str, target: str | None, body: str) -> None:
-    row = tx.session.get(DatasetProfileRow, (version_id, target or ""))
+    row = orm(tx).get(DatasetProfileRow, (version_id, target or ""))
     if row is None:
-        tx.session.add(DatasetProfileRow(
+        orm(tx).add(DatasetProfileRow(
             version_id=version_id, target=target or "", body=body, created_at=utc_now(), created_by=tx.actor
         ))
     else:
         row.body = body
         row.created_at = utc_now()
         row.created_by = tx.actor
-    tx.session.flush()
+    orm(tx).flush()
 
 
 def latest_schema(tx: Transaction, dataset_id: str) -> tuple[int, str] | None:
-    row = tx.session.scalars(
+    row = orm(tx).scalars(
         select(DatasetSchemaRow).where(DatasetSchemaRow.dataset_id == dataset_id)
         .order_by(DatasetSchemaRow.revision.desc())
     ).first()
@@ -128,14 +128,14 @@ def latest_schema(tx: Transaction, dataset_id: str) -> tuple[int, str] | None:
 
 
 def next_schema_revision(tx: Transaction, dataset_id: str) -> int:
-    current = tx.session.scalar(
+    current = orm(tx).scalar(
         select(func.max(DatasetSchemaRow.revision)).where(DatasetSchemaRow.dataset_id == dataset_id)
     )
     return (current or 0) + 1
 
 
 def save_schema(tx: Transaction, dataset_id: str, revision: int, body: str) -> None:
-    tx.session.add(DatasetSchemaRow(
+    orm(tx).add(DatasetSchemaRow(
         dataset_id=dataset_id, revision=revision, body=body, created_at=utc_now(), created_by=tx.actor
     ))
-    tx.session.flush()
+    orm(tx).flush()

@@ -128,10 +128,16 @@ def translate_error(exc: BaseException) -> AirlockError:
 
 
 class Transaction:
-    """One unit of work: a session, who is acting, and the audit append for this change."""
+    """One unit of work: who is acting, whether it may write, and the audit append for this change.
+
+    The ORM session inside stays private to ``core.store``: the persistence modules reach it
+    through :func:`orm`; services only pass the transaction on.
+    """
+
+    __slots__ = ("_session", "actor", "workspace_id", "writable")
 
     def __init__(self, session: Session, actor: str, workspace_id: str, writable: bool) -> None:
-        self.session = session
+        self._session = session
         self.actor = actor
         self.workspace_id = workspace_id
         self.writable = writable
@@ -140,14 +146,14 @@ class Transaction:
         """Append an audit event in this transaction, linked to the current head."""
         if not self.writable:
             raise ReadOnlyWorkspace("Cannot record a change in a read-only transaction.")
-        ws = self.session.get(WorkspaceRow, self.workspace_id)
+        ws = self._session.get(WorkspaceRow, self.workspace_id)
         if ws is None:
             raise WorkspaceCorrupted("The workspace record is missing.")
         seq = ws.audit_head_seq + 1
         at = utc_now()
         details_json = canonical_details(details)
         digest = entry_hash(seq, at, self.actor, action, subject, details_json, ws.audit_head_hash)
-        self.session.add(
+        self._session.add(
             AuditEventRow(
                 seq=seq, at=at, actor=self.actor, action=action, subject=subject,
                 details=details_json, prev_hash=ws.audit_head_hash, hash=digest,
@@ -156,13 +162,18 @@ class Transaction:
         ev = AuditEvent(seq, at, self.actor, action, subject, details or {}, ws.audit_head_hash, digest)
         ws.audit_head_seq = seq
         ws.audit_head_hash = digest
-        self.session.flush()
+        self._session.flush()
         return ev
 
     def head(self) -> ChainHead:
-        ws = self.session.get(WorkspaceRow, self.workspace_id)
+        ws = self._session.get(WorkspaceRow, self.workspace_id)
         assert ws is not None
         return ChainHead(ws.audit_head_seq, ws.audit_head_hash)
+
+
+def orm(tx: Transaction) -> Session:
+    """The ORM session of ``tx``, for the persistence modules of ``core.store`` only."""
+    return tx._session
 
 
 class Store:
@@ -317,4 +328,4 @@ class _Checkpointer:
 
 
 def read_workspace_row(tx: Transaction) -> WorkspaceRow | None:
-    return tx.session.scalars(select(WorkspaceRow)).first()
+    return orm(tx).scalars(select(WorkspaceRow)).first()

@@ -28,7 +28,7 @@ from core.errors import (
     WrongKey,
 )
 from core.store import keys
-from core.store.db import PAGE_SIZE, Store, connect_raw, utc_now
+from core.store.db import connect_raw, orm, PAGE_SIZE, Store, utc_now
 from core.store.keys import KeyHeader, Unlock
 from core.store.lock import WorkspaceLock
 from core.store.migrate import check_and_upgrade
@@ -251,14 +251,14 @@ def create_workspace(
             conn.close()
         now = utc_now()
         with store.write(creator) as tx:
-            tx.session.add(
+            orm(tx).add(
                 WorkspaceRow(
                     id=workspace_id, name=name.strip(), role=role, created_at=now, created_by=creator,
                     app_version=core.__version__, audit_head_seq=0, audit_head_hash=genesis_hash(workspace_id),
                 )
             )
-            tx.session.add(UserRow(name=creator, display_name=creator, roles="admin,analyst", active=1, created_at=now))
-            tx.session.flush()
+            orm(tx).add(UserRow(name=creator, display_name=creator, roles="admin,analyst", active=1, created_at=now))
+            orm(tx).flush()
             tx.audit("workspace.created", f"workspace:{workspace_id}", {"name": name.strip(), "role": role, "keyring": use_keyring, "passphrase": bool(passphrase)})
             tx.audit("user.added", f"user:{creator}", {"roles": ["admin", "analyst"]})
         store.close()
@@ -284,7 +284,7 @@ def create_workspace(
 
 def user_exists(store: Store, name: str) -> bool:
     with store.read() as tx:
-        return tx.session.scalars(select(UserRow).where(UserRow.name == name)).first() is not None
+        return orm(tx).scalars(select(UserRow).where(UserRow.name == name)).first() is not None
 
 
 __all__ = ["AirlockError", "Created", "OpenedStore", "create_workspace", "open_store", "probe_file"]

@@ -89,3 +89,18 @@ class BackupVerification:
     @property
     def ok(self) -> bool:
         return self.report.ok and (self.recorded_head is None or self.report.chain.head == self.recorded_head)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceRecord:
+    """What the workspace's own record says about it (the store's part of :class:`WorkspaceInfo`)."""
+
+    id: str
+    name: str
+    role: str
+    created_at: str
+    created_by: str
+    app_version: str
+    audit_head: ChainHead
+    last_backup_at: str | None
+    last_backup_path: str | None

@@ -8,8 +8,8 @@ from core import outcome
 from core.errors import InvalidInput
 from core.identity.models import ADMIN
 from core.identity.service import require_role
-from core.outcome import Outcome
-from core.store import blobs, keys, repos
+from core.outcome import Change, Outcome, mutation, query
+from core.store import blobs, keys, workspace_repo
 from core.store.backup import check_store, make_backup
 from core.store.db import Store
 from core.store.keys import KeyHeader
@@ -23,28 +23,31 @@ class WorkspaceService:
         self._header = header
         self._actor = actor
 
+    @query
     def info(self) -> WorkspaceInfo:
         """What the workspace is, how big, how many users and events, when last backed up."""
         path = self._store.path
         size = sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
         with self._store.read(self._actor) as tx:
-            row = repos.workspace_row(tx)
+            record = workspace_repo.workspace_record(tx)
             n_blobs, blob_bytes = blobs.stats(tx)
             return WorkspaceInfo(
-                id=row.id, name=row.name, role=row.role, path=path, size_bytes=size,
-                created_at=row.created_at, created_by=row.created_by, app_version=row.app_version,
-                users=repos.count_users(tx), audit_events=row.audit_head_seq,
-                audit_head=repos.recorded_head(tx), blobs=n_blobs, blob_bytes=blob_bytes,
-                last_backup_at=row.last_backup_at, last_backup_path=row.last_backup_path,
+                id=record.id, name=record.name, role=record.role, path=path, size_bytes=size,
+                created_at=record.created_at, created_by=record.created_by, app_version=record.app_version,
+                users=workspace_repo.count_users(tx), audit_events=record.audit_head.seq,
+                audit_head=record.audit_head, blobs=n_blobs, blob_bytes=blob_bytes,
+                last_backup_at=record.last_backup_at, last_backup_path=record.last_backup_path,
                 keyring=bool(self._header and self._header.keyring),
                 passphrase=bool(self._header and self._header.has_passphrase),
                 read_only=self._store.read_only,
             )
 
+    @query
     def check(self, ctx: TaskContext | None = None) -> IntegrityReport:
         """Database structure, page authentication (HMAC) and the audit chain."""
         return check_store(self._store, ctx)
 
+    @mutation
     def backup(self, dest: Path, ctx: TaskContext | None = None) -> Outcome[BackupResult]:
         """Write a verified, encrypted backup to ``dest`` (a new file). Admins only; audited.
 
@@ -55,13 +58,14 @@ class WorkspaceService:
             require_role(tx, ADMIN, "back up the workspace")
         result = make_backup(self._store, self._header, Path(dest), ctx)
         with self._store.write(self._actor) as tx:
-            repos.record_backup(tx, str(result.path))
+            workspace_repo.record_backup(tx, str(result.path))
             tx.audit("workspace.backed_up", f"backup:{result.path.name}", {
                 "path": str(result.path), "size": result.size,
                 "audit_head": {"seq": result.audit_head.seq, "hash": result.audit_head.hash},
             })
-        return Outcome(result, frozenset({outcome.WORKSPACE, outcome.BACKUPS, outcome.AUDIT}))
+        return Outcome(result, outcome.changes(Change.WORKSPACE, Change.BACKUPS))
 
+    @mutation
     def change_passphrase(self, new_passphrase: str) -> Outcome[None]:
         """Set or replace the passphrase. Atomic: interrupted, the old passphrase still works.
 
@@ -73,7 +77,6 @@ class WorkspaceService:
             header = self._header or KeyHeader(self._store.workspace_id, keys.key_check(self._store.key, self._store.workspace_id))
             updated = header.with_passphrase(self._store.key, new_passphrase)
             tx.audit("workspace.passphrase_changed", f"workspace:{self._store.workspace_id}", {"had_passphrase": header.has_passphrase})
-            tx.session.flush()
             # Header first, inside the transaction: if writing it fails, the audit entry rolls back.
             try:
                 updated.write(keys.header_path(self._store.path))
@@ -83,4 +86,4 @@ class WorkspaceService:
                     "The old passphrase still works."
                 ) from None
         self._header = updated
-        return Outcome(None, frozenset({outcome.WORKSPACE, outcome.AUDIT}))
+        return Outcome(None, outcome.changes(Change.WORKSPACE))

@@ -81,7 +81,7 @@ def test_evidence_is_stored_in_the_workspace(engine, tmp_path: Path) -> None:  #
     assert b"restore tested" not in engine.path.read_bytes()  # encrypted at rest
     assert got.answers["security.backup"].pending  # evidence alone does not answer the question
     assert svc.completion(got).done == 0
-    out = svc.export_evidence(a.id, ref.digest, tmp_path / "copy.txt")
+    out = svc.export_evidence(a.id, ref.digest, tmp_path / "copy.txt").value
     assert out.read_bytes() == b"restore tested 2025-01-10"
     events, _ = engine.audit.events(action="assessment.evidence_exported")
     assert events and events[0].details["file"] == "restore-test.txt"
@@ -155,7 +155,7 @@ def test_history_compare_and_reports(engine, tmp_path: Path) -> None:  # type: i
     assert [a.id for a in svc.history("Unit <script>")] == [old.id, new.id]
     assert svc.previous(svc.get(new.id)).id == old.id  # type: ignore[union-attr]
 
-    html = svc.export_report(new.id, tmp_path / "r.html", kind="html").read_text(encoding="utf-8")
+    html = svc.export_report(new.id, tmp_path / "r.html", kind="html").value.read_text(encoding="utf-8")
     assert "<script>" not in html and "Unit &lt;script&gt;" in html
     assert "&lt;b&gt;markup&lt;/b&gt;" in html
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", html)
@@ -163,7 +163,7 @@ def test_history_compare_and_reports(engine, tmp_path: Path) -> None:  # type: i
     assert html.count("data:image/png;base64,") == 3
     assert "weighted by" in html and "airlock-data-ml" in html and "1.0.0" in html
 
-    pdf = PdfReader(str(svc.export_report(new.id, tmp_path / "r.pdf", kind="pdf")))
+    pdf = PdfReader(str(svc.export_report(new.id, tmp_path / "r.pdf", kind="pdf").value))
     titles = [o.title for o in pdf.outline]
     assert titles == ["Summary", "Charts", "Recommendations", "Answers", "About this report"]
     first = pdf.pages[0].extract_text()

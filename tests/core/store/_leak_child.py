@@ -69,6 +69,7 @@ def run_workspace(folder: Path, marker: str) -> None:
 
     from core.api import Engine
     from core.store import blobs, keys
+    from core.store.db import orm
 
     keys.KDF_ITERATIONS = 2_000
     engine, _ = Engine.create(folder / "w.airlock", name=f"Canary {marker}", passphrase="correct horse", use_keyring=False)
@@ -76,15 +77,15 @@ def run_workspace(folder: Path, marker: str) -> None:
     engine.users.add("canary", {"analyst"}, display_name=f"Ms {marker}")
     with store.write(engine.actor) as tx:
         tx.audit("test.canary", f"item:{marker}", {"note": marker, "list": [marker] * 3})
-        tx.session.execute(text("CREATE TABLE canary(id INTEGER PRIMARY KEY, body TEXT, grp INTEGER)"))
-        tx.session.execute(text("INSERT INTO canary VALUES (:i, :b, :g)"), [dict(zip("ibg", r, strict=True)) for r in make_rows(marker)])
+        orm(tx).execute(text("CREATE TABLE canary(id INTEGER PRIMARY KEY, body TEXT, grp INTEGER)"))
+        orm(tx).execute(text("INSERT INTO canary VALUES (:i, :b, :g)"), [dict(zip("ibg", r, strict=True)) for r in make_rows(marker)])
         blobs.put_stream(tx, io.BytesIO((marker.encode() + b" blob payload ") * 300_000))
     with store.write(engine.actor) as tx:  # many-row update: a statement journal
-        tx.session.execute(text("UPDATE canary SET body = body || ' updated' WHERE grp < 50"))
+        orm(tx).execute(text("UPDATE canary SET body = body || ' updated' WHERE grp < 50"))
     with store.read() as tx:
-        conn = tx.session.connection().connection.driver_connection
+        conn = orm(tx).connection().connection.driver_connection
         conn.set_progress_handler(scan_open_files, 100_000)
-        heavy_queries(lambda sql: _drain(tx.session.execute(text(sql))))
+        heavy_queries(lambda sql: _drain(orm(tx).execute(text(sql))))
         conn.set_progress_handler(None, 0)
     with store.raw_connection() as raw:
         raw.set_progress_handler(scan_open_files, 100_000)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from core.api import Engine, TaskContext
 from core.errors import Cancelled, IntegrityError, NotFound
 from core.store import blobs, keys
-from core.store.db import Store
+from core.store.db import Store, orm
 from core.tasks import CancelToken
 from tests.core.helpers import tamper_connection
 
@@ -50,8 +50,8 @@ def store_of(engine: Engine) -> Store:
 def chunk_rows(store: Store) -> tuple[int, int]:
     with store.read() as tx:
         return (
-            tx.session.execute(text("SELECT count(*) FROM blob")).scalar_one(),
-            tx.session.execute(text("SELECT count(*) FROM blob_chunk")).scalar_one(),
+            orm(tx).execute(text("SELECT count(*) FROM blob")).scalar_one(),
+            orm(tx).execute(text("SELECT count(*) FROM blob_chunk")).scalar_one(),
         )
 
 

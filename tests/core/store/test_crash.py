@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from core.store.db import orm
 from core.api import Engine, Unlock
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,8 +24,8 @@ ROUNDS = 20
 
 def _present(engine: Engine) -> list[int]:
     with engine._opened.store.read() as tx:
-        names = tx.session.execute(text("SELECT name FROM app_user WHERE name LIKE 'crash%'")).scalars().all()
-        subjects = tx.session.execute(text("SELECT subject FROM audit_event WHERE action = 'test.write'")).scalars().all()
+        names = orm(tx).execute(text("SELECT name FROM app_user WHERE name LIKE 'crash%'")).scalars().all()
+        subjects = orm(tx).execute(text("SELECT subject FROM audit_event WHERE action = 'test.write'")).scalars().all()
     users = sorted(int(n[5:]) for n in names)
     audited = sorted(int(s[5:]) for s in subjects)
     assert users == audited, "a row and its audit entry were not committed together"
