@@ -1,0 +1,397 @@
+"""Record formats: canonical bytes, a reader per version, clear errors, RFC 8785.
+
+One conformance test runs over every registered record kind (the scikit-learn way): a new
+kind without a sample here fails it. The upgrade tests open a copy of the workspace written
+by release 0.1.0 and read its stored profile and schema through :mod:`core.formats`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import pkgutil
+import re
+import shutil
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import core
+from core import formats
+from core.data.models import (
+    Alert,
+    Anomaly,
+    ColumnDrift,
+    ColumnProfile,
+    ColumnSchema,
+    Correlation,
+    DriftReport,
+    Profile,
+    Schema,
+    TargetAssociation,
+    ValidationReport,
+)
+from core.errors import AirlockError, MalformedRecord, UnknownFormat
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"
+FIXTURE_PASSPHRASE = "release-0.1.0-fixture"
+
+
+def _import_every_models_module() -> None:
+    """Areas register their kinds in ``models``; walk the package so a new area is seen."""
+    for info in pkgutil.walk_packages(core.__path__, "core."):
+        if info.name.rsplit(".", 1)[-1] == "models":
+            importlib.import_module(info.name)
+
+
+_import_every_models_module()
+
+# --- samples: one per registered kind ------------------------------------------------------
+
+_COLUMN = ColumnProfile(
+    name="income", storage_type="int64", semantic_type="numeric", count=60, missing=2, distinct=54,
+    stats={"min": 23000.0, "max": 199000.0, "mean": 114533.33333333333, "zeros": 0, "tiny": 5e-324},
+    quantiles={"0.25": 72500.0, "0.5": 119000.0},
+    histogram={"counts": [5.0, 2.0], "edges": [23000.0, 31800.0, 40600.0]},
+    top_values=[("25000", 2), ("‹redacted›", 1)], pii=None, flags=("near_constant",),
+)
+PROFILE = Profile(
+    version_id="v-1", row_count=60, column_count=1, duplicate_rows=0, memory_bytes=1764,
+    columns=(_COLUMN,),
+    alerts=(Alert("low", "income", "outliers", "income has 10 values outside 1.5×IQR."),),
+    correlations=(Correlation("income", "age", "pearson", -0.0025581202889534043),),
+    target="defaulted",
+    target_associations=(TargetAssociation("income", 0.01, 0.52, "roc_auc", False),),
+    sampled_rows=50,
+)
+SCHEMA = Schema("loans", 2, (
+    ColumnSchema("income", "integer", "numeric", minimum=5400.0, maximum=216600.0),
+    ColumnSchema("grade", "string", "categorical", allowed_values=("A", "B", "C"), max_missing_fraction=0.05),
+), based_on="loans@1")
+VALIDATION = ValidationReport(1, "loans@2", (Anomaly("high", "grade", "unknown_value", "grade has D", 3),))
+DRIFT = DriftReport("loans@1", "loans@2", "holm", 0.05, 0.1, 0.25, (
+    ColumnDrift("income", "numeric", 0.31, "ks", 0.4, 1e-9, 3e-9, 0.8, "wasserstein", "major", True),
+), ("grade: too few values",))
+
+SAMPLES: dict[str, object] = {
+    "airlock.profile": PROFILE,
+    "airlock.schema": SCHEMA,
+    "airlock.validation_report": VALIDATION,
+    "airlock.drift_report": DRIFT,
+}
+
+
+def _keys_sorted(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_keys_sorted(v) for v in value)
+    if isinstance(value, dict):
+        return list(value) == sorted(value) and all(_keys_sorted(v) for v in value.values())
+    return True
+
+
+def test_every_registered_kind_has_a_sample() -> None:
+    assert {k.name for k in formats.kinds()} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("kind", formats.kinds(), ids=lambda k: k.name)
+def test_conformance_of_every_kind(kind: formats.RecordKind[Any]) -> None:
+    sample = SAMPLES[kind.name]
+    assert kind.name.startswith("airlock.") and kind.name == kind.name.lower()
+    assert kind.version >= 1 and kind.version in kind.readable and kind.title and kind.recreate
+    assert type(sample) is kind.type
+
+    data = formats.dumps(sample)
+    assert formats.loads(kind.type, data) == sample
+    assert formats.loads(kind.name, data) == sample
+    assert formats.dumps(formats.loads(kind.type, data)) == data
+    body = json.loads(data)
+    assert body["format"] == kind.name and body["format_version"] == kind.version
+    assert _keys_sorted(body) and not re.search(rb"\s", re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', data))
+
+    body["format_version"] = kind.version + 1
+    with pytest.raises(UnknownFormat) as info:
+        formats.loads(kind.type, json.dumps(body))
+    message = str(info.value)
+    assert kind.title in message and f"format {kind.version + 1}" in message
+    assert f"format {kind.version}" in message or f"–{kind.version}" in message
+    assert info.value.code == "unknown_format" and info.value.found == kind.version + 1
+    assert info.value.readable == kind.readable and info.value.kind == kind.name
+
+
+# --- canonical bytes -----------------------------------------------------------------------
+
+def test_same_value_gives_the_same_bytes_whatever_the_dict_order() -> None:
+    shuffled = dataclasses.replace(_COLUMN, stats=dict(reversed(list(_COLUMN.stats.items()))))
+    a = formats.dumps(dataclasses.replace(PROFILE, columns=(_COLUMN,)))
+    b = formats.dumps(dataclasses.replace(PROFILE, columns=(shuffled,)))
+    assert a == b
+    assert a.startswith(b'{"alerts":[{"column":"income","kind":"outliers"')
+    assert "×".encode() in a  # UTF-8, not \u escapes
+    assert b'"tiny":5e-324' in a and b'"zeros":0' in a and b'"max":199000.0' in a
+
+
+def test_floats_are_written_in_one_form() -> None:
+    schema = Schema("f", 1, tuple(
+        ColumnSchema(f"c{i}", "float", "numeric", minimum=v) for i, v in enumerate((1.0, 1e21, -0.0, 0.1 + 0.2, 1e-7))
+    ))
+    text = formats.dumps(schema)
+    for written in (b'"minimum":1.0', b'"minimum":1e21', b'"minimum":-0.0',
+                    b'"minimum":0.30000000000000004', b'"minimum":1e-7'):
+        assert written in text
+    back = formats.loads(Schema, text)
+    minimum = back.columns[2].minimum
+    assert minimum is not None and math.copysign(1.0, minimum) == -1.0
+
+
+_text = st.text(max_size=8)
+_float = st.floats(allow_nan=False, allow_infinity=False)
+_columns = st.builds(
+    ColumnSchema, name=_text, type=st.sampled_from(["integer", "float", "string"]), semantic_type=_text,
+    required=st.booleans(), max_missing_fraction=st.floats(0, 1), minimum=st.none() | _float,
+    maximum=st.none() | _float, allowed_values=st.none() | st.lists(_text, max_size=3).map(tuple),
+    unique=st.booleans(),
+)
+_schemas = st.builds(
+    Schema, dataset_name=_text, revision=st.integers(1, 10**6),
+    columns=st.lists(_columns, max_size=4).map(tuple), based_on=st.none() | _text,
+)
+_column_profiles = st.builds(
+    ColumnProfile, name=_text, storage_type=_text, semantic_type=_text, count=st.integers(0, 2**62),
+    missing=st.integers(0, 10**9), distinct=st.integers(0, 10**9),
+    stats=st.dictionaries(_text, st.none() | _float | st.integers(-(2**62), 2**62), max_size=4),
+    quantiles=st.dictionaries(_text, _float, max_size=3),
+    histogram=st.dictionaries(_text, st.lists(_float, max_size=4), max_size=2),
+    top_values=st.lists(st.tuples(_text, st.integers(0, 10**9)), max_size=3),
+    pii=st.none() | _text, flags=st.lists(_text, max_size=2).map(tuple),
+)
+_profiles = st.builds(
+    Profile, version_id=_text, row_count=st.integers(0, 10**12), column_count=st.integers(0, 10**4),
+    duplicate_rows=st.integers(0, 10**9), memory_bytes=st.integers(0, 10**15),
+    columns=st.lists(_column_profiles, max_size=3).map(tuple),
+    alerts=st.lists(st.builds(Alert, _text, st.none() | _text, _text, _text), max_size=2).map(tuple),
+    correlations=st.lists(st.builds(Correlation, _text, _text, _text, _float), max_size=2).map(tuple),
+    target=st.none() | _text,
+    target_associations=st.lists(
+        st.builds(TargetAssociation, _text, _float, _float, _text, st.booleans()), max_size=2).map(tuple),
+    sampled_rows=st.none() | st.integers(0, 10**9),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(record=st.one_of(_schemas, _profiles))
+def test_round_trip_and_stable_bytes(record: Profile | Schema) -> None:
+    data = formats.dumps(record)
+    back = formats.loads(type(record), data)
+    assert back == record
+    assert formats.dumps(back) == data
+    assert _keys_sorted(json.loads(data))
+
+
+# --- RFC 8785 (JCS) --------------------------------------------------------------------------
+
+# RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
+_JCS_NUMBERS = [
+    ("0000000000000000", "0"), ("8000000000000000", "0"), ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"), ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"), ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"), ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"), ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"), ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"), ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"), ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"), ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"), ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"), ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),
+]
+
+
+@pytest.mark.parametrize(("bits", "expected"), _JCS_NUMBERS)
+def test_canonical_json_numbers_follow_rfc_8785(bits: str, expected: str) -> None:
+    (value,) = struct.unpack(">d", bytes.fromhex(bits))
+    assert formats.canonical_json([value]) == f"[{expected}]".encode()
+
+
+def test_canonical_json_matches_the_rfc_8785_examples() -> None:
+    # Section 3.2.2: the sample input and its canonical form.
+    text = (r'{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+            r' "string": "\u20ac$\u000F\u000aA' "'" r'\u0042\u0022\u005c\\\"\/",'
+            r' "literals": [null, true, false]}')
+    expected = ('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+                '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')
+    assert formats.canonical_json(json.loads(text)) == expected.encode("utf-8")
+    # Section 3.2.3: properties sorted by UTF-16 code units (the emoji's surrogates sort before U+FB33).
+    sorting = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
+               "1": "One", "\U0001f600": "Emoji: Grinning Face", "\u0080": "Control",
+               "\u00f6": "Latin Small Letter O With Diaeresis"}
+    order = list(json.loads(formats.canonical_json(sorting)).values())
+    assert order == ["Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis",
+                     "Euro Sign", "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"]
+
+
+def test_canonical_json_of_a_record_carries_its_envelope_and_refuses_nan() -> None:
+    body = json.loads(formats.canonical_json(SCHEMA))
+    assert body["format"] == "airlock.schema" and body["format_version"] == 1
+    assert formats.loads(Schema, json.dumps(body)) == SCHEMA
+    with pytest.raises(ValueError):
+        formats.canonical_json({"x": math.nan})
+
+
+# --- older versions, unknown versions, malformed bytes ----------------------------------------
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Note:
+    title: str
+    words: tuple[str, ...]
+    format_version: int = 3
+
+
+def _note_registry() -> formats.Registry:
+    """A test-only kind at format 3: v1 had ``text``, v2 renamed it ``body``, v3 split it."""
+    registry = formats.Registry()
+    registry.register(formats.RecordKind(
+        "test.note", _Note, 3, "note", "write the note again",
+        upgrades={
+            1: lambda d: {**{k: v for k, v in d.items() if k != "text"}, "body": d["text"]},
+            2: lambda d: {**{k: v for k, v in d.items() if k != "body"}, "words": d["body"].split()},
+        },
+    ))
+    return registry
+
+
+def test_an_older_version_is_read_through_its_upgrade_steps() -> None:
+    registry = _note_registry()
+    expected = _Note("hi", ("a", "b"))
+    assert registry.loads(_Note, b'{"format_version":1,"title":"hi","text":"a b"}') == expected
+    assert registry.loads("test.note", '{"format_version":2,"title":"hi","body":"a b"}') == expected
+    assert registry.loads(_Note, registry.dumps(expected)) == expected
+    with pytest.raises(UnknownFormat, match=r"note says it is in format 0; this Airlock reads formats 1–3"):
+        registry.loads(_Note, b'{"format_version":0,"title":"hi"}')
+    with pytest.raises(UnknownFormat, match=r"written in format 4; .*formats 1–3: upgrade Airlock or write"):
+        registry.loads(_Note, b'{"format_version":4}')
+    with pytest.raises(MalformedRecord, match="cannot be upgraded.*'text'"):
+        registry.loads(_Note, b'{"format_version":1,"title":"hi"}')
+
+
+def test_upgrade_steps_must_not_skip_a_version() -> None:
+    with pytest.raises(ValueError, match="skip"):
+        formats.RecordKind("test.gap", _Note, 3, "note", "again", upgrades={1: lambda d: d})
+
+
+def test_malformed_bytes_name_the_record_and_the_field() -> None:
+    body = json.loads(formats.dumps(PROFILE))
+    body["columns"][0]["stats"] = []
+    with pytest.raises(MalformedRecord, match=r"loans@1: Profile .*`\$\.columns\[0\]\.stats`"):
+        formats.loads(Profile, json.dumps(body), source="loans@1")
+    body = json.loads(formats.dumps(SCHEMA))
+    del body["columns"][1]["name"]
+    with pytest.raises(MalformedRecord, match=r"Schema .*`name`.*`\$\.columns\[1\]`"):
+        formats.loads(Schema, json.dumps(body))
+    with pytest.raises(MalformedRecord, match="not valid JSON"):
+        formats.loads(Schema, b'{"format_version": 1, "dataset_name": ')
+    with pytest.raises(MalformedRecord, match="not a JSON object"):
+        formats.loads(Schema, b"[1, 2]")
+    with pytest.raises(MalformedRecord, match="'airlock.profile' record, not a schema"):
+        formats.loads(Schema, formats.dumps(PROFILE))
+    with pytest.raises(MalformedRecord, match="no format_version"):
+        formats.loads(Schema, b'{"dataset_name": "x"}')
+    with pytest.raises(MalformedRecord, match="whole number, found '1'"):
+        formats.loads(Schema, b'{"format_version": "1"}')
+    assert issubclass(MalformedRecord, AirlockError) and issubclass(UnknownFormat, AirlockError)
+
+
+def test_release_0_1_0_layout_reads_including_python_nan() -> None:
+    """Release 0.1.0 wrote ``json.dumps(asdict(record))``: spaces, no ``format``, NaN allowed."""
+    legacy = dataclasses.asdict(PROFILE)
+    legacy["correlations"][0]["value"] = math.nan
+    back = formats.loads(Profile, json.dumps(legacy))
+    assert math.isnan(back.correlations[0].value)
+    assert dataclasses.replace(back, correlations=PROFILE.correlations) == PROFILE
+    assert formats.loads(Schema, json.dumps(dataclasses.asdict(SCHEMA))) == SCHEMA
+
+
+# --- a real workspace ------------------------------------------------------------------------
+
+def test_the_cli_reports_an_unknown_profile_format_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from core.api import Engine
+    from core.cli.main import main
+    from core.store.data_rows import DatasetProfileRow
+    from core.store.db import orm
+
+    path = tmp_path / "w.airlock"
+    engine, _ = Engine.create(path, name="T", passphrase="correct horse", use_keyring=False)
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(50)), encoding="utf-8")
+    with engine:
+        version = engine.datasets.import_file(csv, name="d").value.version
+        body = json.loads(formats.dumps(engine.datasets.profile("d")))
+        body["format_version"] = 99
+        # What a newer Airlock would have kept: the stored row's body, in a format from the future.
+        with engine.datasets._store.write(engine.actor) as tx:
+            row = orm(tx).get(DatasetProfileRow, (version.id, ""))
+            assert row is not None
+            row.body = json.dumps(body)
+    monkeypatch.setenv("AIRLOCK_WORKSPACE", str(path))
+    monkeypatch.setenv("AIRLOCK_PASSPHRASE", "correct horse")
+    capsys.readouterr()
+    code = main(["data", "profile", "d"])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "This profile was written in format 99; this Airlock reads format 1" in err
+    assert "d@1" in err and "recompute" in err
+    assert main(["--json", "data", "profile", "d"]) != 0
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "unknown_format"
+
+
+@pytest.fixture
+def release_0_1_0(tmp_path: Path) -> Path:
+    """A copy of the release 0.1.0 workspace with its ``.keys`` file beside it."""
+    for name in ("release-0.1.0.airlock", "release-0.1.0.airlock.keys"):
+        shutil.copy2(FIXTURE / name, tmp_path / name)
+    return tmp_path / "release-0.1.0.airlock"
+
+
+def test_release_0_1_0_profile_and_schema_read_through_formats(
+    release_0_1_0: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy import select
+
+    from core.api import Engine, Unlock
+    from core.data import profiling
+    from core.store.data_rows import DatasetProfileRow, DatasetSchemaRow
+    from core.store.db import orm
+
+    def no_recompute(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the stored profile should have been read, not recomputed")
+
+    monkeypatch.setattr(profiling, "profile_parquet", no_recompute)
+    with Engine.open(release_0_1_0, Unlock.with_passphrase(FIXTURE_PASSPHRASE)) as engine:
+        version = engine.datasets.version("loans")
+        with engine.datasets._store.read(engine.actor) as tx:
+            stored = orm(tx).get(DatasetProfileRow, (version.id, "defaulted")).body  # type: ignore[union-attr]
+            (stored_schema,) = [r.body for r in orm(tx).scalars(select(DatasetSchemaRow))]
+        assert '"format"' not in stored  # written by 0.1.0, before the envelope had a name
+
+        prof = engine.datasets.profile("loans", target="defaulted")
+        assert prof.target == "defaulted" and prof.row_count == 60 and prof.version_id == version.id
+        assert {a.column for a in prof.target_associations} == {"income", "grade", "age"}
+        # Same content as 0.1.0 stored it: only the envelope's name is added on writing.
+        rewritten = json.loads(formats.dumps(prof))
+        assert rewritten.pop("format") == "airlock.profile" and rewritten == json.loads(stored)
+
+        schema = engine.datasets.schema("loans")
+        assert schema.revision == 1 and schema.based_on == "loans@1"
+        assert schema.column("grade") is not None and schema.column("grade").allowed_values == ("A", "B", "C")  # type: ignore[union-attr]
+        rewritten = json.loads(formats.dumps(schema))
+        assert rewritten.pop("format") == "airlock.schema" and rewritten == json.loads(stored_schema)
+
+        report = engine.audit.verify()
+        assert report.ok and report.checked >= 10
