@@ -163,6 +163,7 @@ __all__ = [
 # outside ``core`` imports a module of ``core`` other than this one (tests/desktop/test_one_door.py
 # walks every module to check). The modules below are light; the few heavy ones (numpy,
 # matplotlib, pyarrow underneath) resolve on first use through ``__getattr__``.
+from core import __version__ as VERSION
 from core.assessment.models import (
     Answer,
     Assessment,
@@ -234,12 +235,17 @@ def __getattr__(name: str) -> object:
 
 
 __all__ += [
-    "ADMIN", "REDACTED", "Answer", "Assessment", "AssessmentScore", "AssessmentService", "BackupInvalid",
-    "Cancelled", "Change", "ColumnProfile", "ColumnSchema", "Comparison", "Correlation", "CsvOptions",
-    "DatasetService", "DatasetVersion", "DriftReport", "EvidenceRef", "EvidenceSuggestion", "ImportResult",
-    "IntegrityError", "InvalidInput", "KeyUnavailable", "MaturityModel", "NotAWorkspace", "NotFound",
-    "PermissionDenied", "PlannedStep", "Preview", "Profile", "Question", "ReadOnlyWorkspace", "Schema",
-    "UnsafeEnvironment", "ValidationReport", "WorkspaceCorrupted", "WorkspaceExists", "WorkspaceInUse",
-    "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "file_kind", "op_kind",
-    "queries_only",
+    "ADMIN", "REDACTED", "VERSION", "Answer", "Assessment", "AssessmentScore", "AssessmentService",
+    "BackupInvalid", "Cancelled", "Change", "ColumnProfile", "ColumnSchema", "Comparison", "Correlation",
+    "CsvOptions", "DatasetService", "DatasetVersion", "DriftReport", "EvidenceRef", "EvidenceSuggestion",
+    "ImportResult", "IntegrityError", "InvalidInput", "KeyUnavailable", "MaturityModel", "NotAWorkspace",
+    "NotFound", "PermissionDenied", "PlannedStep", "Preview", "Profile", "Question", "ReadOnlyWorkspace",
+    "Schema", "UnsafeEnvironment", "ValidationReport", "WorkspaceCorrupted", "WorkspaceExists",
+    "WorkspaceInUse", "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "file_kind",
+    "op_kind", "queries_only",
 ]
+
+# --- Re-exports for the command line ----------------------------------------------------------
+from core.formats import to_builtins
+
+__all__ += ["to_builtins"]

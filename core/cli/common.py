@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from core import api
-from core.errors import InvalidInput, KeyUnavailable, WrongKey
+from core.api import InvalidInput, KeyUnavailable, WrongKey
 
 T = TypeVar("T")
 Handler = Callable[[argparse.Namespace], int]

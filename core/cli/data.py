@@ -13,12 +13,11 @@ from urllib.parse import urlsplit
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import formats
+from core.api import CsvOptions, to_builtins
 from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, run_task, table
-from core.data.models import CsvOptions
 
 if TYPE_CHECKING:
-    from core.data.service import DatasetService
+    from core.api import DatasetService
 
 ENV_SQL_PASSWORD = "AIRLOCK_SQL_PASSWORD"
 
@@ -97,19 +96,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_profile(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         service = _service(engine)
-        prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, ctx=ctx))
         label = service.version(args.ref).label
-        if args.pdf:
-            Path(args.pdf).write_bytes(service.profile_report(args.ref, format="pdf", target=args.target))
-    if args.html:
-        from core.data.report import render_html
-
-        Path(args.html).write_text(render_html(prof, f"Profile of {label}"), encoding="utf-8")
+        # Each report is an audited export; it keeps the profile it computes.
+        for fmt, dest in (("html", args.html), ("pdf", args.pdf)):
+            if dest:
+                run_task(lambda ctx, fmt=fmt, dest=dest: service.export_profile_report(
+                    args.ref, dest, format=fmt, target=args.target, ctx=ctx))
+        prof = service.stored_profile(args.ref, target=args.target)
+        if prof is None:
+            prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, refresh=True, ctx=ctx))
+            if not engine.read_only:
+                service.save_profile(prof)
     rows = [(c.name, c.semantic_type, c.missing, c.distinct, c.pii or "") for c in prof.columns]
     text = [f"{label}: {prof.row_count:,} rows, {prof.duplicate_rows:,} duplicates",
             table(("COLUMN", "TYPE", "MISSING", "DISTINCT", "PII"), rows), ""]
     text += [f"[{a.severity}] {a.message}" for a in prof.alerts]
-    emit(args, formats.to_builtins(prof), text)
+    emit(args, to_builtins(prof), text)
     return 0
 
 
@@ -126,11 +128,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
             report = service.validate(args.ref.partition("@")[0], args.other)
             text = [f"{report.version_label} against schema revision {report.schema_revision}: "
                     f"{'OK' if report.ok else 'anomalies found'}"] + [f"[{a.severity}] {a.message}" for a in report.anomalies]
-            emit(args, formats.to_builtins(report), text)
+            emit(args, to_builtins(report), text)
             return 0 if report.ok else 1
     rows = [(c.name, c.type, c.semantic_type, "yes" if c.required else "", c.minimum if c.minimum is not None else "",
              c.maximum if c.maximum is not None else "") for c in schema.columns]
-    emit(args, formats.to_builtins(schema), [f"{schema.dataset_name} schema revision {schema.revision}",
+    emit(args, to_builtins(schema), [f"{schema.dataset_name} schema revision {schema.revision}",
                                   table(("COLUMN", "TYPE", "SEMANTIC", "REQUIRED", "MIN", "MAX"), rows)])
     return 0
 
@@ -143,7 +145,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     text = [f"{report.reference} → {report.current}: {report.verdict}",
             table(("COLUMN", "KIND", "PSI", "P (ADJ)", "DISTANCE", "LEVEL", ""), rows)]
     if args.json:
-        print(json.dumps(formats.to_builtins(report), indent=2, ensure_ascii=False))
+        print(json.dumps(to_builtins(report), indent=2, ensure_ascii=False))
     else:
         emit(args, report, text)
     return 1 if report.drift else 0

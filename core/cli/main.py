@@ -16,10 +16,9 @@ import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
-import core
 from core import api
 from core.cli import assess, audit, common, data, doctor, users, workspace
-from core.errors import Cancelled, WorkspaceInUse
+from core.api import Cancelled, WorkspaceInUse
 
 #: Each registers its commands on the top-level subparsers, in this order in ``--help``.
 COMMAND_MODULES: list[ModuleType] = [
@@ -49,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common.global_options(suppress=False)],
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"airlock {core.__version__}")
+    parser.add_argument("--version", action="version", version=f"airlock {api.VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from core import formats, outcome
+from core import outcome
 from core.data import importing, snapshot
 from core.data.models import (
     CsvOptions,
@@ -31,9 +31,9 @@ from core.data.models import (
 )
 from core.errors import InvalidInput, NotFound
 from core.identity.models import ANALYST
-from core.identity.service import require_role
-from core.outcome import Outcome
-from core.store import blobs, data_repo, external_sql
+from core.identity.service import require_member, require_role
+from core.outcome import Change, Outcome, mutation, query
+from core.store import blobs, data_repo, exports, external_sql
 from core.store.db import Store, Transaction, utc_now
 from core.tasks import TaskContext, ensure_context, long_work
 
@@ -63,8 +63,7 @@ def _choose_the_allocator() -> None:
 _choose_the_allocator()
 
 #: The name of the area in ``Outcome.changes``.
-DATASETS = "datasets"
-_CHANGES = frozenset({DATASETS, outcome.AUDIT})
+_CHANGES = outcome.changes(Change.DATASETS)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _EXCEL = (".xlsx", ".xlsm")
 _PARQUET = (".parquet", ".pq")
@@ -103,6 +102,7 @@ class DatasetService:
 
     # --- import ----------------------------------------------------------------------------
 
+    @mutation
     def import_file(
         self, path: Path | str, *, name: str | None = None, csv: CsvOptions | None = None,
         sheet: str | None = None, ctx: TaskContext | None = None,
@@ -162,6 +162,7 @@ class DatasetService:
         batches = snapshot.cast_batches(raw, types)
         return self._store_snapshot(name, schema, batches, source.rows, lineage, warnings, ctx.sub(0.6, 1.0))
 
+    @mutation
     def import_sql(
         self, url: str, query: str, *, name: str, password: str | None = None, ctx: TaskContext | None = None,
     ) -> Outcome[ImportResult]:
@@ -236,6 +237,7 @@ class DatasetService:
 
     # --- reading ---------------------------------------------------------------------------
 
+    @query
     def preview_file(
         self, path: Path | str, options: CsvOptions | None = None, sheet: str | None = None, limit: int = 20,
     ) -> Preview:
@@ -254,17 +256,20 @@ class DatasetService:
 
         return preview_file(Path(path), options or CsvOptions(), sheet, limit)
 
+    @query
     def list(self) -> list[Dataset]:
         """All datasets, by name, each with its latest version."""
         with self._store.read(self._actor) as tx:
             return data_repo.list_datasets(tx)
 
+    @query
     def versions(self, name: str) -> list[DatasetVersion]:
         """Every version of dataset ``name``, oldest first."""
         with self._store.read(self._actor) as tx:
             ds = self._dataset(tx, name)
             return data_repo.versions(tx, ds.id, ds.name)
 
+    @query
     def version(self, ref: str) -> DatasetVersion:
         """The version ``name@N``, or the latest of ``name``.
 
@@ -277,6 +282,7 @@ class DatasetService:
         with self._store.read(self._actor) as tx:
             return self._version(tx, name, number)
 
+    @query
     def read_table(self, ref: str | DatasetVersion, columns: list[str] | None = None) -> pa.Table:
         """The snapshot's data (decrypted in memory only), optionally some columns."""
         version = ref if isinstance(ref, DatasetVersion) else self.version(ref)
@@ -302,9 +308,20 @@ class DatasetService:
 
     # --- profile ---------------------------------------------------------------------------
 
+    @query
+    def stored_profile(self, ref: str, *, target: str | None = None) -> Profile | None:
+        """The profile kept with a version for ``target``, or None when none was saved."""
+        version = self._checked_version(ref, target)
+        with self._store.read(self._actor) as tx:
+            return data_repo.load_profile(tx, version.id, target, version.label)
+
+    @query
     def profile(self, ref: str, *, target: str | None = None, refresh: bool = False,
                 ctx: TaskContext | None = None) -> Profile:
-        """The profile of a version, computed once and then kept with it.
+        """The profile of a version: the kept one, or computed now (and not kept).
+
+        A query: it never writes, so it works on a read-only workspace and for any member.
+        Keep a computed profile with :meth:`save_profile`.
 
         Parameters
         ----------
@@ -313,32 +330,52 @@ class DatasetService:
         target
             A column to measure every other column's association with (leakage check).
         refresh
-            Compute again even when a stored profile exists.
+            Compute again even when a kept profile exists.
+        ctx
+            Progress and cancellation.
         """
         from core.data import profiling
 
-        version = self.version(ref)
-        if target is not None and target not in {c.name for c in version.columns}:
-            raise InvalidInput(f"{version.label} has no column {target!r}.")
+        version = self._checked_version(ref, target)
         if not refresh:
             with self._store.read(self._actor) as tx:
-                body = data_repo.load_profile(tx, version.id, target)
-            if body is not None:
-                return formats.loads(Profile, body, source=version.label)
+                kept = data_repo.load_profile(tx, version.id, target, version.label)
+            if kept is not None:
+                return kept
         with self._store.read(self._actor) as tx:
             # Row group by row group from the encrypted store: the snapshot is never whole in memory.
             reader = blobs.open_reader(tx, version.content_sha256, cache_chunks=PROFILE_CACHE_CHUNKS)
             result = profiling.profile_parquet(reader, version_id=version.id, target=target, ctx=ctx)
             reader.verify()
-        with self._store.write(self._actor) as tx:
-            require_role(tx, ANALYST, "profile data")
-            data_repo.save_profile(tx, version.id, target, formats.dumps(result).decode("utf-8"))
-            tx.audit("dataset.profiled", f"dataset:{version.label}", {"target": target})
         return result
 
+    @mutation
+    def save_profile(self, profile: Profile) -> Outcome[Profile]:
+        """Keep ``profile`` with its version (replacing an earlier one for the same target). Audited.
+
+        Raises
+        ------
+        PermissionDenied
+            The acting user is not an analyst.
+        NotFound
+            The version no longer exists.
+        """
+        with self._store.write(self._actor) as tx:
+            require_role(tx, ANALYST, "profile data")
+            version = data_repo.version_by_id(tx, profile.version_id)
+            if version is None:
+                raise NotFound("The profiled dataset version is not in this workspace.")
+            data_repo.save_profile(tx, profile)
+            tx.audit("dataset.profiled", f"dataset:{version.label}", {"target": profile.target})
+        return Outcome(profile, _CHANGES)
+
+    @query
     def profile_report(self, ref: str, *, format: str = "pdf", target: str | None = None,
                        ctx: TaskContext | None = None) -> bytes:
         """The profile of a version as a self-contained report a reviewer can read offline.
+
+        A query: it returns the bytes and writes nothing. Writing them to a file is
+        :meth:`export_profile_report`, which is audited.
 
         Parameters
         ----------
@@ -348,7 +385,7 @@ class DatasetService:
             ``pdf`` (sections with bookmarks: overview, alerts, columns, distributions,
             correlations, target associations) or ``html`` (one page, inline charts).
         target
-            As in :meth:`profile`; the stored profile is reused when there is one.
+            As in :meth:`profile`; the kept profile is reused when there is one.
         ctx
             Progress and cancellation (profiling takes 0–90%, the report the rest).
 
@@ -357,26 +394,72 @@ class DatasetService:
         bytes
             The PDF, or the HTML page encoded as UTF-8.
         """
-        if format not in ("pdf", "html"):
-            raise InvalidInput("A profile report is 'pdf' or 'html'.")
+        _check_report_format(format)
         ctx = ensure_context(ctx)
         prof = self.profile(ref, target=target, ctx=ctx.sub(0.0, 0.9))
         title = f"Profile of {self.version(ref).label}"
         ctx.check()
         ctx.report(0.9, "Drawing the report")
-        if format == "pdf":
-            from core.data.report_pdf import render_pdf
-
-            data = render_pdf(prof, title)
-        else:
-            from core.data.report import render_html
-
-            data = render_html(prof, title).encode("utf-8")
+        data = self._render(prof, format, title)
         ctx.report(1.0, "Report ready")
         return data
 
+    @mutation
+    def export_profile_report(self, ref: str, dest: Path | str, *, format: str = "pdf",
+                              target: str | None = None, ctx: TaskContext | None = None) -> Outcome[Path]:
+        """Write the profile report to ``dest`` (owner-only). Audited: values leave the workspace.
+
+        Refused before any work on a read-only workspace, for a missing or unwritable folder,
+        or for a user who is not a member. The profile is kept when it had to be computed.
+
+        Raises
+        ------
+        ReadOnlyWorkspace
+            The workspace is open read-only.
+        InvalidInput
+            Unknown format, or the destination cannot be written.
+        """
+        _check_report_format(format)
+        out = exports.check_destination(self._store, dest, "export the profile report")
+        with self._store.read(self._actor) as tx:
+            require_member(tx, "export a profile report")
+        ctx = ensure_context(ctx)
+        version = self._checked_version(ref, target)
+        kept = self.stored_profile(ref, target=target)
+        prof = kept or self.profile(ref, target=target, refresh=True, ctx=ctx.sub(0.0, 0.9))
+        ctx.check()
+        ctx.report(0.9, "Drawing the report")
+        payload = self._render(prof, format, f"Profile of {version.label}")
+        with self._store.write(self._actor) as tx:
+            if kept is None:
+                require_role(tx, ANALYST, "profile data")
+                data_repo.save_profile(tx, prof)
+                tx.audit("dataset.profiled", f"dataset:{version.label}", {"target": target})
+            exports.write_export(tx, out, payload)
+            tx.audit("dataset.report_exported", f"dataset:{version.label}",
+                     {"format": format, "target": target, "file": out.name})
+        ctx.report(1.0, "Report written")
+        return Outcome(out, _CHANGES)
+
+    @staticmethod
+    def _render(prof: Profile, format: str, title: str) -> bytes:
+        if format == "pdf":
+            from core.data.report_pdf import render_pdf
+
+            return render_pdf(prof, title)
+        from core.data.report import render_html
+
+        return render_html(prof, title).encode("utf-8")
+
+    def _checked_version(self, ref: str, target: str | None) -> DatasetVersion:
+        version = self.version(ref)
+        if target is not None and target not in {c.name for c in version.columns}:
+            raise InvalidInput(f"{version.label} has no column {target!r}.")
+        return version
+
     # --- schema & drift (see schema.py / drift.py) ----------------------------------------
 
+    @mutation
     def infer_schema(self, ref: str) -> Outcome[Schema]:
         """Infer the expected schema from a version's profile and keep it as a new revision."""
         from core.data import schema as schema_mod
@@ -387,11 +470,12 @@ class DatasetService:
             require_role(tx, ANALYST, "set a dataset schema")
             revision = data_repo.next_schema_revision(tx, version.dataset_id)
             result = schema_mod.infer(prof, version.dataset_name, revision, version.label)
-            data_repo.save_schema(tx, version.dataset_id, revision, formats.dumps(result).decode("utf-8"))
+            data_repo.save_schema(tx, version.dataset_id, revision, result)
             tx.audit("dataset.schema_inferred", f"dataset:{version.dataset_name}",
                      {"revision": revision, "from": version.label})
         return Outcome(result, _CHANGES)
 
+    @query
     def schema(self, name: str) -> Schema:
         """The latest schema revision of dataset ``name``.
 
@@ -402,11 +486,12 @@ class DatasetService:
         """
         with self._store.read(self._actor) as tx:
             ds = self._dataset(tx, name)
-            found = data_repo.latest_schema(tx, ds.id)
+            found = data_repo.latest_schema(tx, ds.id, f"dataset {name!r}")
         if found is None:
             raise NotFound(f"Dataset {name!r} has no schema yet; infer one first.")
-        return formats.loads(Schema, found[1], source=f"dataset {name!r}")
+        return found
 
+    @mutation
     def edit_schema(self, name: str, column: str, **changes: object) -> Outcome[Schema]:
         """Change one column's expectations; saved as a new, audited revision.
 
@@ -421,13 +506,14 @@ class DatasetService:
             ds = self._dataset(tx, name)
             revision = data_repo.next_schema_revision(tx, ds.id)
             edited, before = schema_mod.edit(current, column, revision, changes)
-            data_repo.save_schema(tx, ds.id, revision, formats.dumps(edited).decode("utf-8"))
+            data_repo.save_schema(tx, ds.id, revision, edited)
             tx.audit("dataset.schema_edited", f"dataset:{name}", {
                 "revision": revision, "column": column, "before": before,
                 "after": {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()},
             })
         return Outcome(edited, _CHANGES)
 
+    @query
     def validate(self, name: str, ref: str) -> ValidationReport:
         """Check version ``ref`` against dataset ``name``'s latest schema."""
         from core.data import schema as schema_mod
@@ -438,6 +524,7 @@ class DatasetService:
         columns = snapshot.SnapshotColumns(self._snapshot_bytes(version))
         return schema_mod.validate(expected, columns, version.label)
 
+    @query
     def drift(self, reference: str, current: str, **options: object) -> DriftReport:
         """Compare the distributions of two versions, column by column.
 
@@ -461,3 +548,8 @@ class DatasetService:
         del ref_b, cur_b
         with long_work():
             return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]
+
+
+def _check_report_format(format: str) -> None:
+    if format not in ("pdf", "html"):
+        raise InvalidInput(f"A profile report is 'pdf' or 'html', not {format!r}.")

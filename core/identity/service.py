@@ -31,6 +31,14 @@ def check_roles(roles: set[str] | frozenset[str]) -> frozenset[str]:
     return frozenset(roles)
 
 
+def require_member(tx: Transaction, doing: str) -> User:
+    """The acting user, if they are an active member; otherwise a clear refusal."""
+    user = identity_repo.get_user(tx, tx.actor)
+    if user is None or not user.active:
+        raise PermissionDenied(f"{tx.actor!r} is not an active user of this workspace, so cannot {doing}.")
+    return user
+
+
 def require_role(tx: Transaction, role: str, doing: str) -> User:
     """The acting user, if they hold ``role``; otherwise a clear refusal."""
     user = identity_repo.get_user(tx, tx.actor)

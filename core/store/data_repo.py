@@ -11,7 +11,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, VersionId
+from core import formats
+from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, Profile, Schema, VersionId
 from core.store.data_rows import DatasetProfileRow, DatasetRow, DatasetSchemaRow, DatasetVersionRow
 from core.store.db import orm, Transaction, utc_now
 
@@ -64,6 +65,15 @@ def versions(tx: Transaction, dataset_id: str, name: str) -> list[DatasetVersion
     return [_version(r, name) for r in rows]
 
 
+def version_by_id(tx: Transaction, version_id: str) -> DatasetVersion | None:
+    """A version by its id, or None."""
+    row = orm(tx).get(DatasetVersionRow, version_id)
+    if row is None:
+        return None
+    ds = orm(tx).get(DatasetRow, row.dataset_id)
+    return _version(row, ds.name if ds else "?")
+
+
 def version_by_content(tx: Transaction, dataset_id: str, name: str, sha256: str) -> DatasetVersion | None:
     row = orm(tx).scalars(
         select(DatasetVersionRow).where(
@@ -101,12 +111,19 @@ def add_version(
     return _version(row, name)
 
 
-def load_profile(tx: Transaction, version_id: str, target: str | None) -> str | None:
+def load_profile(tx: Transaction, version_id: str, target: str | None, source: str) -> Profile | None:
+    """The kept profile of a version for ``target`` (None: without one), or None.
+
+    ``source`` names the version in the error a record in an unknown format raises.
+    """
     row = orm(tx).get(DatasetProfileRow, (version_id, target or ""))
-    return row.body if row else None
+    return formats.loads(Profile, row.body, source=source) if row else None
 
 
-def save_profile(tx: Transaction, version_id: str, target: str | None, body: str) -> None:
+def save_profile(tx: Transaction, profile: Profile) -> None:
+    """Keep ``profile`` with its version, replacing an earlier one for the same target."""
+    version_id, target = profile.version_id, profile.target
+    body = formats.dumps(profile).decode("utf-8")
     row = orm(tx).get(DatasetProfileRow, (version_id, target or ""))
     if row is None:
         orm(tx).add(DatasetProfileRow(
@@ -119,12 +136,13 @@ def save_profile(tx: Transaction, version_id: str, target: str | None, body: str
     orm(tx).flush()
 
 
-def latest_schema(tx: Transaction, dataset_id: str) -> tuple[int, str] | None:
+def latest_schema(tx: Transaction, dataset_id: str, source: str) -> Schema | None:
+    """The newest schema revision of a dataset, or None."""
     row = orm(tx).scalars(
         select(DatasetSchemaRow).where(DatasetSchemaRow.dataset_id == dataset_id)
         .order_by(DatasetSchemaRow.revision.desc())
     ).first()
-    return (row.revision, row.body) if row else None
+    return formats.loads(Schema, row.body, source=source) if row else None
 
 
 def next_schema_revision(tx: Transaction, dataset_id: str) -> int:
@@ -134,7 +152,9 @@ def next_schema_revision(tx: Transaction, dataset_id: str) -> int:
     return (current or 0) + 1
 
 
-def save_schema(tx: Transaction, dataset_id: str, revision: int, body: str) -> None:
+def save_schema(tx: Transaction, dataset_id: str, revision: int, schema: Schema) -> None:
+    """Keep ``schema`` as revision ``revision`` of the dataset."""
+    body = formats.dumps(schema).decode("utf-8")
     orm(tx).add(DatasetSchemaRow(
         dataset_id=dataset_id, revision=revision, body=body, created_at=utc_now(), created_by=tx.actor
     ))
