@@ -46,15 +46,11 @@ def run_doctor() -> DoctorReport:
     from core.store.keys import keyring_status
 
     checks = [Check("airlock", True, core.__version__), Check("python", True, platform.python_version())]
-    try:
-        import sqlcipher3
+    from core.store.db import cipher_versions
 
-        conn = sqlcipher3.connect(":memory:")
-        cipher = conn.execute("PRAGMA cipher_version").fetchone()
-        provider = conn.execute("PRAGMA cipher_provider_version").fetchone()
-        conn.close()
-        ok = bool(cipher and cipher[0])
-        checks.append(Check("sqlcipher", ok, f"{cipher[0] if cipher else 'missing'} ({provider[0] if provider else '?'})"))
+    try:
+        cipher, provider = cipher_versions()
+        checks.append(Check("sqlcipher", cipher is not None, f"{cipher or 'missing'} ({provider or '?'})"))
     except Exception as exc:
         checks.append(Check("sqlcipher", False, f"not usable: {exc}"))
     for dist in ("SQLAlchemy", "alembic", "cryptography", "keyring", "numpy", "matplotlib", "PySide6-Essentials"):

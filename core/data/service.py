@@ -1,8 +1,9 @@
 """The dataset service: what ``engine.datasets`` offers the desktop and the command line.
 
-Each import is one write transaction: the source is checked, streamed into a Parquet
-snapshot inside the encrypted blob store, and recorded as a dataset version with its
-lineage and an audit event. A cancelled or failed import leaves nothing behind. The
+An import checks the source, stages its Parquet snapshot in the encrypted blob store in
+short write transactions, then records the dataset version with its lineage, the blob's
+reference and an audit event in one short transaction. A cancelled or failed import
+leaves nothing behind (a crash leaves a staged blob that the next writable open sweeps). The
 snapshot's SHA-256 is the version's identity: importing the same content again returns
 the existing version. Profiles and schemas are JSON kept beside the version.
 """
@@ -33,7 +34,8 @@ from core.errors import InvalidInput, NotFound
 from core.identity.models import ANALYST
 from core.identity.service import require_member, require_role
 from core.outcome import Change, Outcome, mutation, query
-from core.store import blobs, data_repo, exports, external_sql
+from core.data import external_sql
+from core.store import blobs, data_repo, exports
 from core.store.db import Store, Transaction, utc_now
 from core.tasks import TaskContext, ensure_context, long_work
 
@@ -206,11 +208,15 @@ class DatasetService:
         self, name: str, schema: pa.Schema, batches: object, rows: int | None, lineage: Lineage,
         warnings: list[str], ctx: TaskContext,
     ) -> Outcome[ImportResult]:
-        with self._store.write(self._actor) as tx:
-            require_role(tx, ANALYST, "import data")
+        # The snapshot is staged in short write transactions while it is encoded, encrypted
+        # and streamed (other writers go on meanwhile); the version, its lineage, the blob's
+        # reference and the audit event are committed together in one short transaction at
+        # the end. Leaving the block deletes a staged snapshot that nothing references
+        # (cancelled, failed, or a duplicate of stored content).
+        with blobs.stage(self._store, self._actor) as staged:
             stream = snapshot.ParquetStream(schema, batches, total_rows=rows, ctx=ctx)  # type: ignore[arg-type]
             try:
-                blob = blobs.put_stream(tx, stream, ctx=ctx)
+                staged.write(stream, ctx=ctx)
             finally:
                 stream.close()
             if rows is not None and stream.rows != rows:
@@ -218,20 +224,23 @@ class DatasetService:
                     f"{lineage.source}: the checked file has {rows:,} data rows but {stream.rows:,} were read; "
                     "its quoting is ambiguous. Check quotes inside values."
                 )
-            dataset_id, _ = data_repo.ensure_dataset(tx, name)
-            existing = data_repo.version_by_content(tx, dataset_id, name, blob.sha256)
-            if existing is not None:
-                return Outcome(ImportResult(existing, new=False), frozenset())
-            columns = [(f.name, str(f.type)) for f in schema]
-            version = data_repo.add_version(
-                tx, dataset_id, name, sha256=blob.sha256, size=blob.size, rows=stream.rows,
-                columns=columns, lineage=lineage, warnings=warnings,
-            )
-            tx.audit("dataset.imported", f"dataset:{version.label}", {
-                "content_sha256": blob.sha256, "rows": stream.rows, "columns": len(columns),
-                "source_kind": lineage.source_kind, "source": lineage.source, "query": lineage.query,
-                "source_sha256": lineage.source_sha256,
-            })
+            with self._store.write(self._actor) as tx:
+                require_role(tx, ANALYST, "import data")
+                dataset_id, _ = data_repo.ensure_dataset(tx, name)
+                existing = data_repo.version_by_content(tx, dataset_id, name, staged.sha256)
+                if existing is not None:
+                    return Outcome(ImportResult(existing, new=False), frozenset())
+                blob = staged.commit(tx)
+                columns = [(f.name, str(f.type)) for f in schema]
+                version = data_repo.add_version(  # references the blob
+                    tx, dataset_id, name, sha256=blob.sha256, size=blob.size, rows=stream.rows,
+                    columns=columns, lineage=lineage, warnings=warnings,
+                )
+                tx.audit("dataset.imported", f"dataset:{version.label}", {
+                    "content_sha256": blob.sha256, "rows": stream.rows, "columns": len(columns),
+                    "source_kind": lineage.source_kind, "source": lineage.source, "query": lineage.query,
+                    "source_sha256": lineage.source_sha256,
+                })
         ctx.report(1.0, "Imported")
         return Outcome(ImportResult(version, new=True), _CHANGES)
 

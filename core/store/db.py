@@ -102,6 +102,17 @@ def connect_raw(path: Path, key: bytes, *, read_only: bool = False, wal: bool = 
     return conn
 
 
+def cipher_versions() -> tuple[str | None, str | None]:
+    """SQLCipher's version and its crypto provider's, from an in-memory database (None: missing)."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        cipher = conn.execute("PRAGMA cipher_version").fetchone()
+        provider = conn.execute("PRAGMA cipher_provider_version").fetchone()
+    finally:
+        conn.close()
+    return (cipher[0] if cipher and cipher[0] else None, provider[0] if provider and provider[0] else None)
+
+
 def attach_encrypted(conn: sqlcipher3.Connection, path: Path, alias: str, key: bytes) -> None:
     """Attach ``path`` under ``alias`` with this format's pinned cipher settings.
 

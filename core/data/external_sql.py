@@ -1,7 +1,9 @@
 """Read the result of a SQL query against an external database as Arrow record batches.
 
-This is the one place outside the workspace store that speaks SQLAlchemy, so that the data
-area stays free of it. It only reads: the query runs in a transaction that is rolled back.
+A source of the discovery area: it belongs here, not in the workspace store, although it
+speaks SQLAlchemy (the one module outside ``core.store`` allowed to, named in the import
+contract "only core.store speaks SQL to the workspace"); it never sees the workspace's own
+database. It only reads: the query runs in a transaction that is rolled back.
 Passwords are taken separately from the URL and are never part of what callers store or
 of any message raised here.
 """
