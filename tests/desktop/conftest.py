@@ -62,9 +62,17 @@ def no_background_work_left(qapp: object) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_settings(tmp_path: Path) -> Path:
+    """Each test's QSettings (the Recent list, window state) live in its own folder.
+
+    ``QSettings("Airlock", …)`` uses the native format, which ``setDefaultFormat`` does not
+    change, so both formats' user paths are redirected (on Linux both are INI files).
+    """
+    folder = tmp_path / "settings"
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    return folder
 
 
 @pytest.fixture
