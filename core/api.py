@@ -9,6 +9,7 @@ Importing this module loads no Qt and nothing heavy.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -45,13 +46,17 @@ class Engine:
         # ``import core.api`` stays light for the desktop's first window and the CLI's --help.
         from core.audit.service import AuditService
         from core.identity.service import UserService, os_user
+        from core.runtime import ensure_configured
         from core.workspace.service import WorkspaceService
 
+        ensure_configured()  # the thread and allocator policy, for callers that skip the entry points
         self._opened = opened
         self.actor = actor or os_user()
         store = opened.store
         self.path = store.path
         self.read_only = store.read_only
+        #: What opening did or found that the user should hear once (leftovers swept, warnings).
+        self.notices: tuple[str, ...] = opened.notices
         self.workspace = WorkspaceService(store, opened.header, self.actor)
         self.users = UserService(store, self.actor)
         self.audit = AuditService(store, self.actor)
@@ -120,12 +125,12 @@ def keyring_status() -> tuple[bool, str]:
 
 
 def has_key_header(path: Path | str) -> bool:
-    return _keys.header_path(Path(path).expanduser().absolute()).exists()
+    return _keys.header_path(Path(os.path.realpath(Path(path).expanduser()))).exists()
 
 
 def header_uses_keyring(path: Path | str) -> bool:
     """Whether the workspace at ``path`` keeps its key in the keyring (False if unknown)."""
-    header_file = _keys.header_path(Path(path).expanduser().absolute())
+    header_file = _keys.header_path(Path(os.path.realpath(Path(path).expanduser())))
     try:
         return _keys.KeyHeader.read(header_file).keyring
     except AirlockError:

@@ -1,33 +1,28 @@
 """The event bus: re-broadcasts what a mutation changed so pages reload only that.
 
-A mutation in ``core`` returns an :class:`~core.outcome.Outcome` whose ``changes`` name the
-areas it touched (``"users"``, ``"audit"``, ...). Whoever ran it publishes those names here;
-every page receives them in ``on_changes`` and decides whether anything it shows is stale.
-This module holds no feature logic and never calls the engine.
+A mutation in ``core`` returns an :class:`~core.api.Outcome` whose ``changes`` name the areas
+it touched, as members of :class:`~core.api.Change` (the one list of names, kept in core).
+Whoever ran it publishes them here; every page receives them in ``on_changes`` and decides
+whether anything it shows is stale. This module holds no feature logic and never calls the engine.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from core.outcome import Outcome
+from core.api import Change
 
 
 class EventBus(QObject):
     """One per main window; pages and task runners share it."""
 
     changed = Signal(object)
-    """Areas changed by a mutation; payload: ``frozenset[str]`` of area names."""
+    """Areas changed by a mutation; payload: ``frozenset[Change]``."""
 
     workspace_changed = Signal(object)
     """A workspace was opened or closed; payload: the new engine, or None."""
 
-    def publish(self, changes: frozenset[str]) -> None:
+    def publish(self, changes: frozenset[Change]) -> None:
         """Broadcast ``changes`` unless empty."""
         if changes:
-            self.changed.emit(frozenset(changes))
-
-    def publish_outcome(self, result: object) -> None:
-        """Broadcast ``result.changes`` when ``result`` is an :class:`Outcome`."""
-        if isinstance(result, Outcome):
-            self.publish(result.changes)
+            self.changed.emit(frozenset(Change(c) for c in changes))

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import outcome
+from core.api import Change
 from desktop import opening, tasks
 from desktop.bus import EventBus
 from desktop.dialogs import WORKSPACE_FILTER
@@ -139,7 +139,9 @@ class MainWindow(QMainWindow):
         page = spec.load()(self.bus)
         self.pages[name] = page
         self.stack.addWidget(page)
-        self.progress.track(page.runner)
+        for runner in page.runners():  # made in the page's constructor
+            self.progress.track(runner)
+        page.runner_created.connect(self.progress.track)  # concerns a page opens later
         page.set_engine(self.engine)
         return page
 
@@ -197,10 +199,10 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(page)
 
     @Slot(object)
-    def _on_bus_changed(self, changes: frozenset[str]) -> None:
+    def _on_bus_changed(self, changes: frozenset[Change]) -> None:
         for page in self.pages.values():
             page.on_changes(changes)
-        if changes & {outcome.USERS, outcome.WORKSPACE}:
+        if changes & {Change.USERS, Change.WORKSPACE}:
             self._refresh_chrome()
 
     @Slot()
@@ -238,18 +240,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_about_triggered(self) -> None:
-        import core
+        from core.api import VERSION
 
         QMessageBox.about(
             self, "About Airlock",
-            f"<h3>Airlock {core.__version__}</h3><p>Governed machine learning for sites that may have no "
+            f"<h3>Airlock {VERSION}</h3><p>Governed machine learning for sites that may have no "
             "network at all: encrypted workspaces, a hash-chained audit log, signed promotion.</p>",
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel background work, wait for it briefly, then close the workspace."""
         for page in self.pages.values():
-            page.runner.cancel()
+            page.cancel_all()
         tasks.shutdown(SHUTDOWN_TIMEOUT_MS)
         if self.engine is not None:
             self.engine.close()

@@ -3,8 +3,8 @@
 Unlocking order for a workspace: the OS keyring when its key header says so and a safe
 keyring works here; then the ``AIRLOCK_PASSPHRASE`` environment variable; then the unlock
 dialog (passphrase or recovery key), repeated on a wrong key. A workspace open elsewhere
-offers to open read-only instead. ``core.api`` (SQLAlchemy underneath) is imported inside
-these functions so the window can appear before it loads.
+offers to open read-only instead. The store (SQLAlchemy underneath) loads only when a
+workspace is opened, so the window can appear before it does.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from core import errors
+from core.api import (
+    AirlockError,
+    InvalidInput,
+    KeyUnavailable,
+    WorkspaceInUse,
+    WorkspaceNotFound,
+    WrongKey,
+)
 from desktop.dialogs import CreateWorkspaceDialog, RecoveryKeyDialog, UnlockDialog
 from desktop.widgets.messages import show_error
 
@@ -62,7 +69,7 @@ def ask_unlock(parent: QWidget | None, path: Path, *, note: str = "", purpose: s
     return Unlock.with_recovery_key(secret) if dialog.uses_recovery_key else Unlock.with_passphrase(secret)
 
 
-def _offer_read_only(parent: QWidget | None, exc: errors.WorkspaceInUse) -> bool:
+def _offer_read_only(parent: QWidget | None, exc: WorkspaceInUse) -> bool:
     where = f" by process {exc.pid} on {exc.host}" if exc.host else ""
     answer = QMessageBox.question(
         parent, "Workspace in use",
@@ -80,7 +87,7 @@ def _try_open(parent: QWidget | None, path: Path, unlock: Unlock, read_only: boo
     try:
         with _WaitCursor():
             return Engine.open(path, unlock, read_only=read_only)
-    except errors.WorkspaceInUse as exc:
+    except WorkspaceInUse as exc:
         if not read_only and _offer_read_only(parent, exc):
             return _try_open(parent, path, unlock, True)
         return None
@@ -92,14 +99,14 @@ def open_workspace(parent: QWidget | None, path: Path | str, *, read_only: bool 
 
     path = Path(path).expanduser().absolute()
     if not path.exists():
-        show_error(parent, errors.WorkspaceNotFound(f"There is no file at {path}."), "Could not open the workspace.")
+        show_error(parent, WorkspaceNotFound(f"There is no file at {path}."), "Could not open the workspace.")
         return None
     note = ""
     try:
         for unlock, source in automatic_unlocks(path):
             try:
                 return _try_open(parent, path, unlock, read_only)
-            except (errors.WrongKey, errors.KeyUnavailable) as exc:
+            except (WrongKey, KeyUnavailable) as exc:
                 note = f"{source} did not open it: {exc}"
         dialog = UnlockDialog(path, parent, note=note)
         while dialog.exec() == UnlockDialog.DialogCode.Accepted:
@@ -107,10 +114,10 @@ def open_workspace(parent: QWidget | None, path: Path | str, *, read_only: bool 
             unlock = Unlock.with_recovery_key(secret) if dialog.uses_recovery_key else Unlock.with_passphrase(secret)
             try:
                 return _try_open(parent, path, unlock, read_only)
-            except (errors.WrongKey, errors.KeyUnavailable, errors.InvalidInput) as exc:
+            except (WrongKey, KeyUnavailable, InvalidInput) as exc:
                 dialog.show_error(str(exc))
         return None
-    except errors.AirlockError as exc:
+    except AirlockError as exc:
         show_error(parent, exc, f"Could not open {path.name}.")
         return None
 
@@ -128,7 +135,7 @@ def create_workspace(parent: QWidget | None) -> Engine | None:
                     dialog.path, name=dialog.name, role=dialog.role,
                     passphrase=dialog.passphrase, use_keyring=dialog.use_keyring,
                 )
-        except errors.AirlockError as exc:
+        except AirlockError as exc:
             dialog.show_error(str(exc))
             continue
         RecoveryKeyDialog(recovery_key, parent).exec()

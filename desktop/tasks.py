@@ -1,14 +1,21 @@
-"""Running core functions off the GUI thread, with progress, cancel and stale-result dropping.
+"""Running core functions off the GUI thread, routed by kind, with progress, cancel and stale-result dropping.
 
-A page owns one :class:`TaskRunner`. ``runner.start(fn, description)`` runs ``fn(ctx)`` on a
-``QThreadPool`` worker with a :class:`~core.tasks.TaskContext` whose progress callback emits
-Qt signals; those signals live on a separate ``QObject`` created on the GUI thread, so Qt
-queues them to the runner's slots there. Starting a new task cancels the one before it,
-and whatever the old one still delivers is dropped (Orange's ``ConcurrentWidgetMixin``).
+Work comes in two kinds, as in the engine (Anki's ``QueryOp`` / ``CollectionOp``):
 
-Store writes go to a one-thread pool (``writes=True``) so they are serialised (Anki's
-approach); reads and checks use the global pool. :func:`shutdown` cancels every runner and
-waits for both pools with a timeout; the main window calls it on quit.
+- ``runner.query(fn, description)`` runs ``fn(ctx)`` on the global pool inside
+  :func:`core.api.queries_only`, so the store refuses any write it tries (a query that writes
+  fails the first time it runs, as an error the page shows). A query returns a plain value;
+  returning an :class:`~core.api.Outcome` is a mistake and fails with ``TypeError``.
+- ``runner.mutate(fn, description)`` runs ``fn(ctx)`` on the one-thread write pool, so store
+  writes are serialised, and must return an :class:`~core.api.Outcome`. Its ``changes`` are
+  published on the bus even when the task was superseded: the store did change.
+
+Long reads therefore never hold the write thread. Each runner has one *concern* (a page may own
+several: ``"profile"``, ``"drift"`` …): starting a task cancels only the runner's previous task,
+and whatever that task still delivers is dropped (Orange's ``ConcurrentWidgetMixin``). Worker
+signals live on a separate ``QObject`` created on the GUI thread, so Qt queues them to the
+runner's slots there. :func:`shutdown` cancels every runner and waits for both pools with a
+timeout; the main window calls it on quit.
 
 This module knows nothing about pages or widgets and never touches the engine itself.
 """
@@ -18,15 +25,16 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from core.errors import Cancelled
-from core.outcome import Outcome
-from core.tasks import CancelToken, TaskContext
+from core.api import Cancelled, CancelToken, Change, Outcome, TaskContext, queries_only
 
-TaskFn = Callable[[TaskContext], Any]
+T = TypeVar("T")
+
+Publish = Callable[[frozenset[Change]], None]
+"""Where a mutation's changes go (the bus's ``publish``)."""
 
 _ids = itertools.count(1)
 _runners: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
@@ -43,19 +51,47 @@ def write_pool() -> QThreadPool:
     return _write_pool
 
 
+def read_pool() -> QThreadPool:
+    """The pool queries run on (Qt's global pool)."""
+    pool = QThreadPool.globalInstance()
+    assert pool is not None
+    return pool
+
+
 def pools() -> list[QThreadPool]:
-    """Every pool a runner may use (global first)."""
-    return [QThreadPool.globalInstance(), write_pool()]
+    """Every pool a runner may use (reads first)."""
+    return [read_pool(), write_pool()]
 
 
 def shutdown(timeout_ms: int = 5000) -> bool:
-    """Cancel every runner and wait for the pools; True when all work stopped in time."""
+    """Cancel every runner (every concern of every page) and wait for the pools; True when all work stopped in time."""
     for runner in list(_runners):
         runner.cancel()
     done = True
     for pool in pools():
         done = pool.waitForDone(timeout_ms) and done
     return done
+
+
+def _as_query(fn: Callable[[TaskContext], T], description: str) -> Callable[[TaskContext], T]:
+    def query(ctx: TaskContext) -> T:
+        with queries_only(f"The query {description!r}"):
+            result = fn(ctx)
+        if isinstance(result, Outcome):
+            raise TypeError(f"The query {description!r} returned an Outcome; a mutation must run with mutate().")
+        return result
+
+    return query
+
+
+def _as_mutation(fn: Callable[[TaskContext], Outcome[T]], description: str) -> Callable[[TaskContext], Outcome[T]]:
+    def mutation(ctx: TaskContext) -> Outcome[T]:
+        result = fn(ctx)
+        if not isinstance(result, Outcome):
+            raise TypeError(f"The mutation {description!r} returned {type(result).__name__}, not an Outcome.")
+        return result
+
+    return mutation
 
 
 class _WorkerSignals(QObject):
@@ -75,7 +111,8 @@ class _WorkerSignals(QObject):
 
 
 class _Worker(QRunnable):
-    def __init__(self, task_id: int, fn: TaskFn, token: CancelToken, signals: _WorkerSignals) -> None:
+    def __init__(self, task_id: int, fn: Callable[[TaskContext], object], token: CancelToken,
+                 signals: _WorkerSignals) -> None:
         super().__init__()
         self.setAutoDelete(True)  # the pool owns and deletes it after run()
         self._id = task_id
@@ -92,23 +129,23 @@ class _Worker(QRunnable):
             result = self._fn(ctx)
         except Cancelled:
             self.signals.stopped.emit(self._id)
-        except BaseException as exc:  # delivered to the GUI as a value, shown as a message
+        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI as a value, shown as a message
             self.signals.raised.emit(self._id, exc)
         else:
             self.signals.succeeded.emit(self._id, result)
 
 
 class TaskRunner(QObject):
-    """Runs one task at a time for its owner; a new task supersedes the old one.
+    """Runs one task at a time for one concern of its owner; a new task supersedes the old one.
 
     Parameters
     ----------
     parent:
         The owning page (or any QObject).
     publish:
-        Called with a task's result on the GUI thread when the result is an
-        :class:`~core.outcome.Outcome`, even a superseded one: the store did change, so the
-        bus must hear of it.
+        Called on the GUI thread with a mutation's ``Outcome.changes``, even a superseded one's.
+    concern:
+        What this runner's tasks are about ("profile", "drift"); a page keys its runners by it.
     """
 
     started = Signal(str)
@@ -118,7 +155,7 @@ class TaskRunner(QObject):
     """Progress of the current task; payload: fraction 0..1 and a message."""
 
     finished = Signal(object)
-    """The current task returned; payload: its return value."""
+    """The current task returned; payload: its return value (an Outcome for a mutation)."""
 
     failed = Signal(object)
     """The current task raised; payload: the exception."""
@@ -129,9 +166,10 @@ class TaskRunner(QObject):
     busy_changed = Signal(bool)
     """Whether a current task is running; payload: the new state."""
 
-    def __init__(self, parent: QObject | None = None, publish: Callable[[object], None] | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, publish: Publish | None = None, concern: str = "") -> None:
         super().__init__(parent)
         self._publish = publish
+        self.concern = concern
         self._current: int | None = None
         self._token: CancelToken | None = None
         self._signals: dict[int, _WorkerSignals] = {}  # alive until each task's last word
@@ -142,12 +180,22 @@ class TaskRunner(QObject):
     def busy(self) -> bool:
         return self._current is not None
 
-    def start(self, fn: TaskFn, description: str, *, writes: bool = False) -> int:
-        """Run ``fn(ctx)`` in the background and return the task's id.
+    def query(self, fn: Callable[[TaskContext], T], description: str) -> int:
+        """Run the read-only ``fn(ctx)`` on the read pool; returns the task's id.
 
-        ``writes=True`` sends it to the one-thread write pool. Any task still running is
-        cancelled first and its result will be dropped.
+        The store refuses writes while it runs; a returned Outcome fails with ``TypeError``.
+        Any task of this runner still running is cancelled and its result will be dropped.
         """
+        return self._start(_as_query(fn, description), description, read_pool())
+
+    def mutate(self, fn: Callable[[TaskContext], Outcome[T]], description: str) -> int:
+        """Run ``fn(ctx)``, which stores something, on the one write thread; returns the task's id.
+
+        Its Outcome's changes are published whether or not a newer task superseded it.
+        """
+        return self._start(_as_mutation(fn, description), description, write_pool())
+
+    def _start(self, fn: Callable[[TaskContext], object], description: str, pool: QThreadPool) -> int:
         if self._token is not None:
             self._token.cancel()
         task_id = next(_ids)
@@ -166,7 +214,7 @@ class TaskRunner(QObject):
         self.started.emit(description)
         if not was_busy:
             self.busy_changed.emit(True)
-        (write_pool() if writes else QThreadPool.globalInstance()).start(worker)
+        pool.start(worker)
         return task_id
 
     def cancel(self) -> None:
@@ -191,8 +239,8 @@ class TaskRunner(QObject):
 
     @Slot(int, object)
     def _on_worker_succeeded(self, task_id: int, result: object) -> None:
-        if isinstance(result, Outcome) and self._publish is not None:
-            self._publish(result)
+        if isinstance(result, Outcome) and self._publish is not None:  # only mutations get here with one
+            self._publish(result.changes)
         if self._settle(task_id):
             self.finished.emit(result)
 

@@ -1,7 +1,9 @@
 """Maturity assessments: pick or start one, answer question by question, see the result.
 
 Everything goes through ``engine.assessments``; saves, imports, attachments and targets run
-on the write pool and each change is stored at once (audited by the service). The Results
+on the write thread as mutations and each change is stored at once (audited by the
+service); the history, comparisons and report exports run on runners of their own
+concerns, so opening Compare does not drop a save's result. The Results
 tab (charts, targets, recommendations) and the Compare dialog are widgets of their own in
 ``desktop.widgets``; this page wires them to the service. A final assessment shows
 read-only answers until one is changed, which makes a revision. matplotlib is imported
@@ -11,6 +13,7 @@ only when the Results tab is first shown.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -29,23 +32,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.assessment.models import Assessment, AssessmentScore, Comparison, EvidenceSuggestion, MaturityModel
-from core.outcome import Outcome
-from core.tasks import TaskContext
+from core.api import (
+    Assessment,
+    AssessmentScore,
+    Change,
+    Comparison,
+    EvidenceSuggestion,
+    MaturityModel,
+    Outcome,
+    TaskContext,
+)
 from desktop.bus import EventBus
-from desktop.pages.base import NOTE_STYLE, Page
+from desktop.pages.base import MAIN, NOTE_STYLE, Page
 from desktop.widgets.assessment_compare import CompareData, CompareDialog
 from desktop.widgets.assessment_new import NewAssessmentDialog
 from desktop.widgets.assessment_question import QuestionPanel
 from desktop.widgets.assessment_results import ResultsView, ResultsWidget
 
-ASSESSMENTS = "assessments"
+COMPARE = "compare"
+EXPORT = "export"
 
 
 class AssessmentPage(Page):
     name = "assessment"
     title = "Maturity assessment"
-    watches = frozenset({ASSESSMENTS})
+    watches = frozenset({Change.ASSESSMENTS})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -112,7 +123,9 @@ class AssessmentPage(Page):
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setWordWrap(True)
         self.layout_.addWidget(self.note)
-        self.runner.finished.connect(self._on_runner_finished)
+        self.runner().finished.connect(self._on_edit_finished)
+        self.runner(COMPARE).finished.connect(self._on_compare_finished)
+        self.runner(EXPORT).finished.connect(self._on_export_finished)
 
     # --- loading -------------------------------------------------------------------------
 
@@ -164,7 +177,7 @@ class AssessmentPage(Page):
         prev = svc.previous(self.current)
         self.results.set_view(ResultsView(
             model=self.model, score=result, targets=svc.targets(self.current),
-            own_targets=dict(self.current.targets), plan=svc.plan(self.current), previous=prev,
+            own_targets={str(k): v for k, v in self.current.targets.items()}, plan=svc.plan(self.current), previous=prev,
             previous_score=svc.score(prev) if prev else None, editable=self.writable))
         self._update_buttons()
 
@@ -191,7 +204,8 @@ class AssessmentPage(Page):
                     chosen = item
             top.setExpanded(True)
         if chosen is None and self.tree.topLevelItemCount():
-            chosen = self.tree.topLevelItem(0).child(0)
+            first = self.tree.topLevelItem(0)
+            chosen = first.child(0) if first is not None else None
         if chosen is not None:
             self.tree.setCurrentItem(chosen)
         self.tree.blockSignals(False)
@@ -222,17 +236,18 @@ class AssessmentPage(Page):
 
     # --- actions -------------------------------------------------------------------------
 
-    def _write(self, work: object, description: str, doing: str, done: str) -> None:
-        """Run a store write; ``done`` is shown when it succeeds."""
+    def _write(self, work: Callable[[TaskContext], Outcome[Assessment]], description: str, doing: str,
+               done: str) -> None:
+        """Store a change to the assessment; ``done`` is shown when it succeeds."""
         self._done_note = done
-        self.run(work, description, doing, writes=True)
+        self.mutate(work, description, doing)
 
-    def create(self, model_id: str, unit: str, assessors: list[str], assessed_on: dt.date | None = None) -> None:
+    def start_assessment(self, model_id: str, unit: str, assessors: list[str], assessed_on: dt.date | None = None) -> None:
         if self.engine is None:
             return
         svc = self.engine.assessments
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.create(model_id, unit, assessors=assessors, assessed_on=assessed_on)
 
         self._write(work, f"Starting an assessment of {unit}", "The assessment was not created.", "Started.")
@@ -242,7 +257,7 @@ class AssessmentPage(Page):
             return
         svc, aid = self.engine.assessments, self.current.id
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.answer(aid, question_id, level, note)
 
         self._write(work, "Saving the answer", "The answer was not saved.", "Saved.")
@@ -252,7 +267,7 @@ class AssessmentPage(Page):
             return
         svc, aid = self.engine.assessments, self.current.id
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.skip(aid, question_id, reason)
 
         self._write(work, "Skipping the question", "The question was not skipped.", "Saved.")
@@ -262,7 +277,7 @@ class AssessmentPage(Page):
             return
         svc, aid, name = self.engine.assessments, self.current.id, Path(path).name
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.attach_evidence(aid, question_id, path)
 
         self._write(work, f"Attaching {name}", f"{name} was not attached.", f"Attached {name} (encrypted).")
@@ -274,17 +289,17 @@ class AssessmentPage(Page):
             return
         svc, aid = self.engine.assessments, self.current.id
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Path]:  # audited: data leaves the workspace
             return svc.export_evidence(aid, digest, dest)
 
-        self.run(work, "Saving a copy of the evidence", "The copy was not saved.")
+        self.mutate(work, "Saving a copy of the evidence", "The copy was not saved.", concern=EXPORT)
 
     def import_answers(self, path: str) -> None:
         if self.engine is None or self.current is None:
             return
         svc, aid, name = self.engine.assessments, self.current.id, Path(path).name
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.import_answers(aid, path)
 
         self._write(work, f"Importing answers from {name}", f"No answers were imported from {name}.",
@@ -293,14 +308,17 @@ class AssessmentPage(Page):
     def set_targets(self, levels: dict[str, int]) -> None:
         if self.engine is None or self.current is None:
             return
-        svc, first = self.engine.assessments, self.current.id
+        if not levels:
+            return
+        svc, first, steps = self.engine.assessments, self.current.id, list(levels.items())
 
-        def work(ctx: TaskContext) -> object:
-            aid, out = first, None
-            for dim, level in levels.items():
-                out = svc.set_target(aid, dim, level)
-                aid = out.value.id  # a final assessment was revised by the first change
-            return out
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
+            out = svc.set_target(first, *steps[0])
+            changed = set(out.changes)
+            for dim, level in steps[1:]:
+                out = svc.set_target(out.value.id, dim, level)  # a final assessment was revised by the first
+                changed |= out.changes
+            return Outcome(out.value, frozenset(changed))
 
         self._write(work, "Saving targets", "The targets were not saved.", "Targets saved.")
 
@@ -309,7 +327,7 @@ class AssessmentPage(Page):
             return
         svc, aid = self.engine.assessments, self.current.id
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Assessment]:
             return svc.finalise(aid)
 
         self._write(work, "Finalising", "The assessment was not finalised.", "Finalised.")
@@ -319,10 +337,10 @@ class AssessmentPage(Page):
             return
         svc, aid = self.engine.assessments, self.current.id
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Outcome[Path]:  # audited: data leaves the workspace
             return svc.export_report(aid, path, kind=kind)
 
-        self.run(work, f"Writing the {kind.upper()} report", "The report was not written.", writes=True)
+        self.mutate(work, f"Writing the {kind.upper()} report", "The report was not written.", concern=EXPORT)
 
     def open_compare(self) -> None:
         """Load the unit's history and open the Compare dialog when it is ready."""
@@ -330,7 +348,7 @@ class AssessmentPage(Page):
             return
         svc, current = self.engine.assessments, self.current
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> CompareData:
             history = svc.history(current.unit)
             rows = tuple((a, svc.score(a).overall) for a in history)
             mine = next((a for a in history if a.lineage_id == current.lineage_id), current)
@@ -342,41 +360,46 @@ class AssessmentPage(Page):
                 cmp = svc.compare(before.id, after.id)
             return CompareData(mine, rows, cmp)
 
-        self.run(work, f"Loading the history of {current.unit}", "The history could not be loaded.")
+        self.query(work, f"Loading the history of {current.unit}", "The history could not be loaded.",
+                   concern=COMPARE)
 
     def compare(self, before_id: str, after_id: str) -> None:
         if self.engine is None:
             return
         svc = self.engine.assessments
 
-        def work(ctx: TaskContext) -> object:
+        def work(ctx: TaskContext) -> Comparison:
             return svc.compare(before_id, after_id)
 
-        self.run(work, "Comparing assessments", "The assessments could not be compared.")
+        self.query(work, "Comparing assessments", "The assessments could not be compared.", concern=COMPARE)
 
     # --- slots ---------------------------------------------------------------------------
 
     @Slot(object)
-    def _on_runner_finished(self, result: object) -> None:
+    def _on_edit_finished(self, result: object) -> None:
         if isinstance(result, Outcome) and isinstance(result.value, Assessment):
             self.open_assessment(result.value.id)
             self.note.setText(self._done_note or "Saved.")
-        elif isinstance(result, CompareData):
+
+    @Slot(object)
+    def _on_compare_finished(self, result: object) -> None:
+        if isinstance(result, CompareData):
             if self.compare_dialog is not None:
                 self.compare_dialog.close()
             self.compare_dialog = CompareDialog(result, self)
             self.compare_dialog.compare_requested.connect(self._on_compare_dialog_compare_requested)
             self.compare_dialog.show()
-        elif isinstance(result, Comparison):
-            if self.compare_dialog is not None:
-                self.compare_dialog.show_comparison(result)
-        elif isinstance(result, Path):
-            self.note.setText(f"Wrote {result}")
+        elif isinstance(result, Comparison) and self.compare_dialog is not None:
+            self.compare_dialog.show_comparison(result)
 
     @Slot(object)
-    def _on_runner_failed(self, error: object) -> None:
-        super()._on_runner_failed(error)
-        if self.current is not None:  # show what the store holds now, whatever got through
+    def _on_export_finished(self, result: object) -> None:
+        if isinstance(result, Outcome) and isinstance(result.value, Path):
+            self.note.setText(f"Wrote {result.value}")
+
+    def on_task_failed(self, concern: str, error: BaseException) -> None:
+        super().on_task_failed(concern, error)
+        if concern == MAIN and self.current is not None:  # show what the store holds now, whatever got through
             self.open_assessment(self.current.id)
 
     @Slot(int)
@@ -424,7 +447,7 @@ class AssessmentPage(Page):
         models = [(m.id, f"{m.name} ({m.version})") for m in self.engine.assessments.models()]
         dialog = NewAssessmentDialog(models, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.create(dialog.model_box.currentData(), dialog.unit.text(), dialog.people(), dialog.assessed_on())
+            self.start_assessment(dialog.model_box.currentData(), dialog.unit.text(), dialog.people(), dialog.assessed_on())
 
     @Slot()
     def _on_import_clicked(self) -> None:

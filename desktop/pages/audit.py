@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import outcome
-from core.audit.models import AuditEvent, ChainReport
+from core.api import AuditEvent, ChainReport, Change
 from desktop.bus import EventBus
 from desktop.pages.base import BAD_STYLE, OK_STYLE, Page
 from desktop.pages.workspace import short_time
@@ -50,7 +49,7 @@ COLUMNS = (
 class AuditPage(Page):
     name = "audit"
     title = "Audit log"
-    watches = frozenset({outcome.AUDIT})
+    watches = frozenset({Change.AUDIT})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -118,9 +117,9 @@ class AuditPage(Page):
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.verdict)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.cancelled.connect(self._on_runner_cancelled)
-        self.runner.busy_changed.connect(self._on_runner_busy_changed)
+        self.runner().finished.connect(self._on_runner_finished)
+        self.runner().cancelled.connect(self._on_runner_cancelled)
+        self.runner().busy_changed.connect(self._on_runner_busy_changed)
 
     def filters(self) -> dict[str, str | None]:
         return {
@@ -151,7 +150,7 @@ class AuditPage(Page):
             return
         self.verdict.setStyleSheet("")
         self.verdict.setText("Verifying…")
-        self.run(self.engine.audit.verify, "Verifying the audit chain", "The audit chain could not be verified.")
+        self.query(self.engine.audit.verify, "Verifying the audit chain", "The audit chain could not be verified.")
 
     def show_report(self, report: ChainReport) -> None:
         if report.ok:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QPushButton, QWidget
 
-from core import outcome
-from core.tasks import TaskContext
+from core.api import BackupResult, BackupVerification, Change, Outcome, TaskContext
 from desktop.bus import EventBus
 from desktop.dialogs import WORKSPACE_FILTER
 from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
@@ -45,7 +44,7 @@ def _describe(result: object) -> tuple[bool, str]:
 class BackupPage(Page):
     name = "backup"
     title = "Backups"
-    watches = frozenset({outcome.BACKUPS, outcome.WORKSPACE})
+    watches = frozenset({Change.BACKUPS, Change.WORKSPACE})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -87,9 +86,9 @@ class BackupPage(Page):
         self.layout_.addWidget(self.result)
         self.layout_.addStretch(1)
         self._restored_to: Path | None = None
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.cancelled.connect(self._on_runner_cancelled)
-        self.runner.busy_changed.connect(self._on_runner_busy_changed)
+        self.runner().finished.connect(self._on_runner_finished)
+        self.runner().cancelled.connect(self._on_runner_cancelled)
+        self.runner().busy_changed.connect(self._on_runner_busy_changed)
 
     def reload(self) -> None:
         if self.engine is None:
@@ -102,7 +101,7 @@ class BackupPage(Page):
         warning = backup_warning(info.last_backup_at)
         self.warning.setText(f"⚠ {warning}" if warning else "")
         self.warning.setVisible(bool(warning))
-        self._on_runner_busy_changed(self.runner.busy)
+        self._on_runner_busy_changed(self.runner().busy)
 
     def suggested_backup_path(self) -> Path:
         assert self.engine is not None
@@ -116,32 +115,34 @@ class BackupPage(Page):
             return
         workspace = self.engine.workspace
 
-        def back_up(ctx: TaskContext) -> object:
+        def back_up(ctx: TaskContext) -> Outcome[BackupResult]:
             return workspace.backup(dest, ctx)
 
-        self._start(back_up, "Backing up the workspace", "The backup was not made.", writes=True)
+        self._starting("Backing up the workspace")
+        self.mutate(back_up, "Backing up the workspace", "The backup was not made.")
 
     def verify_file(self, backup: Path, unlock: Unlock) -> None:
         from core.api import verify_backup
 
-        def verify(ctx: TaskContext) -> object:
+        def verify(ctx: TaskContext) -> BackupVerification:
             return verify_backup(backup, unlock, ctx)
 
-        self._start(verify, f"Verifying {backup.name}", f"{backup.name} could not be verified.")
+        self._starting(f"Verifying {backup.name}")
+        self.query(verify, f"Verifying {backup.name}", f"{backup.name} could not be verified.")
 
     def restore_file(self, backup: Path, dest: Path, unlock: Unlock) -> None:
         from core.api import restore_backup
 
-        def restore(ctx: TaskContext) -> object:
+        def restore(ctx: TaskContext) -> BackupVerification:  # writes a new file, not this workspace
             return restore_backup(backup, dest, unlock, ctx)
 
         self._restored_to = dest
-        self._start(restore, f"Restoring {backup.name}", f"{backup.name} was not restored.")
+        self._starting(f"Restoring {backup.name}")
+        self.query(restore, f"Restoring {backup.name}", f"{backup.name} was not restored.")
 
-    def _start(self, fn: object, description: str, doing: str, *, writes: bool = False) -> None:
+    def _starting(self, description: str) -> None:
         self.result.setStyleSheet("")
         self.result.setText(description + "…")
-        self.run(fn, description, doing, writes=writes)
 
     def _choose_backup(self, title: str) -> Path | None:
         start = str(self.engine.workspace.info().path.parent) if self.engine else ""

@@ -2,15 +2,19 @@
 
 Everything goes through ``engine.datasets``. The dataset and version pickers at the top
 choose what the tabs show; the tab widgets (``desktop/widgets/dataset_*.py``) only display
-values and emit requests, which this page turns into engine calls on its task runner:
-profiles and schema changes on the write pool (a first profile is stored), validation,
-drift and report export on the read pool. A newer request supersedes an older one.
+values and emit requests, which this page turns into engine calls. Each concern has its own
+runner, so a newer request supersedes only an older one of the same concern (comparing two
+versions does not stop a running profile): a profile is computed as a query on the read
+pool and, when it was not kept yet, saved by a short mutation; schema inference and edits
+and report exports (audited: values leave the workspace) are mutations on the write thread;
+validation and drift are queries.
 Heavy libraries (pyarrow, matplotlib) load when the data or a chart is first needed.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,23 +30,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data.models import DatasetVersion, DriftReport, ImportResult, Profile, Schema, ValidationReport
-from core.errors import NotFound
-from core.outcome import Outcome
-from core.tasks import TaskContext
+from core.api import (
+    Change,
+    DatasetVersion,
+    DriftReport,
+    ImportResult,
+    NotFound,
+    Outcome,
+    Profile,
+    Schema,
+    TaskContext,
+    ValidationReport,
+)
 from desktop.bus import EventBus
 from desktop.pages.base import NOTE_STYLE, Page
 from desktop.pages.workspace import human_size, short_time
 from desktop.widgets.dataset_drift import DriftWidget
 from desktop.widgets.dataset_profile import ProfileWidget, table_view
 from desktop.widgets.dataset_schema import SchemaWidget
+from desktop.widgets.messages import error_text
 from desktop.widgets.table_model import Column, TableModel
 
 if TYPE_CHECKING:
     from desktop.widgets.dataset_import import ImportWizard
 
-DATASETS = "datasets"  # core.data.service.DATASETS, without importing pyarrow to know it
+PROFILE, PROFILE_SAVE, SCHEMA, VALIDATE, DRIFT, EXPORT = "profile", "profile-save", "schema", "validate", "drift", "export"
 TAB_VERSIONS, TAB_PROFILE, TAB_SCHEMA, TAB_DRIFT = range(4)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRun:
+    """What the profile query found: the profile, and whether it was already kept with its version."""
+
+    profile: Profile
+    kept: bool
 
 
 def _source(v: DatasetVersion) -> str:
@@ -89,7 +110,7 @@ def lineage_html(v: DatasetVersion) -> str:
 class DatasetsPage(Page):
     name = "datasets"
     title = "Datasets"
-    watches = frozenset({DATASETS})
+    watches = frozenset({Change.DATASETS})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -154,8 +175,12 @@ class DatasetsPage(Page):
         self.tabs.addTab(self.drift_widget, "Compare (drift)")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.layout_.addWidget(self.tabs, 1)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.cancelled.connect(self._on_runner_cancelled)
+        self.runner(PROFILE).finished.connect(self._on_profile_computed)
+        self.runner(PROFILE).cancelled.connect(self._on_profile_cancelled)
+        self.runner(SCHEMA).finished.connect(self._on_schema_saved)
+        self.runner(VALIDATE).finished.connect(self._on_validated)
+        self.runner(DRIFT).finished.connect(self._on_drift_compared)
+        self.runner(EXPORT).finished.connect(self._on_report_exported)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -253,12 +278,26 @@ class DatasetsPage(Page):
         self._wanted_target = target
         self._profile_key = (self.version.id, target)
 
-        def profile(ctx: TaskContext) -> Profile:
-            return service.profile(ref, target=target, ctx=ctx)
+        def profile(ctx: TaskContext) -> ProfileRun:
+            kept = service.stored_profile(ref, target=target)
+            if kept is not None:
+                return ProfileRun(kept, kept=True)
+            return ProfileRun(service.profile(ref, target=target, refresh=True, ctx=ctx), kept=False)
 
         with_target = f" with target {target}" if target else ""
         self.profile_widget.set_busy(f"Profiling {ref}{with_target}…")
-        self.run(profile, f"Profiling {ref}{with_target}", f"{ref} could not be profiled.", writes=True)
+        self.query(profile, f"Profiling {ref}{with_target}", f"{ref} could not be profiled.", concern=PROFILE)
+
+    def save_profile(self, profile: Profile) -> None:
+        """Keep a freshly computed profile with its version (a short, audited mutation)."""
+        if self.engine is None or not self.writable:
+            return
+        service = self.engine.datasets
+
+        def save(ctx: TaskContext) -> Outcome[Profile]:
+            return service.save_profile(profile)
+
+        self.mutate(save, "Keeping the profile", "The profile was not kept.", concern=PROFILE_SAVE)
 
     def export_report(self, dest: Path) -> None:
         """Write the shown profile's report to ``dest``: PDF for ``.pdf``, else one HTML page."""
@@ -267,11 +306,10 @@ class DatasetsPage(Page):
         service, ref, target = self.engine.datasets, self.version.label, self.profile_widget.profile.target
         kind = "pdf" if dest.suffix.lower() == ".pdf" else "html"
 
-        def export(ctx: TaskContext) -> Path:
-            dest.write_bytes(service.profile_report(ref, format=kind, target=target, ctx=ctx))
-            return dest
+        def export(ctx: TaskContext) -> Outcome[Path]:  # audited: values leave the workspace
+            return service.export_profile_report(ref, dest, format=kind, target=target, ctx=ctx)
 
-        self.run(export, f"Writing the report of {ref}", "The report was not written.")
+        self.mutate(export, f"Writing the report of {ref}", "The report was not written.", concern=EXPORT)
 
     def open_import_wizard(self) -> ImportWizard | None:
         """Open the (window-modal, non-blocking) import wizard and return it."""
@@ -280,7 +318,7 @@ class DatasetsPage(Page):
         from desktop.widgets.dataset_import import ImportWizard
 
         names = [self.dataset_box.itemText(i) for i in range(self.dataset_box.count())]
-        self.wizard = ImportWizard(self.engine.datasets, names, publish=self.bus.publish_outcome, parent=self)
+        self.wizard = ImportWizard(self.engine.datasets, names, publish=self.bus.publish, parent=self)
         self.wizard.imported.connect(self._on_wizard_imported)
         self.wizard.open()
         return self.wizard
@@ -341,58 +379,90 @@ class DatasetsPage(Page):
         if self.engine is None or self.version is None:
             return
         service, ref = self.engine.datasets, self.version.label
-        self.run(lambda ctx: service.infer_schema(ref), f"Inferring a schema from {ref}",
-                 "No schema was inferred.", writes=True)
+
+        def infer(ctx: TaskContext) -> Outcome[Schema]:
+            return service.infer_schema(ref)
+
+        self.mutate(infer, f"Inferring a schema from {ref}", "No schema was inferred.", concern=SCHEMA)
 
     @Slot(str, object)
     def _on_schema_edit_requested(self, column: str, changes: object) -> None:
         if self.engine is None or not isinstance(changes, dict):
             return
-        service, name = self.engine.datasets, self.dataset_box.currentText()
-        self.run(lambda ctx: service.edit_schema(name, column, **changes), f"Saving the schema of {name}",
-                 "The schema edit was not saved.", writes=True)
+        service, name, edits = self.engine.datasets, self.dataset_box.currentText(), dict(changes)
+
+        def edit(ctx: TaskContext) -> Outcome[Schema]:
+            return service.edit_schema(name, column, **edits)
+
+        self.mutate(edit, f"Saving the schema of {name}", "The schema edit was not saved.", concern=SCHEMA)
 
     @Slot(str)
     def _on_schema_validate_requested(self, ref: str) -> None:
         if self.engine is None:
             return
         service, name = self.engine.datasets, self.dataset_box.currentText()
-        self.run(lambda ctx: service.validate(name, ref), f"Validating {ref}", f"{ref} could not be validated.")
+
+        def validate(ctx: TaskContext) -> ValidationReport:
+            return service.validate(name, ref)
+
+        self.query(validate, f"Validating {ref}", f"{ref} could not be validated.", concern=VALIDATE)
 
     @Slot(str, str)
     def _on_drift_compare_requested(self, reference: str, current: str) -> None:
         if self.engine is None:
             return
         service = self.engine.datasets
+
+        def drift(ctx: TaskContext) -> DriftReport:
+            return service.drift(reference, current)
+
         self.drift_widget.set_busy()
-        self.run(lambda ctx: service.drift(reference, current), f"Comparing {reference} → {current}",
-                 "The versions could not be compared.")
+        self.query(drift, f"Comparing {reference} → {current}", "The versions could not be compared.", concern=DRIFT)
 
     @Slot(object)
-    def _on_runner_finished(self, result: object) -> None:
-        value = result.value if isinstance(result, Outcome) else result
-        if isinstance(value, Profile):
-            if self.version is not None and value.version_id == self.version.id:
-                self.profile_widget.set_profile(value, self.version.label)
-        elif isinstance(value, DriftReport):
-            self.drift_widget.set_report(value)
-        elif isinstance(value, ValidationReport):
-            self.schema_widget.set_validation(value)
-        elif isinstance(value, Schema):
-            self.schema_widget.set_schema(value, value.dataset_name)
-        elif isinstance(value, Path):
-            self.status.setText(f"✔ Report written to {value}")
+    def _on_profile_computed(self, result: object) -> None:
+        if not isinstance(result, ProfileRun):  # pragma: no cover - the profile query returns one
+            return
+        value = result.profile
+        if self.version is not None and value.version_id == self.version.id:
+            self.profile_widget.set_profile(value, self.version.label)
+        if not result.kept:
+            self.save_profile(value)
+
+    @Slot(object)
+    def _on_schema_saved(self, result: object) -> None:
+        if isinstance(result, Outcome) and isinstance(result.value, Schema):
+            self.schema_widget.set_schema(result.value, result.value.dataset_name)
+
+    @Slot(object)
+    def _on_validated(self, result: object) -> None:
+        if isinstance(result, ValidationReport):
+            self.schema_widget.set_validation(result)
+
+    @Slot(object)
+    def _on_drift_compared(self, result: object) -> None:
+        if isinstance(result, DriftReport):
+            self.drift_widget.set_report(result)
+
+    @Slot(object)
+    def _on_report_exported(self, result: object) -> None:
+        if isinstance(result, Outcome) and isinstance(result.value, Path):
+            self.status.setText(f"✔ Report written to {result.value}")
             self.status.setVisible(True)
 
-    @Slot(object)
-    def _on_runner_failed(self, error: object) -> None:
-        self._profile_key = None  # so the profile is asked for again next time
-        if self.profile_widget.profile is None:
-            self.profile_widget.set_busy("The profile could not be computed.")
-        super()._on_runner_failed(error)
+    def on_task_failed(self, concern: str, error: BaseException) -> None:
+        if concern == PROFILE_SAVE:  # the profile is on show; only keeping it failed, which needs no dialog
+            self.status.setText(f"The profile is shown but was not kept: {error_text(error)}")
+            self.status.setVisible(True)
+            return
+        if concern == PROFILE:
+            self._profile_key = None  # so the profile is asked for again next time
+            if self.profile_widget.profile is None:
+                self.profile_widget.set_busy("The profile could not be computed.")
+        super().on_task_failed(concern, error)
 
     @Slot()
-    def _on_runner_cancelled(self) -> None:
+    def _on_profile_cancelled(self) -> None:
         self._profile_key = None
         if self.profile_widget.profile is None:
             self.profile_widget.set_busy("Profiling was cancelled. Switch tabs or versions to start it again.")

@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import outcome
-from core.identity.models import ADMIN, ROLES, User
-from core.tasks import TaskContext
+from core.api import ADMIN, USER_ROLES, Change, Outcome, TaskContext, User
 from desktop.bus import EventBus
 from desktop.pages.base import NOTE_STYLE, Page
 from desktop.pages.workspace import short_time
@@ -58,7 +56,7 @@ class UserDialog(QDialog):
         self.name_edit.setEnabled(user is None)
         self.display_edit = QLineEdit(user.display_name if user else "")
         self.display_edit.setEnabled(user is None)
-        self.role_checks = {role: QCheckBox(ROLE_HELP.get(role, role)) for role in ROLES}
+        self.role_checks = {role: QCheckBox(ROLE_HELP.get(role, role)) for role in USER_ROLES}
         for role, check in self.role_checks.items():
             check.setChecked(role in user.roles if user else role == "analyst")
         form = QFormLayout()
@@ -91,7 +89,7 @@ class UserDialog(QDialog):
 class UsersPage(Page):
     name = "users"
     title = "Users"
-    watches = frozenset({outcome.USERS})
+    watches = frozenset({Change.USERS})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -124,7 +122,7 @@ class UsersPage(Page):
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setWordWrap(True)
         self.layout_.addWidget(self.note)
-        self.runner.busy_changed.connect(self._on_runner_busy_changed)
+        self.runner().busy_changed.connect(self._on_runner_busy_changed)
 
     def reload(self) -> None:
         if self.engine is None:
@@ -145,7 +143,7 @@ class UsersPage(Page):
         return current is not None and current.has(ADMIN)
 
     def _update_buttons(self) -> None:
-        allowed = self.writable and self._is_admin() and not self.runner.busy
+        allowed = self.writable and self._is_admin() and not self.runner().busy
         self.add_button.setEnabled(allowed)
         self.roles_button.setEnabled(allowed)
         if self.engine is not None and self.engine.read_only:
@@ -167,20 +165,20 @@ class UsersPage(Page):
             return
         users = self.engine.users
 
-        def add(ctx: TaskContext) -> object:
+        def add(ctx: TaskContext) -> Outcome[User]:
             return users.add(name, roles, display_name)
 
-        self.run(add, f"Adding {name}", f"Could not add {name!r}.", writes=True)
+        self.mutate(add, f"Adding {name}", f"Could not add {name!r}.")
 
     def set_roles(self, name: str, roles: set[str]) -> None:
         if self.engine is None:
             return
         users = self.engine.users
 
-        def change(ctx: TaskContext) -> object:
+        def change(ctx: TaskContext) -> Outcome[User]:
             return users.set_roles(name, roles)
 
-        self.run(change, f"Changing the roles of {name}", f"The roles of {name!r} were not changed.", writes=True)
+        self.mutate(change, f"Changing the roles of {name}", f"The roles of {name!r} were not changed.")
 
     @Slot()
     def _on_add_clicked(self) -> None:

@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from core import outcome
-from core.tasks import TaskContext
+from core.api import Change, Outcome, TaskContext
 from desktop.bus import EventBus
 from desktop.dialogs import ChangePassphraseDialog
 from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
@@ -55,7 +54,7 @@ def backup_warning(last_backup_at: str | None, now: datetime | None = None) -> s
 class WorkspacePage(Page):
     name = "workspace"
     title = "Workspace"
-    watches = frozenset({outcome.WORKSPACE, outcome.USERS, outcome.AUDIT, outcome.BACKUPS})
+    watches = frozenset({Change.WORKSPACE, Change.USERS, Change.AUDIT, Change.BACKUPS})
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
@@ -94,9 +93,9 @@ class WorkspacePage(Page):
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.result)
         self.layout_.addStretch(1)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.cancelled.connect(self._on_runner_cancelled)
-        self.runner.busy_changed.connect(self._on_runner_busy_changed)
+        self.runner().finished.connect(self._on_runner_finished)
+        self.runner().cancelled.connect(self._on_runner_cancelled)
+        self.runner().busy_changed.connect(self._on_runner_busy_changed)
 
     def reload(self) -> None:
         if self.engine is None:
@@ -121,7 +120,7 @@ class WorkspacePage(Page):
         warning = backup_warning(info.last_backup_at)
         self.backup_warning.setText(f"⚠ {warning}" if warning else "")
         self.backup_warning.setVisible(bool(warning))
-        self._on_runner_busy_changed(self.runner.busy)
+        self._on_runner_busy_changed(self.runner().busy)
 
     def check_integrity(self) -> None:
         if self.engine is None:
@@ -129,19 +128,19 @@ class WorkspacePage(Page):
         workspace = self.engine.workspace
         self.result.setStyleSheet("")
         self.result.setText("Checking…")
-        self.run(workspace.check, "Checking the workspace", "The integrity check could not run.")
+        self.query(workspace.check, "Checking the workspace", "The integrity check could not run.")
 
     def change_passphrase(self, passphrase: str) -> None:
         if self.engine is None:
             return
         workspace = self.engine.workspace
 
-        def change(ctx: TaskContext) -> object:
+        def change(ctx: TaskContext) -> Outcome[None]:
             return workspace.change_passphrase(passphrase)
 
         self.result.setStyleSheet("")
         self.result.setText("Changing the passphrase…")
-        self.run(change, "Changing the passphrase", "The passphrase was not changed.", writes=True)
+        self.mutate(change, "Changing the passphrase", "The passphrase was not changed.")
 
     @Slot()
     def _on_check_clicked(self) -> None:

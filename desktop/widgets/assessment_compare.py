@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.assessment.models import Assessment, Comparison
+from core.api import Assessment, Comparison
 
 _UP, _DOWN, _SAME = QColor("#1b5e20"), QColor("#b00020"), QColor("#666666")
 

@@ -8,6 +8,7 @@ dialog only collects the fields; the page creates the assessment.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 class NewAssessmentDialog(QDialog):
     """Model, unit, assessors (comma-separated) and date of a new assessment."""
 
-    def __init__(self, models: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, models: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New assessment")
         self.model_box = QComboBox()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.assessment.models import Answer, EvidenceRef, EvidenceSuggestion, MaturityModel, Question
+from core.api import Answer, EvidenceRef, EvidenceSuggestion, MaturityModel, Question
 
 
 def file_size(n: int) -> str:

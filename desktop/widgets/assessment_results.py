@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.assessment.models import Assessment, AssessmentScore, MaturityModel, PlannedStep
+from core.api import Assessment, AssessmentScore, MaturityModel, PlannedStep
 from desktop.widgets.assessment_targets import TargetsWidget
 
 #: Titles of the chart tabs, in order.
@@ -140,7 +140,7 @@ class ResultsWidget(QWidget):
             return
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
-        from core.assessment import charts
+        from core.api import assessment_charts as charts
 
         targets = dict(view.targets)
         figures = (

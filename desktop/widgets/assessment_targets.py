@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.assessment.models import AssessmentScore, MaturityModel
+from core.api import AssessmentScore, MaturityModel
 
 _COLUMNS = ("Dimension", "Now", "Target", "")
 _BASIS_TIPS = {

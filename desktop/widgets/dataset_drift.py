@@ -11,9 +11,18 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.data.models import DriftReport
+from core.api import DriftReport
 from desktop.widgets.dataset_plots import FigureHolder, drift_figure
 from desktop.widgets.dataset_profile import table_view
 from desktop.widgets.table_model import Column, TableModel

@@ -36,18 +36,20 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from core.data.models import CsvOptions, ImportResult
-from core.errors import AirlockError
-from core.outcome import Outcome
-from core.tasks import TaskContext
-from desktop.tasks import TaskRunner
-from core.data.preview import Preview, file_kind
+from core.api import (
+    AirlockError,
+    CsvOptions,
+    ImportResult,
+    Outcome,
+    Preview,
+    TaskContext,
+    file_kind,
+)
+from desktop.tasks import Publish, TaskRunner
 from desktop.widgets.messages import error_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from core.data.service import DatasetService
+    from core.api import DatasetService
 
 FILE_FILTER = "Tables (*.csv *.tsv *.txt *.tab *.parquet *.pq *.xlsx *.xlsm);;All files (*)"
 PAGE_SOURCE, PAGE_FILE, PAGE_SQL, PAGE_RUN = range(4)
@@ -309,9 +311,9 @@ class ImportWizard(QWizard):
     """Imports one file or query into the workspace through ``service``."""
 
     imported = Signal(object)
-    """An import finished; payload: the :class:`~core.data.models.ImportResult`."""
+    """An import finished; payload: the :class:`~core.api.ImportResult`."""
 
-    def __init__(self, service: DatasetService, existing: list[str], publish: Callable[[object], None] | None = None,
+    def __init__(self, service: DatasetService, existing: list[str], publish: Publish | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import a dataset")
@@ -353,7 +355,7 @@ class ImportWizard(QWizard):
             def run_sql(ctx: TaskContext) -> Outcome[ImportResult]:
                 return service.import_sql(url, query, name=name, password=password, ctx=ctx)
 
-            self.runner.start(run_sql, f"Importing {name}", writes=True)
+            self.runner.mutate(run_sql, f"Importing {name}")
         else:
             path, name = self.file_page.path(), self.file_page.name_box.currentText().strip()
             options, sheet = self.file_page.csv_options(), self.file_page.sheet()
@@ -362,7 +364,7 @@ class ImportWizard(QWizard):
             def run_file(ctx: TaskContext) -> Outcome[ImportResult]:
                 return service.import_file(path, name=name, csv=options, sheet=sheet, ctx=ctx)
 
-            self.runner.start(run_file, f"Importing {name}", writes=True)
+            self.runner.mutate(run_file, f"Importing {name}")
 
     def reject(self) -> None:
         """Cancel a running import first; the dialog closes once it has stopped."""

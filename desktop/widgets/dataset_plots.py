@@ -9,11 +9,12 @@ No engine calls and no feature logic: only drawing what a core value already hol
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from core.data.models import REDACTED, ColumnProfile, Correlation, DriftReport
+from core.api import REDACTED, ColumnProfile, Correlation, DriftReport
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,7 +46,7 @@ def histogram_figure(col: ColumnProfile) -> Figure | None:
     fig = _figure(5.0, 2.6)
     ax = fig.add_subplot()
     lefts: list[Any] = list(edges[:-1])
-    widths: list[float] = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    widths: list[float] = [b - a for a, b in itertools.pairwise(edges)]
     if col.semantic_type == "datetime":
         from matplotlib import dates as mdates
 

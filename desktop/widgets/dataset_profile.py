@@ -26,8 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data.models import ColumnProfile, Profile
-from desktop.widgets.dataset_plots import HEATMAP_METHODS, FigureHolder, heatmap_figure, histogram_figure, top_values_figure
+from core.api import ColumnProfile, Profile
+from desktop.widgets.dataset_plots import (
+    HEATMAP_METHODS,
+    FigureHolder,
+    heatmap_figure,
+    histogram_figure,
+    top_values_figure,
+)
 from desktop.widgets.table_model import Column, TableModel, sorting_proxy
 
 SEVERITY_MARK = {"high": "✖ high", "medium": "⚠ medium", "low": "• low", "info": "ℹ info"}

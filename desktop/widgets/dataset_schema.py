@@ -28,8 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data.models import ColumnSchema, Schema, ValidationReport
-from desktop.widgets.dataset_profile import SEVERITY_MARK, SEVERITY_RANK, number, table_view
+from core.api import ColumnSchema, Schema, ValidationReport
+from desktop.widgets.dataset_profile import (
+    SEVERITY_MARK,
+    SEVERITY_RANK,
+    number,
+    table_view,
+)
 from desktop.widgets.table_model import Column, TableModel
 
 TYPES = ("integer", "float", "boolean", "datetime", "string")

@@ -1,10 +1,14 @@
-"""The status-bar widget showing the current background task: bar, message, Cancel.
+"""The status-bar widget showing a background task: bar, message, Cancel.
 
-The main window hands it every page's :class:`~desktop.tasks.TaskRunner`; it shows the most
-recently started task and hides when that task ends. No feature logic.
+The main window hands it every runner of every page (a page may have several, one per
+concern). It shows the most recently started task that is still running; when that one
+ends it falls back to the next still running, and hides when none is. Cancel stops the
+task shown, and only that one. No feature logic.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -12,10 +16,19 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from desktop.tasks import TaskRunner
 
 
+@dataclass(slots=True)
+class _Shown:
+    """The last word of one running runner."""
+
+    runner: TaskRunner
+    fraction: float
+    message: str
+
+
 class TaskProgressWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._runner: TaskRunner | None = None
+        self._running: list[_Shown] = []  # oldest first; the last one is on show
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.message = QLabel()
@@ -39,34 +52,56 @@ class TaskProgressWidget(QWidget):
 
     @property
     def runner(self) -> TaskRunner | None:
-        return self._runner
+        """The runner whose task is on show."""
+        return self._running[-1].runner if self._running else None
+
+    def _entry(self, runner: object) -> _Shown | None:
+        return next((e for e in self._running if e.runner is runner), None)
+
+    def _show_last(self) -> None:
+        if not self._running:
+            self.setVisible(False)
+            return
+        last = self._running[-1]
+        self.message.setText(last.message)
+        self.bar.setValue(int(last.fraction * 1000))
+        self.cancel_button.setEnabled(True)
+        self.setVisible(True)
 
     @Slot(str)
     def _on_runner_started(self, description: str) -> None:
         sender = self.sender()
-        self._runner = sender if isinstance(sender, TaskRunner) else None
-        self.message.setText(description + "…")
-        self.bar.setValue(0)
-        self.cancel_button.setEnabled(True)
-        self.setVisible(True)
+        if not isinstance(sender, TaskRunner):
+            return
+        self._running = [e for e in self._running if e.runner is not sender]
+        self._running.append(_Shown(sender, 0.0, description + "…"))
+        self._show_last()
 
     @Slot(float, str)
     def _on_runner_progressed(self, fraction: float, message: str) -> None:
-        if self.sender() is not self._runner:
+        entry = self._entry(self.sender())
+        if entry is None:
             return
-        self.bar.setValue(int(fraction * 1000))
+        entry.fraction = fraction
         if message:
-            self.message.setText(message)
+            entry.message = message
+        if entry is self._running[-1]:
+            self.bar.setValue(int(fraction * 1000))
+            if message:
+                self.message.setText(message)
 
     @Slot(bool)
     def _on_runner_busy_changed(self, busy: bool) -> None:
-        if not busy and self.sender() is self._runner:
-            self._runner = None
-            self.setVisible(False)
+        if busy:
+            return
+        entry = self._entry(self.sender())
+        if entry is not None:
+            self._running.remove(entry)
+            self._show_last()
 
     @Slot()
     def _on_cancel_clicked(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
+        if self._running:
+            self._running[-1].runner.cancel()
             self.cancel_button.setEnabled(False)
             self.message.setText("Cancelling…")

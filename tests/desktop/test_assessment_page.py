@@ -58,7 +58,7 @@ def test_answer_save_and_reopen(qtbot, engine, tmp_path: Path) -> None:  # type:
 
     page.panel.choose(2)
     page.panel.note.setPlainText("nightly job, never restored")
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.panel.save_button.click()
     stored = engine.assessments.get(created.id).answers["security.backup"]
     assert (stored.level, stored.note) == (2, "nightly job, never restored")
@@ -69,7 +69,7 @@ def test_answer_save_and_reopen(qtbot, engine, tmp_path: Path) -> None:  # type:
 
     _select(page, "security.encryption")
     page.panel.skip_reason.setText("no one from infrastructure")
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.panel.skip_button.click()
 
     page.grab().save(str(tmp_path / "assessment_page.png"))
@@ -84,13 +84,13 @@ def test_answer_save_and_reopen(qtbot, engine, tmp_path: Path) -> None:  # type:
 def test_finalised_assessment_revises_on_change(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
     created = engine.assessments.create("google-mlops", "Ops").value
     page = _page(qtbot, engine)
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.finalise_button.click()
     assert page.current is not None and page.current.locked
     assert not page.finalise_button.isEnabled()
     _select(page, "google.training.process")
     page.panel.choose(1)
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.panel.save_button.click()
     assert page.current.revision == 2 and not page.current.locked
     assert engine.assessments.get(created.id).answers == {}
@@ -111,7 +111,7 @@ def test_setting_a_target_changes_the_recommendations(qtbot, engine) -> None:  #
 
     targets.set_level("training", 2)
     assert targets.changes() == {"training": 2} and targets.save_button.isEnabled()
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         targets.save_button.click()
 
     assert engine.assessments.get(created.id).targets == {"training": 2}
@@ -134,7 +134,7 @@ def test_attached_evidence_is_listed_stored_and_saved_back(qtbot, engine, tmp_pa
     assert page.panel.suggestion.isVisibleTo(page)  # the workspace suggestion stays beside it
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(log), "")))
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.panel.attach_button.click()
 
     stored = engine.assessments.get(created.id).answers["security.backup"].evidence
@@ -148,7 +148,7 @@ def test_attached_evidence_is_listed_stored_and_saved_back(qtbot, engine, tmp_pa
     page.panel.evidence.setCurrentItem(page.panel.evidence.topLevelItem(0))
     copy = tmp_path / "copy.txt"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(copy), "")))
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner("export").finished, timeout=10000):
         page.panel.save_copy_button.click()
     assert copy.read_bytes() == log.read_bytes()
 
@@ -162,7 +162,7 @@ def test_importing_a_bad_file_names_the_row_and_changes_nothing(qtbot, engine, t
                    encoding="utf-8")
     page = _page(qtbot, engine)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
-    with qtbot.waitSignal(page.runner.failed, timeout=10000):
+    with qtbot.waitSignal(page.runner().failed, timeout=10000):
         page.import_button.click()
 
     assert len(messages.shown) == 1
@@ -174,7 +174,7 @@ def test_importing_a_bad_file_names_the_row_and_changes_nothing(qtbot, engine, t
     assert "0 of 7 questions done" in page.summary.text()
 
     bad.write_text("question,level,note\ngoogle.training.process,1,ok\n", encoding="utf-8")
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.import_button.click()
     assert engine.assessments.get(created.id).answers["google.training.process"].level == 1
     assert "1 of 7 questions done" in page.summary.text()
@@ -208,7 +208,7 @@ def test_compare_shows_each_dimension_before_and_after(qtbot, engine) -> None:  
     svc.create("google-mlops", "Elsewhere")
     page = _page(qtbot, engine)
     page.open_assessment(new.id)
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner("compare").finished, timeout=10000):
         page.compare_button.click()
     dialog = page.compare_dialog
     assert dialog is not None and dialog.isVisible()
@@ -219,7 +219,7 @@ def test_compare_shows_each_dimension_before_and_after(qtbot, engine) -> None:  
     assert "2024-01-01" in dialog.table.horizontalHeaderItem(1).text()
     assert dialog.history.item(0, 1).text() == "2024-01-01"
 
-    with qtbot.waitSignal(page.runner.finished, timeout=10000):
+    with qtbot.waitSignal(page.runner("compare").finished, timeout=10000):
         dialog.pick(new.id, later.id)
     rows = dict((r[0], r[3]) for r in dialog.changes_shown())
     assert rows["Training and pipelines"] == "↑ +1.0"

@@ -55,7 +55,7 @@ def wizard_for(page: DatasetsPage, path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def profile_shown(qtbot, page: DatasetsPage) -> None:
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("profile").finished, timeout=TIMEOUT):
         page.tabs.setCurrentIndex(TAB_PROFILE)
     assert page.profile_widget.profile is not None
 
@@ -149,7 +149,7 @@ def test_choosing_a_target_shows_associations(qtbot, page: DatasetsPage, engine:
     assert pw.assoc_model.rowCount() == 0
     index = pw.target_box.findData("target")
     pw.target_box.setCurrentIndex(index)
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("profile").finished, timeout=TIMEOUT):
         pw.target_box.activated.emit(index)
     rows = {a.column: a for a in pw.assoc_model.rows()}
     assert set(rows) == {"amount", "steady", "city", "leak"}  # a constant column has nothing to measure
@@ -165,14 +165,14 @@ def test_schema_edit_saves_a_revision_and_validation_lists_anomalies(qtbot, page
     page.tabs.setCurrentIndex(TAB_SCHEMA)
     sw = page.schema_widget
     assert "no schema yet" in sw.heading.text()
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("schema").finished, timeout=TIMEOUT):
         sw.infer_button.click()
     assert sw.schema is not None and sw.schema.revision == 1
     sw.select_column("amount")
     assert sw.editor.isEnabled() and "amount" in sw.editor.title()
     sw.max_edit.setText("30")
     assert sw.changes() == {"maximum": 30.0}
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("schema").finished, timeout=TIMEOUT):
         sw.save_button.click()
     saved = engine.datasets.schema("loans")
     assert saved.revision == 2 and saved.column("amount").maximum == 30.0
@@ -183,7 +183,7 @@ def test_schema_edit_saves_a_revision_and_validation_lists_anomalies(qtbot, page
     engine.datasets.import_file(write_table(tmp_path / "b.csv", shift=3.0, seed=2), name="loans")
     page.reload()
     sw.version_box.setCurrentText("loans@2")
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("validate").finished, timeout=TIMEOUT):
         sw.validate_button.click()
     kinds = {(a.column, a.kind) for a in sw.anomaly_model.rows()}
     assert ("amount", "out_of_range") in kinds
@@ -197,7 +197,7 @@ def test_drift_compare_flags_the_shifted_column(qtbot, page: DatasetsPage, engin
     page.tabs.setCurrentIndex(TAB_DRIFT)
     dw = page.drift_widget
     assert (dw.reference_box.currentText(), dw.current_box.currentText()) == ("loans@1", "loans@2")
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("drift").finished, timeout=TIMEOUT):
         dw.compare_button.click()
     assert dw.report is not None and dw.report.drifted_columns == ("amount",)
     first = dw.model.rows()[0]
@@ -214,7 +214,7 @@ def test_export_writes_the_html_report(qtbot, page: DatasetsPage, engine: Engine
     profile_shown(qtbot, page)
     dest = tmp_path / "report.html"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(dest), "")))
-    with qtbot.waitSignal(page.runner.finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(page.runner("export").finished, timeout=TIMEOUT):
         page.profile_widget.export_button.click()
     assert "Profile of loans@1" in dest.read_text(encoding="utf-8")
     assert str(dest) in page.status.text()
@@ -224,7 +224,7 @@ def test_export_writes_the_html_report(qtbot, page: DatasetsPage, engine: Engine
 def test_datasets_page_loads_no_heavy_library() -> None:
     code = (
         "import sys, desktop.pages.datasets\n"
-        "print([m for m in ('matplotlib', 'pandas', 'pyarrow', 'sqlalchemy', 'core.store') if m in sys.modules])"
+        "print([m for m in ('matplotlib', 'pandas', 'pyarrow', 'sqlalchemy', 'core.store.db') if m in sys.modules])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"

@@ -39,7 +39,7 @@ def test_workspace_page_shows_overview_and_checks(qtbot, engine: Engine, bus: Ev
     assert page.fields["audit"].text() == "3"
     assert "never" in page.fields["backup"].text()
     assert "Never backed up" in page.backup_warning.text()
-    with qtbot.waitSignal(page.runner.finished, timeout=10_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10_000):
         page.check_button.click()
     assert "intact" in page.result.text()
 
@@ -56,7 +56,7 @@ def test_change_passphrase(qtbot, engine: Engine, bus: EventBus, workspace_path:
     page = WorkspacePage(bus)
     qtbot.addWidget(page)
     page.set_engine(engine)
-    with qtbot.waitSignal(page.runner.finished, timeout=10_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10_000):
         page.change_passphrase("a new passphrase")
     assert "changed" in page.result.text()
     engine.close()
@@ -86,7 +86,7 @@ def test_users_page_refusal_is_clear(qtbot, workspace_path: Path, bus: EventBus,
         page.set_engine(engine)
         assert not page.add_button.isEnabled()
         assert "Only an admin" in page.note.text()
-        with qtbot.waitSignal(page.runner.failed, timeout=5000):
+        with qtbot.waitSignal(page.runner().failed, timeout=5000):
             page.add_user("mallory", {"admin"})
         assert messages.shown[-1][0] == "Permission denied"
         assert "alice" in messages.shown[-1][1]
@@ -106,7 +106,7 @@ def test_audit_page_lists_filters_and_verifies(qtbot, engine: Engine, bus: Event
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=2000)
     page.clear_button.click()
     assert page.model.rowCount() == 3
-    with qtbot.waitSignal(page.runner.finished, timeout=10_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=10_000):
         page.verify_button.click()
     assert "Intact" in page.verdict.text()
 
@@ -126,7 +126,7 @@ def test_audit_page_pages_through_many_entries(qtbot, engine: Engine, bus: Event
 
 
 def test_audit_page_shows_a_broken_chain(qtbot, engine: Engine, bus: EventBus) -> None:
-    from core.audit.models import ChainHead, ChainReport
+    from core.api import ChainHead, ChainReport
 
     page = AuditPage(bus)
     qtbot.addWidget(page)
@@ -141,17 +141,17 @@ def test_backup_page_makes_verifies_and_restores(qtbot, engine: Engine, bus: Eve
     bus.changed.connect(page.on_changes)
     assert "never" in page.last.text()
     dest = tmp_path / "backup.airlock"
-    with qtbot.waitSignal(page.runner.finished, timeout=20_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=20_000):
         page.back_up_to(dest)
     assert dest.exists() and dest.stat().st_size > 0
     assert "verified" in page.result.text()
     qtbot.waitUntil(lambda: "never" not in page.last.text(), timeout=2000)
     assert str(dest) in page.last.text()
-    with qtbot.waitSignal(page.runner.finished, timeout=20_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=20_000):
         page.verify_file(dest, Unlock.with_passphrase("pw-demo-123"))
     assert "sound backup" in page.result.text()
     restored = tmp_path / "restored.airlock"
-    with qtbot.waitSignal(page.runner.finished, timeout=20_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=20_000):
         page.restore_file(dest, restored, Unlock.with_passphrase("pw-demo-123"))
     assert restored.exists() and "Restored into" in page.result.text()
 
@@ -160,9 +160,9 @@ def test_backup_with_wrong_key_is_a_message(qtbot, engine: Engine, bus: EventBus
     page = BackupPage(bus)
     qtbot.addWidget(page)
     page.set_engine(engine)
-    with qtbot.waitSignal(page.runner.finished, timeout=20_000):
+    with qtbot.waitSignal(page.runner().finished, timeout=20_000):
         page.back_up_to(tmp_path / "b.airlock")
-    with qtbot.waitSignal(page.runner.failed, timeout=20_000):
+    with qtbot.waitSignal(page.runner().failed, timeout=20_000):
         page.verify_file(tmp_path / "b.airlock", Unlock.with_passphrase("nope"))
     assert messages.shown[-1][0] == "Backup not usable"
 

@@ -114,7 +114,7 @@ def test_quit_waits_for_running_work(window: MainWindow, engine: Engine, qtbot) 
             ctx.check()
             time.sleep(0.01)
 
-    page.runner.start(long, "Long")
+    page.runner().query(long, "Long")
     assert window.progress.isVisibleTo(window)
     window.close()
     assert window.engine is None
