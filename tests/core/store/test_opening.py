@@ -177,9 +177,22 @@ def test_header_of_another_workspace_is_refused(closed_workspace: tuple[Path, st
     other, _ = Engine.create(tmp_path / "other.airlock", name="Other", passphrase=PASSPHRASE, use_keyring=False)
     other.close()
     shutil.copyfile(keys.header_path(tmp_path / "other.airlock"), keys.header_path(path))
-    # the other header's passphrase slot yields the other key: this file must not pass for it
-    _open_fails(path, Unlock.with_passphrase(PASSPHRASE), WorkspaceCorrupted)
+    # the other header's passphrase slot yields the other key: this file must not pass for it,
+    # and it is another workspace's header, not damage ("restore from a backup" would mislead)
+    err = _open_fails(path, Unlock.with_passphrase(PASSPHRASE), NotAWorkspace)
+    assert "another workspace" in str(err) and "backup" not in str(err)
     _open_fails(path, Unlock.with_recovery_key(recovery), WrongKey)
+
+
+def test_database_of_another_workspace_beside_a_header_is_foreign_not_damaged(
+    closed_workspace: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, _ = closed_workspace
+    other, _ = Engine.create(tmp_path / "other.airlock", name="Other", passphrase=PASSPHRASE, use_keyring=False)
+    other.close()
+    shutil.copyfile(tmp_path / "other.airlock", path)
+    err = _open_fails(path, Unlock.with_passphrase(PASSPHRASE), NotAWorkspace)
+    assert "another workspace's file" in str(err) and "damaged" not in str(err)
 
 
 def test_second_instance_gets_in_use_and_read_only_still_works(workspace: tuple[Engine, str]) -> None:
