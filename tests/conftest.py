@@ -208,9 +208,13 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 @pytest.fixture
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     """Install an in-memory keyring (and turn the keyring on); restore the old one after."""
+    from core.store import keys
+
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
+    # Airlock builds its keyring from an allowlist and ignores keyring's own choice:
+    monkeypatch.setattr(keys, "backend_override", backend)
     monkeypatch.delenv("AIRLOCK_NO_KEYRING", raising=False)
     try:
         yield backend

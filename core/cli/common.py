@@ -178,7 +178,10 @@ def unlock_and(path: Path, args: argparse.Namespace, attempt: Callable[[api.Unlo
 def open_engine(args: argparse.Namespace) -> api.Engine:
     """The engine over the workspace named by ``--workspace`` / ``$AIRLOCK_WORKSPACE``."""
     path = workspace_path(args)
-    return unlock_and(path, args, lambda unlock: api.Engine.open(path, unlock, read_only=args.read_only))
+    engine = unlock_and(path, args, lambda unlock: api.Engine.open(path, unlock, read_only=args.read_only))
+    for notice in engine.notices:  # said once: what they report is gone after this open
+        print(notice, file=sys.stderr)
+    return engine
 
 
 def unlock_for_file(path: Path, args: argparse.Namespace) -> api.Unlock:

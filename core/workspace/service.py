@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import outcome
-from core.errors import InvalidInput
 from core.identity.models import ADMIN
 from core.identity.service import require_role
 from core.outcome import Change, Outcome, mutation, query
-from core.store import blobs, keys, workspace_repo
+from core.store import blobs, rekey, workspace_repo
 from core.store.backup import check_store, make_backup
 from core.store.db import Store
 from core.store.keys import KeyHeader
@@ -67,23 +66,14 @@ class WorkspaceService:
 
     @mutation
     def change_passphrase(self, new_passphrase: str) -> Outcome[None]:
-        """Set or replace the passphrase. Atomic: interrupted, the old passphrase still works.
+        """Set or replace the passphrase. The change and its audit entry are one outcome.
 
-        Only the key header is rewritten (temporary file, fsync, rename); the database key and
-        the recovery key stay the same.
+        Interrupted before the entry commits, the old passphrase still works (the next open
+        drops the new slot); after, the next open finishes the change. Only the key header is
+        rewritten; the database key and the recovery key stay the same.
         """
-        with self._store.write(self._actor) as tx:
+        with self._store.write(self._actor) as tx:  # refuses a read-only workspace first
             require_role(tx, ADMIN, "change the passphrase")
-            header = self._header or KeyHeader(self._store.workspace_id, keys.key_check(self._store.key, self._store.workspace_id))
-            updated = header.with_passphrase(self._store.key, new_passphrase)
-            tx.audit("workspace.passphrase_changed", f"workspace:{self._store.workspace_id}", {"had_passphrase": header.has_passphrase})
-            # Header first, inside the transaction: if writing it fails, the audit entry rolls back.
-            try:
-                updated.write(keys.header_path(self._store.path))
-            except OSError as exc:
-                raise InvalidInput(
-                    f"The passphrase was not changed: the key header could not be written ({exc.strerror}). "
-                    "The old passphrase still works."
-                ) from None
-        self._header = updated
+        # New slot beside the old until the audit entry commits; see core.store.rekey.
+        self._header = rekey.change_passphrase(self._store, self._header, new_passphrase, self._actor)
         return Outcome(None, outcome.changes(Change.WORKSPACE))
