@@ -50,7 +50,8 @@ def test_a_swallowed_refusal_still_fails_the_test(tmp_path: Path) -> None:
         "        pass  # code that 'works offline' must not hide the attempt\n",
         encoding="utf-8",
     )
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tolerant.py"],
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytest-qt",
+                          "test_tolerant.py"],
                          cwd=tmp_path, capture_output=True, text=True, check=False)
     assert run.returncode == 1, run.stdout
     assert "1 failed" in run.stdout and "the test tried to use the network" in run.stdout, run.stdout

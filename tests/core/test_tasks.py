@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import itertools
 
 import pytest
 
@@ -39,24 +39,46 @@ def test_reports_are_clamped_and_never_go_backwards(monkeypatch: pytest.MonkeyPa
     assert [f for f, _ in seen] == [0.5, 0.5, 0.5, 1.0]
 
 
-def test_reports_are_throttled_but_first_and_last_get_through() -> None:
-    seen, ctx = _recorder()
-    start = time.monotonic()
-    n = 20_000
+class _FakeClock:
+    """Stands in for the ``time`` module inside core.tasks: time moves only when a test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_reports_are_throttled_but_first_and_last_get_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _FakeClock()
+    monkeypatch.setattr("core.tasks.time", clock)
+    seen: list[tuple[float, str]] = []
+    emitted_at: list[float] = []
+
+    def record(fraction: float, message: str) -> None:
+        seen.append((fraction, message))
+        emitted_at.append(clock.now)
+
+    ctx = TaskContext(record)
+    n = 2_000
     for i in range(n):
         ctx.report(i / n, "working")
+        clock.now += 1 / 1024  # 2,000 reports over about 2 s
     ctx.report(1.0, "done")
-    elapsed = time.monotonic() - start
     assert seen[0][0] == 0.0 and seen[-1] == (1.0, "done")
-    assert len(seen) <= 2 + elapsed / 0.05 + 1, f"{len(seen)} reports in {elapsed:.2f}s"
+    gaps = [b - a for a, b in itertools.pairwise(emitted_at[:-1])]  # the last is forced
+    assert gaps and min(gaps) >= 0.05, "two reports less than the interval apart"
+    assert len(seen) >= 30, f"only {len(seen)} of {n} reports got through in about 2 s"
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
 
 
-def test_throttled_reports_resume_after_the_interval() -> None:
+def test_throttled_reports_resume_after_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _FakeClock()
+    monkeypatch.setattr("core.tasks.time", clock)
     seen, ctx = _recorder()
     ctx.report(0.1)
     ctx.report(0.2)
-    time.sleep(0.06)
+    clock.now += 0.06
     ctx.report(0.3)
     assert [f for f, _ in seen] == [0.1, 0.3]
 
