@@ -24,6 +24,7 @@ from core.assessment.models import (
     StoredModel,
     WorkspaceFacts,
 )
+from core.store import blobs
 from core.store.assessment_rows import AssessmentAnswerRow, AssessmentModelRow, AssessmentRow
 from core.store.db import orm, Transaction, utc_now
 from core.store.schema import UserRow, WorkspaceRow
@@ -137,6 +138,10 @@ def insert(tx: Transaction, a: Assessment) -> None:
         put_answer(tx, a.id, ans, keep_author=True)
 
 
+#: The owner kind of an evidence attachment in ``blob_ref`` (migration 0004 backfills it).
+EVIDENCE_OWNER = "assessment"
+
+
 def put_answer(tx: Transaction, assessment_id: str, ans: Answer, *, keep_author: bool = False) -> None:
     row = orm(tx).get(AssessmentAnswerRow, (assessment_id, ans.question_id))
     if row is None:
@@ -156,6 +161,8 @@ def put_answer(tx: Transaction, assessment_id: str, ans: Answer, *, keep_author:
         row.answered_by = tx.actor
         row.answered_at = utc_now()
     orm(tx).flush()
+    for e in ans.evidence:  # an attachment lives while an assessment lists it (blob_ref)
+        blobs.add_ref(tx, e.digest, blobs.BlobOwner(EVIDENCE_OWNER, assessment_id))
 
 
 def delete_answer(tx: Transaction, assessment_id: str, question_id: str) -> bool:

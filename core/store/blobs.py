@@ -3,28 +3,52 @@
 Blobs are split into 1 MiB chunks so neither writing nor reading ever holds a whole blob
 in memory. A blob's key is the SHA-256 of its bytes; storing the same bytes twice stores
 them once. Reads re-hash what they return and fail loudly on any mismatch.
+
+A blob lives while a record references it (``blob_ref``, a foreign key that forbids
+deleting a referenced blob); an area's persistence module adds the reference in the
+transaction that writes the record. Two ways in:
+
+* :func:`put_stream` stores a blob inside the caller's transaction (small attachments).
+* :func:`stage` writes a large blob *before* the transaction that records it, a few chunks
+  per short write transaction, so a long import never holds the single write lock while
+  it encodes, encrypts and streams. The staged blob is "in flight" (``sha256`` NULL, found
+  by no reader) until :meth:`StagedBlob.commit` finalises it in the caller's metadata
+  transaction. A staged blob that no record references when its block ends is deleted;
+  one left by a crash is removed by :func:`sweep`, which the writable open runs.
+
+This module knows no area: owners are named by kind and id, never imported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from types import TracebackType
+from typing import Any, BinaryIO, Self
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from core.errors import IntegrityError, NotFound
-from core.store.db import CACHE_KIB, orm, Transaction, utc_now
-from core.store.schema import BlobChunkRow, BlobRow
+from core.errors import AirlockError, IntegrityError, NotFound
+from core.store.db import CACHE_KIB, Store, Transaction, orm, utc_now
+from core.store.schema import BlobChunkRow, BlobRefRow, BlobRow
 from core.tasks import TaskContext, ensure_context
 
 CHUNK_SIZE = 1024 * 1024
 #: Page cache while a blob streams in (see put_stream).
 STREAM_CACHE_KIB = 4 * 1024
+#: Bytes of a staged blob written per short write transaction: long enough that the commit
+#: (one fsync of the log) costs little, short enough that another writer waits a moment only.
+STAGE_BATCH_BYTES = 8 * CHUNK_SIZE
+#: Chunks deleted per write transaction when a staged or orphaned blob is dropped.
+DROP_BATCH_CHUNKS = 64
+
+_UNREFERENCED = "NOT EXISTS (SELECT 1 FROM blob_ref r WHERE r.blob_id = blob.id)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +59,66 @@ class BlobInfo:
     new: bool = False
 
 
-def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = None, ctx: TaskContext | None = None) -> BlobInfo:
-    """Store everything ``source`` yields, chunk by chunk, in this transaction."""
+@dataclass(frozen=True, slots=True)
+class BlobOwner:
+    """The record that keeps a blob alive: its kind (its table, named by the area's
+    persistence module, e.g. ``dataset_version``) and its id."""
+
+    kind: str
+    id: str
+
+
+def add_ref(tx: Transaction, sha256: str, owner: BlobOwner) -> None:
+    """Record that ``owner`` keeps blob ``sha256`` (idempotent), in the owner's transaction.
+
+    Raises
+    ------
+    NotFound
+        No finalised blob has that hash.
+    """
+    blob_id = orm(tx).scalar(select(BlobRow.id).where(BlobRow.sha256 == sha256))
+    if blob_id is None:
+        raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
+    orm(tx).execute(
+        sqlite_insert(BlobRefRow)
+        .values(blob_id=blob_id, owner_kind=owner.kind, owner_id=owner.id, created_at=utc_now())
+        .on_conflict_do_nothing()
+    )
+
+
+def owners(tx: Transaction, sha256: str) -> list[BlobOwner]:
+    """The records that keep blob ``sha256`` (none: it is swept at the next writable open)."""
+    rows = orm(tx).execute(
+        select(BlobRefRow.owner_kind, BlobRefRow.owner_id)
+        .join(BlobRow, BlobRow.id == BlobRefRow.blob_id)
+        .where(BlobRow.sha256 == sha256)
+        .order_by(BlobRefRow.owner_kind, BlobRefRow.owner_id)
+    ).all()
+    return [BlobOwner(kind, owner_id) for kind, owner_id in rows]
+
+
+def put_stream(
+    tx: Transaction, source: BinaryIO, *, size_hint: int | None = None, ctx: TaskContext | None = None,
+    owner: BlobOwner | None = None,
+) -> BlobInfo:
+    """Store everything ``source`` yields, chunk by chunk, in this transaction.
+
+    ``owner``: the record that keeps the blob (see :func:`add_ref`). Without one, the blob
+    must be referenced in this transaction, or the next writable open sweeps it.
+    """
     ctx = ensure_context(ctx)
     row = BlobRow(sha256=None, size=0, chunk_size=CHUNK_SIZE, created_at=utc_now())
     orm(tx).add(row)
     orm(tx).flush()
     digest = hashlib.sha256()
     conn = orm(tx).connection()
-    insert = BlobChunkRow.__table__.insert()
+    statement = insert(BlobChunkRow)
     # A small page cache while streaming: SQLCipher then encrypts and writes pages to the
     # log as chunks arrive (overlapping whatever produces them) instead of leaving up to the
     # whole cache to encrypt at commit. Restored afterwards.
     conn.exec_driver_sql(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
     try:
-        total = _put_chunks(conn, insert, row.id, source, digest, size_hint, ctx)
+        total = _put_chunks(conn, statement, row.id, source, digest, size_hint, ctx)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
     sha = digest.hexdigest()
@@ -58,35 +127,260 @@ def put_stream(tx: Transaction, source: BinaryIO, *, size_hint: int | None = Non
         conn.execute(delete(BlobChunkRow).where(BlobChunkRow.blob_id == row.id))
         orm(tx).delete(row)
         orm(tx).flush()
-        ctx.report(1.0, "Stored")
-        return BlobInfo(sha, existing.size, existing.created_at, new=False)
-    row.sha256 = sha
-    row.size = total
-    orm(tx).flush()
+        result = BlobInfo(sha, existing.size, existing.created_at, new=False)
+    else:
+        row.sha256 = sha
+        row.size = total
+        orm(tx).flush()
+        result = BlobInfo(sha, total, row.created_at, new=True)
+    if owner is not None:
+        add_ref(tx, sha, owner)
     ctx.report(1.0, "Stored")
-    return BlobInfo(sha, total, row.created_at, new=True)
+    return result
+
+
+def _read_full(source: BinaryIO, n: int) -> bytes:
+    """Up to ``n`` bytes: fewer only at the end (a raw stream may return short reads)."""
+    chunk = source.read(n)
+    if not chunk or len(chunk) == n:
+        return chunk or b""
+    parts = [chunk]
+    got = len(chunk)
+    while got < n:
+        more = source.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
 
 
 def _put_chunks(
-    conn: Any, insert: Any, blob_id: int, source: BinaryIO, digest: Any, size_hint: int | None, ctx: TaskContext,
+    conn: Any, statement: Any, blob_id: int, source: BinaryIO, digest: Any, size_hint: int | None, ctx: TaskContext,
 ) -> int:
     """Insert ``source``'s chunks in order, hashing them; the number of bytes."""
     seq = total = 0
     while True:
         ctx.check()
-        chunk = source.read(CHUNK_SIZE)
+        chunk = _read_full(source, CHUNK_SIZE)
         if not chunk:
             return total
         digest.update(chunk)
-        conn.execute(insert, {"blob_id": blob_id, "seq": seq, "data": chunk})
+        conn.execute(statement, {"blob_id": blob_id, "seq": seq, "data": chunk})
         seq += 1
         total += len(chunk)
         if size_hint:
             ctx.report(total / size_hint, "Storing")
 
 
-def put_bytes(tx: Transaction, data: bytes) -> BlobInfo:
-    return put_stream(tx, io.BytesIO(data))
+def put_bytes(tx: Transaction, data: bytes, *, owner: BlobOwner | None = None) -> BlobInfo:
+    return put_stream(tx, io.BytesIO(data), owner=owner)
+
+
+# --- staging -------------------------------------------------------------------------------
+
+_in_flight_lock = threading.Lock()
+#: Staged blob ids of this process's live uploads, per workspace file: the sweep spares them.
+_in_flight: dict[str, set[int]] = {}
+
+
+def _in_flight_ids(store: Store) -> set[int]:
+    with _in_flight_lock:
+        return set(_in_flight.get(str(store.path), ()))
+
+
+class StagedBlob:
+    """A blob written ahead of the record that will keep it; use through :func:`stage`.
+
+    :meth:`write` streams the bytes in short write transactions; :meth:`commit`, inside the
+    caller's write transaction, finalises the blob (or finds an identical one already
+    stored) so the caller can reference it there. Leaving the ``with`` block deletes the
+    staged blob unless a record references it by then (best effort; the sweep removes
+    whatever a crash leaves).
+    """
+
+    def __init__(self, store: Store, actor: str) -> None:
+        self._store = store
+        self._actor = actor
+        self._id: int | None = None
+        self._sha256: str | None = None
+        self._size = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            raise RuntimeError("Nothing was staged yet: call write() first.")
+        return self._sha256
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, source: BinaryIO, *, size_hint: int | None = None, ctx: TaskContext | None = None) -> None:
+        """Stream everything ``source`` yields into the staged blob.
+
+        ``source`` is read outside any transaction; each :data:`STAGE_BATCH_BYTES` of it is
+        written in one short write transaction.
+
+        Raises
+        ------
+        Cancelled
+            Through ``ctx``; what was staged is deleted when the block ends.
+        """
+        if self._id is not None:
+            raise RuntimeError("A staged blob is written once.")
+        ctx = ensure_context(ctx)
+        with self._store.write(self._actor) as tx:
+            row = BlobRow(sha256=None, size=0, chunk_size=CHUNK_SIZE, created_at=utc_now())
+            orm(tx).add(row)
+            orm(tx).flush()
+            self._id = row.id
+        with _in_flight_lock:
+            _in_flight.setdefault(str(self._store.path), set()).add(row.id)
+        digest = hashlib.sha256()
+        pending: list[bytes] = []
+        pending_bytes = seq = total = 0
+        while True:
+            ctx.check()
+            chunk = _read_full(source, CHUNK_SIZE)
+            if chunk:
+                digest.update(chunk)
+                pending.append(chunk)
+                pending_bytes += len(chunk)
+                total += len(chunk)
+            if pending and (not chunk or pending_bytes >= STAGE_BATCH_BYTES):
+                ctx.check()
+                self._append(seq, pending)
+                seq += len(pending)
+                pending, pending_bytes = [], 0
+            if not chunk:
+                break
+            if size_hint:
+                ctx.report(min(1.0, total / size_hint), "Storing")
+        self._sha256 = digest.hexdigest()
+        self._size = total
+
+    def _append(self, first_seq: int, chunks: list[bytes]) -> None:
+        with self._store.write(self._actor) as tx:
+            conn = orm(tx).connection()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{STREAM_CACHE_KIB}")
+            try:
+                conn.execute(
+                    insert(BlobChunkRow),
+                    [{"blob_id": self._id, "seq": first_seq + i, "data": c} for i, c in enumerate(chunks)],
+                )
+            finally:
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+    def commit(self, tx: Transaction) -> BlobInfo:
+        """Finalise the staged blob in ``tx``, the caller's metadata transaction.
+
+        Returns the blob to reference: this one (``new``), or an identical one stored
+        before (not ``new``; the staged copy is deleted when the block ends). Reference it
+        in ``tx`` (:func:`add_ref`), or it is deleted when the block ends.
+
+        Raises
+        ------
+        IntegrityError
+            The staged rows are gone (they were removed behind this upload's back).
+        """
+        sha = self.sha256
+        existing = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha)).first()
+        if existing is not None:
+            return BlobInfo(sha, existing.size, existing.created_at, new=False)
+        row = orm(tx).get(BlobRow, self._id)
+        if row is None or row.sha256 is not None:
+            raise IntegrityError("The staged upload vanished from the workspace before it was recorded; import again.")
+        row.sha256 = sha
+        row.size = self._size
+        orm(tx).flush()
+        return BlobInfo(sha, self._size, row.created_at, new=True)
+
+    def discard(self) -> None:
+        """Delete the staged blob unless a record references it (best effort: what a busy store
+        keeps, the next writable open sweeps)."""
+        blob_id, self._id = self._id, None
+        if blob_id is None:
+            return
+        try:
+            with contextlib.suppress(AirlockError):  # a busy store: the next writable open sweeps it
+                _drop(self._store, self._actor, blob_id)
+        finally:
+            with _in_flight_lock:
+                _in_flight.get(str(self._store.path), set()).discard(blob_id)
+
+
+def stage(store: Store, actor: str) -> StagedBlob:
+    """A blob staged in short transactions, for ``with stage(store, actor) as staged:``."""
+    return StagedBlob(store, actor)
+
+
+def _drop(store: Store, actor: str, blob_id: int) -> bool:
+    """Delete an unreferenced blob in short transactions; False if it is referenced or gone.
+
+    It first loses its hash (in flight again), so no new reference can find it while its
+    chunks go, a batch per transaction.
+    """
+    with store.write(actor) as tx:
+        conn = orm(tx).connection()
+        hit = conn.execute(
+            text(f"UPDATE blob SET sha256 = NULL WHERE id = :id AND {_UNREFERENCED}"), {"id": blob_id}
+        ).rowcount
+        if not hit:
+            return False
+        last = conn.execute(
+            select(func.max(BlobChunkRow.seq)).where(BlobChunkRow.blob_id == blob_id)
+        ).scalar()
+    low = 0
+    while last is not None and low <= last:
+        with store.write(actor) as tx:
+            orm(tx).execute(delete(BlobChunkRow).where(
+                BlobChunkRow.blob_id == blob_id, BlobChunkRow.seq >= low, BlobChunkRow.seq < low + DROP_BATCH_CHUNKS,
+            ))
+        low += DROP_BATCH_CHUNKS
+    with store.write(actor) as tx:
+        orm(tx).connection().execute(text(f"DELETE FROM blob WHERE id = :id AND {_UNREFERENCED}"), {"id": blob_id})
+    return True
+
+
+def sweep(store: Store, actor: str = "") -> int:
+    """Delete every blob that no record references, except this process's live uploads.
+
+    Run by the writable open (:func:`core.store.opening.open_store`): what it finds was left
+    by a crash or a failed clean-up (a staged upload) or stored without an owner.
+
+    Returns
+    -------
+    int
+        The number of blobs deleted.
+    """
+    with store.read(actor) as tx:
+        orphans = orm(tx).connection().execute(text(f"SELECT id FROM blob WHERE {_UNREFERENCED}")).scalars().all()
+    spared = _in_flight_ids(store)
+    return sum(_drop(store, actor, int(blob_id)) for blob_id in orphans if blob_id not in spared)
+
+
+def sweep_notices(store: Store) -> list[str]:
+    """:func:`sweep`, as the sentence the writable open passes on once (none when nothing was
+    swept, or when the store was too busy to sweep: the next open tries again)."""
+    try:
+        count = sweep(store)
+    except AirlockError:
+        return []
+    if not count:
+        return []
+    return [
+        f"Removed {count} stored file{'s' if count != 1 else ''} that no record keeps "
+        "(left by an interrupted or failed import)."
+    ]
 
 
 def info(tx: Transaction, sha256: str) -> BlobInfo:

@@ -13,8 +13,13 @@ from sqlalchemy import func, select
 
 from core import formats
 from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, Profile, Schema, VersionId
+from core.store import blobs
 from core.store.data_rows import DatasetProfileRow, DatasetRow, DatasetSchemaRow, DatasetVersionRow
 from core.store.db import orm, Transaction, utc_now
+
+
+#: The owner kind of a version's snapshot in ``blob_ref`` (migration 0004 backfills it).
+VERSION_OWNER = "dataset_version"
 
 
 def _version(row: DatasetVersionRow, name: str) -> DatasetVersion:
@@ -108,6 +113,7 @@ def add_version(
     )
     orm(tx).add(row)
     orm(tx).flush()
+    blobs.add_ref(tx, sha256, blobs.BlobOwner(VERSION_OWNER, row.id))  # the snapshot lives while the version does
     return _version(row, name)
 
 

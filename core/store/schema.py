@@ -5,7 +5,7 @@ Any change here needs an Alembic migration in ``core/store/migrations/versions``
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,7 +54,10 @@ class AuditEventRow(Base):
 
 
 class BlobRow(Base):
-    """A content-addressed blob. ``sha256`` is NULL while an upload is in flight."""
+    """A content-addressed blob. ``sha256`` is NULL while an upload is in flight (staged).
+
+    A blob lives as long as a :class:`BlobRefRow` names it; one that none names is swept.
+    """
 
     __tablename__ = "blob"
 
@@ -67,10 +70,25 @@ class BlobRow(Base):
 
 class BlobChunkRow(Base):
     __tablename__ = "blob_chunk"
-    __table_args__ = (UniqueConstraint("blob_id", "seq"),)
 
     blob_id: Mapped[int] = mapped_column(
         ForeignKey("blob.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BlobRefRow(Base):
+    """A record that keeps a blob: ``owner_kind`` names the record's table, ``owner_id`` its key.
+
+    The foreign key is ``RESTRICT``: a referenced blob cannot be deleted. An area's
+    persistence module adds the reference in the transaction that writes the record.
+    """
+
+    __tablename__ = "blob_ref"
+    __table_args__ = (Index("ix_blob_ref_owner", "owner_kind", "owner_id"),)
+
+    blob_id: Mapped[int] = mapped_column(ForeignKey("blob.id", ondelete="RESTRICT"), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(40))

@@ -24,7 +24,7 @@ def _fill(engine: Engine, mb: int = 2) -> None:
     for i in range(5):
         engine.users.add(f"user{i}", {"analyst"})
     with engine._opened.store.write("tester") as tx:
-        blobs.put_bytes(tx, random.Random(mb).randbytes(mb * MB))
+        blobs.put_bytes(tx, random.Random(mb).randbytes(mb * MB), owner=blobs.BlobOwner("test", "fill"))
 
 
 def test_backup_restores_and_opens_every_way(workspace: tuple[Engine, str], tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from core.tasks import CancelToken
 from tests.core.helpers import tamper_connection
 
 MB = 1024 * 1024
+#: A record that keeps a blob across a reopen (the writable open sweeps unreferenced blobs).
+KEPT = blobs.BlobOwner("test", "kept")
 
 
 class GeneratedReader(io.RawIOBase):
@@ -145,7 +147,7 @@ def test_tampered_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> No
     store = store_of(engine)
     data = random.Random(5).randbytes(2 * MB + 100)
     with store.write("tester") as tx:
-        sha = blobs.put_bytes(tx, data).sha256
+        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
     path = engine.path
     engine.close()
     conn = tamper_connection(path, keys.parse_recovery_key(recovery))
@@ -162,7 +164,7 @@ def test_tampered_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> No
 def test_missing_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> None:
     engine, recovery = workspace
     with store_of(engine).write("tester") as tx:
-        sha = blobs.put_bytes(tx, random.Random(6).randbytes(3 * MB)).sha256
+        sha = blobs.put_bytes(tx, random.Random(6).randbytes(3 * MB), owner=KEPT).sha256
     path = engine.path
     engine.close()
     conn = tamper_connection(path, keys.parse_recovery_key(recovery))
@@ -229,7 +231,7 @@ def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str]
     engine, recovery = workspace
     data = random.Random(11).randbytes(3 * MB)
     with store_of(engine).write("tester") as tx:
-        sha = blobs.put_bytes(tx, data).sha256
+        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
     path = engine.path
     engine.close()
     conn = tamper_connection(path, keys.parse_recovery_key(recovery))
