@@ -1,4 +1,9 @@
-"""What this installation can do: versions, keyring, GPU, Dask. Imports nothing heavy."""
+"""What this installation can do: versions, keyring, GPU, Dask. Imports nothing heavy.
+
+The keyring check names the backend Airlock would use (chosen from its allowlist) and
+flags any other keyring configuration on the machine, which Airlock ignores; it reads that
+configuration as text and never lets ``keyring`` load it.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ def _cuda() -> Check:
 
 
 def run_doctor() -> DoctorReport:
-    from core.store.keys import keyring_status
+    from core.store.keys import configured_elsewhere, keyring_status
 
     checks = [Check("airlock", True, core.__version__), Check("python", True, platform.python_version())]
     from core.store.db import cipher_versions
@@ -57,7 +62,13 @@ def run_doctor() -> DoctorReport:
         version = _version(dist)
         checks.append(Check(dist.lower(), version is not None, version or "not installed"))
     ok, why = keyring_status()
-    checks.append(Check("keyring_backend", ok, why if ok else f"{why}: workspaces use a passphrase"))
+    checks.append(Check("keyring_backend", ok, f"would use {why}" if ok else f"{why}: workspaces use a passphrase"))
+    others = configured_elsewhere()
+    checks.append(Check(
+        "keyring_config", not others,
+        "nothing else configured" if not others else
+        "ignored for Airlock's key (only the allowlisted OS keyrings are used): " + "; ".join(others),
+    ))
     checks.append(_cuda())
     dask = importlib.util.find_spec("dask") is not None and importlib.util.find_spec("distributed") is not None
     checks.append(Check("dask", dask, "dask.distributed installed" if dask else "dask.distributed not installed: no cluster training"))
