@@ -214,6 +214,7 @@ from core.errors import (
 )
 from core.identity.models import ADMIN
 from core.outcome import Change, op_kind, queries_only
+from core.runtime import configure as configure_runtime
 
 if TYPE_CHECKING:
     from core.assessment import charts as assessment_charts
@@ -246,7 +247,7 @@ __all__ += [
     "ImportResult", "IntegrityError", "InvalidInput", "KeyUnavailable", "MaturityModel", "NotAWorkspace",
     "NotFound", "PermissionDenied", "PlannedStep", "Preview", "Profile", "Question", "ReadOnlyWorkspace",
     "Schema", "UnsafeEnvironment", "ValidationReport", "WorkspaceCorrupted", "WorkspaceExists",
-    "WorkspaceInUse", "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "file_kind",
+    "WorkspaceInUse", "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "configure_runtime", "file_kind",
     "op_kind", "queries_only",
 ]
 

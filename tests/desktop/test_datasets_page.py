@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QWizard
 
 from core.api import Engine
+from desktop import tasks
 from desktop.bus import EventBus
 from desktop.pages.datasets import TAB_DRIFT, TAB_PROFILE, TAB_SCHEMA, DatasetsPage
 from desktop.widgets.dataset_import import ImportWizard
@@ -228,3 +229,42 @@ def test_datasets_page_loads_no_heavy_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_comparing_versions_does_not_cancel_a_running_profile(qtbot, page: DatasetsPage, engine: Engine,
+                                                             tmp_path: Path) -> None:
+    engine.datasets.import_file(write_table(tmp_path / "a.csv", n=150_000), name="loans")
+    engine.datasets.import_file(write_table(tmp_path / "b.csv", n=150_000, shift=1.0, seed=2), name="loans")
+    page.reload()
+    profile, drift = page.runner("profile"), page.runner("drift")
+    with qtbot.waitSignal(profile.progressed, timeout=TIMEOUT):
+        page.tabs.setCurrentIndex(TAB_PROFILE)
+    assert profile.busy, "the profile must still be running when the comparison starts"
+    dw = page.drift_widget
+    with qtbot.assertNotEmitted(profile.cancelled), \
+            qtbot.waitSignals([drift.finished, profile.finished], timeout=TIMEOUT):
+        page.tabs.setCurrentIndex(TAB_DRIFT)
+        dw.compare_button.click()
+        assert profile.busy and drift.busy
+    assert dw.report is not None and dw.report.drifted_columns == ("amount",)
+    assert page.profile_widget.profile is not None
+    assert page.profile_widget.profile.version_id == engine.datasets.version("loans@2").id
+    qtbot.waitUntil(lambda: engine.datasets.stored_profile("loans@2") is not None, timeout=TIMEOUT)
+
+
+def test_a_second_comparison_supersedes_the_first(qtbot, page: DatasetsPage, engine: Engine, tmp_path: Path) -> None:
+    engine.datasets.import_file(write_table(tmp_path / "a.csv", n=150_000), name="loans")
+    engine.datasets.import_file(write_table(tmp_path / "b.csv", n=150_000, shift=1.0, seed=2), name="loans")
+    page.reload()
+    page.tabs.setCurrentIndex(TAB_DRIFT)
+    drift, dw = page.runner("drift"), page.drift_widget
+    reports: list[object] = []
+    drift.finished.connect(reports.append)
+    dw.compare_button.click()  # loans@1 → loans@2
+    dw.reference_box.setCurrentText("loans@2")
+    with qtbot.waitSignal(drift.finished, timeout=TIMEOUT):
+        dw.compare_button.click()  # loans@2 → loans@2 supersedes it
+    with qtbot.assertNotEmitted(drift.finished, wait=300):
+        assert tasks.read_pool().waitForDone(TIMEOUT)  # the first one ends, and its result is dropped
+    assert len(reports) == 1 and dw.report is not None and dw.report.reference == "loans@2"
+    assert not dw.report.drift
