@@ -60,6 +60,9 @@ def _application() -> tuple[object, bool]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop; returns the exit code (0 after a ``--screenshot``)."""
+    from core.api import configure_runtime
+
+    configure_runtime()  # the process's thread and allocator policy, decided once, here
     args = parse_args(argv)
     app, created = _application()
     from PySide6.QtWidgets import QApplication

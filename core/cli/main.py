@@ -64,6 +64,7 @@ def _report_error(args: argparse.Namespace | None, code: str, message: str, **ex
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script passes it to ``sys.exit``)."""
+    api.configure_runtime()  # the process's thread and allocator policy, decided once, here
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -14,13 +14,13 @@ sample (seed 0).
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core import runtime
 from core.data import arrays
 from core.data.models import ColumnProfile, Correlation, TargetAssociation
 
@@ -32,7 +32,6 @@ LEAKAGE_AUC = 0.98
 LEAKAGE_R2 = 0.95
 #: Equal-frequency bins of a numeric column (or numeric target) for mutual information.
 MI_BINS = 20
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def sample(table: pa.Table, rows: int) -> pa.Table:
@@ -189,7 +188,7 @@ def spearman_matrix(x: np.ndarray) -> np.ndarray:
         order = order[~np.isnan(column[order])]
         ranks[order, i] = _sorted_average_ranks(column[order])
 
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
         list(pool.map(rank, range(x.shape[1])))
     return pearson_matrix(ranks)
 

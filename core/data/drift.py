@@ -12,12 +12,12 @@ columns are not compared (listed as skipped: "identifier").
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from core import runtime
 from core.data.models import ColumnDrift, DriftReport
 from core.data.schema import logical_type
 from core.errors import InvalidInput
@@ -279,7 +279,7 @@ def compare(
     def costly_first(name: str) -> int:
         return 0 if logical_type(reference.schema.field(name).type) in ("integer", "float", "datetime") else 1
 
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
         ordered = sorted(names, key=costly_first)
         by_name = dict(zip(ordered, pool.map(measure, ordered), strict=True))
     measured = [by_name[n] for n in names]

@@ -19,7 +19,6 @@ identifier columns are redacted. No store, no Qt.
 from __future__ import annotations
 
 import math
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -28,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core import runtime
 from core.data import arrays, associations
 from core.data.models import REDACTED, Alert, ColumnProfile, Profile
 from core.tasks import TaskContext, ensure_context, long_work
@@ -44,7 +44,6 @@ SAMPLE_ROWS = 200_000
 GATHER_BYTES = 512 * 1024 * 1024
 #: Rows per part when a table in memory is profiled (a Parquet file uses its row groups).
 PART_ROWS = 65_536
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|number|no|nr)$|^id[_\s-]", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^(\+\d{1,3}[\s.-]?)?\(?\d{2,5}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}$")
@@ -596,7 +595,7 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
     nbytes = 0
     # One pool for the per-column work (Arrow kernels and numpy release the GIL) and one
     # thread that reads (decrypts and decodes) the next row group meanwhile.
-    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="airlock-profile") as pool, \
+    with ThreadPoolExecutor(max_workers=runtime.cpu_workers(), thread_name_prefix="airlock-profile") as pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="airlock-profile-read") as reader:
         for g, group in enumerate(groups):
             chunks: dict[str, list[pa.Array]] = {n: [] for n in group}

@@ -10,14 +10,13 @@ the existing version. Profiles and schemas are JSON kept beside the version.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from core import outcome
+from core import outcome, runtime
 from core.data import importing, snapshot
 from core.data.models import (
     CsvOptions,
@@ -42,27 +41,6 @@ from core.tasks import TaskContext, ensure_context, long_work
 if TYPE_CHECKING:
     from core.data.preview import Preview
 
-
-
-def _choose_the_allocator() -> None:
-    """Arrow's buffers from jemalloc where pyarrow has it, else from the C library; not mimalloc.
-
-    Measured here on the 1M × 30 benchmarks, alternating runs: profile and drift run about
-    0.3–0.8 s faster with either than with Arrow's default mimalloc (which keeps freed
-    pages and then has the kernel zero fresh ones for the next column); the C library's
-    allocator makes a CSV import peak at 1.3 GB (an arena per parsing thread), jemalloc at
-    0.67 GB, mimalloc at 0.73 GB. Whoever sets ``ARROW_DEFAULT_MEMORY_POOL`` keeps their
-    choice. See docs/discovery.md.
-    """
-    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
-        return
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc (Windows)
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
-_choose_the_allocator()
 
 #: The name of the area in ``Outcome.changes``.
 _CHANGES = outcome.changes(Change.DATASETS)
@@ -550,7 +528,7 @@ class DatasetService:
         # only while it is compared, so memory holds the compressed snapshots and a few columns.
         # (Loading scipy beside the decryption was tried: the import holds the GIL that the
         # decrypting threads need between chunks, and it cost more than it saved.)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=min(2, runtime.cpu_workers())) as pool:
             ref_b, cur_b = pool.map(self._snapshot_bytes, (ref_v, cur_v))
         # Text columns come as their dictionary codes: drift only counts them.
         ref_t, cur_t = (snapshot.SnapshotColumns(b, text_as_codes=True) for b in (ref_b, cur_b))

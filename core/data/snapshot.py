@@ -10,7 +10,6 @@ more than about one batch. Nothing here touches the store or the disk.
 from __future__ import annotations
 
 import io
-import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core import runtime
 from core.data import arrays
 from core.errors import InvalidInput
 from core.tasks import TaskContext, ensure_context
@@ -159,7 +159,7 @@ class TypeInference:
         self._tallies = {n: _Tally() for n in names}
         self.offset = 0
         # Arrow's kernels release the GIL: columns are typed side by side.
-        self._threads = threads if threads is not None else min(4, os.cpu_count() or 1)
+        self._threads = threads if threads is not None else runtime.cpu_workers()
         self._pool: ThreadPoolExecutor | None = None
 
     def add(self, batch: pa.RecordBatch) -> list[pa.Array | None]:
