@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.assessment.evidence import PROBES
 from core.assessment.models import (
@@ -119,7 +119,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -281,9 +281,9 @@ def _check_dependencies(c: _Checker, recs: Iterable[Recommendation]) -> None:
                 c.fail(f"recommendation {r.id!r}", f"depends on unknown recommendation {dep!r}")
             elif dep == r.id:
                 c.fail(f"recommendation {r.id!r}", "depends on itself")
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    state: dict[RecommendationId, int] = {}  # 1 = on the current path, 2 = done
 
-    def visit(rid: str, trail: list[str]) -> None:
+    def visit(rid: RecommendationId, trail: list[RecommendationId]) -> None:
         state[rid] = 1
         for dep in by_id[rid].depends_on:
             if dep not in by_id or dep == rid:

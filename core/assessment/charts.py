@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 
-from core.assessment.models import AssessmentScore, MaturityModel
+from core.assessment.models import AssessmentScore, DimensionId, MaturityModel
 
 CURRENT = "#1f5fa8"
 TARGET = "#c0392b"
@@ -29,7 +31,7 @@ def _label(name: str, width: int = 16) -> str:
 def radar(
     model: MaturityModel,
     current: AssessmentScore,
-    targets: dict[str, int] | None = None,
+    targets: Mapping[DimensionId, int] | None = None,
     previous: AssessmentScore | None = None,
     *,
     size: tuple[float, float] = (6.0, 5.2),
@@ -37,6 +39,7 @@ def radar(
     """Dimension levels on one polygon each: current, target and previous assessment."""
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot(projection="polar")
+    assert isinstance(ax, PolarAxes)  # what projection="polar" makes; narrows the type
     names = [d.name for d in model.dimensions]
     n = len(names)
     angles = [2 * math.pi * i / n for i in range(n)]
@@ -71,7 +74,7 @@ def radar(
     return fig
 
 
-def _score_or_none(result: AssessmentScore, dim_id: str) -> float | None:
+def _score_or_none(result: AssessmentScore, dim_id: DimensionId) -> float | None:
     try:
         return result.of(dim_id).score
     except KeyError:
@@ -93,14 +96,14 @@ def curve(
     mid = (lo + hi) / 2
     span = max(hi - lo, 1)
 
-    def height(x: np.ndarray | float) -> np.ndarray | float:
-        return 1 / (1 + np.exp(-6 * (np.asarray(x) - mid) / span))
+    def height(x: float) -> float:
+        return 1 / (1 + math.exp(-6 * (x - mid) / span))
 
-    ax.plot(xs, height(xs), color="#999999", linewidth=2)
+    ax.plot(xs, 1 / (1 + np.exp(-6 * (xs - mid) / span)), color="#999999", linewidth=2)
     for lv in model.levels:
         ax.plot([lv.number], [height(lv.number)], "o", color="#bbbbbb", markersize=5)
         ax.annotate(
-            _label(f"{lv.number} {lv.name}", 14), (lv.number, float(height(lv.number))),
+            _label(f"{lv.number} {lv.name}", 14), (lv.number, height(lv.number)),
             textcoords="offset points", xytext=(0, -14), ha="center", va="top", fontsize=7,
             color="#444444",
         )
@@ -110,7 +113,7 @@ def curve(
     if overall is not None:
         ax.plot([overall], [height(overall)], "o", color=CURRENT, markersize=12,
                 label=f"Now {overall:.1f}")
-        ax.annotate(f"{overall:.1f}", (overall, float(height(overall))),
+        ax.annotate(f"{overall:.1f}", (overall, height(overall)),
                     textcoords="offset points", xytext=(0, 10), ha="center",
                     fontsize=10, fontweight="bold", color=CURRENT)
         ax.legend(loc="upper left", frameon=False, fontsize=8)
@@ -126,7 +129,7 @@ def curve(
 def bars(
     model: MaturityModel,
     current: AssessmentScore,
-    targets: dict[str, int] | None = None,
+    targets: Mapping[DimensionId, int] | None = None,
     previous: AssessmentScore | None = None,
     *,
     size: tuple[float, float] = (7.0, 3.6),
@@ -139,16 +142,16 @@ def bars(
     vals = [_score_or_none(current, d.id) for d in dims]
     ax.barh(ys, [v if v is not None else 0 for v in vals], color=CURRENT, height=0.55,
             label="Current", left=0)
-    for y, v in zip(ys, vals):
+    for y, v in zip(ys, vals, strict=True):
         ax.text((v or 0) + 0.05, y, "not scored" if v is None else f"{v:.1f}",
                 va="center", fontsize=8, color="#333333")
     if targets:
-        tys = [y for y, d in zip(ys, dims) if d.id in targets]
+        tys = [y for y, d in zip(ys, dims, strict=True) if d.id in targets]
         txs = [targets[d.id] for d in dims if d.id in targets]
         ax.scatter(txs, tys, marker="|", s=420, color=TARGET, linewidths=2.5, label="Target",
                    zorder=3)
     if previous is not None:
-        pys = [y for y, d in zip(ys, dims) if _score_or_none(previous, d.id) is not None]
+        pys = [y for y, d in zip(ys, dims, strict=True) if _score_or_none(previous, d.id) is not None]
         pxs = [_score_or_none(previous, d.id) for d in dims]
         ax.scatter([x for x in pxs if x is not None], pys, marker="o", s=30, color=PREVIOUS,
                    label="Previous", zorder=4)

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from core.assessment.models import EvidenceSuggestion, MaturityModel, Question, WorkspaceFacts
-
 
 Probe = Callable[[WorkspaceFacts, Question, MaturityModel], EvidenceSuggestion | None]
 

@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import NewType
 
 ModelId = NewType("ModelId", str)
@@ -29,14 +29,14 @@ AssessmentId = NewType("AssessmentId", str)
 MODEL_FORMAT_VERSION = 1
 
 
-class DimensionRule(str, Enum):
+class DimensionRule(StrEnum):
     """How the answers to one dimension's questions become the dimension's level."""
 
     MEAN = "mean"
     MINIMUM = "minimum"
 
 
-class OverallRule(str, Enum):
+class OverallRule(StrEnum):
     """How the dimension levels become the unit's overall level."""
 
     MEAN = "mean"
@@ -201,7 +201,7 @@ class ModelSummary:
 # ---------------------------------------------------------------------------- assessments
 
 
-class AssessmentStatus(str, Enum):
+class AssessmentStatus(StrEnum):
     DRAFT = "draft"
     FINAL = "final"
 

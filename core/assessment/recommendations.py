@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from core.assessment.models import (
     AssessmentScore,
+    DimensionId,
     MaturityModel,
     PlannedStep,
     Recommendation,
@@ -35,7 +36,7 @@ from core.assessment.scoring import gaps
 
 
 def plan(
-    model: MaturityModel, result: AssessmentScore, targets: Mapping[str, int]
+    model: MaturityModel, result: AssessmentScore, targets: Mapping[DimensionId, int]
 ) -> list[PlannedStep]:
     """The ordered recommendations that close the gaps between ``result`` and ``targets``.
 
@@ -53,8 +54,8 @@ def plan(
     position = {r.id: i for i, r in enumerate(model.recommendations())}
     dim_index = {d.id: i for i, d in enumerate(model.dimensions)}
     dim_name = {d.id: d.name for d in model.dimensions}
-    reached: dict[str, int] = {}
-    current: dict[str, float] = {}
+    reached: dict[DimensionId, int] = {}
+    current: dict[DimensionId, float] = {}
     for d in model.dimensions:
         s = result.of(d.id)
         reached[d.id] = model.min_level if s.reached is None else s.reached
@@ -89,8 +90,8 @@ def plan(
     }
     dependants: dict[RecommendationId, list[RecommendationId]] = {}
     for rid, deps in waiting.items():
-        for dep in deps:
-            dependants.setdefault(dep, []).append(rid)
+        for prerequisite in deps:
+            dependants.setdefault(prerequisite, []).append(rid)
 
     def key(rid: RecommendationId) -> tuple[int, int, float, int, int]:
         r = chosen[rid]
@@ -129,10 +130,10 @@ def plan(
 def _reason(
     r: Recommendation,
     direct: bool,
-    gap_from: Mapping[str, int],
+    gap_from: Mapping[DimensionId, int],
     needed_by: list[RecommendationId],
     chosen: Mapping[RecommendationId, Recommendation],
-    dim_name: Mapping[str, str],
+    dim_name: Mapping[DimensionId, str],
 ) -> str:
     parts: list[str] = []
     if direct:

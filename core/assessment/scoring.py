@@ -30,12 +30,13 @@ from core.assessment.models import (
     Gap,
     MaturityModel,
     OverallRule,
+    QuestionId,
 )
 
 _EPS = 1e-9
 
 
-def completion(model: MaturityModel, answers: Mapping[str, Answer]) -> Completion:
+def completion(model: MaturityModel, answers: Mapping[QuestionId, Answer]) -> Completion:
     """How many of the model's questions are answered or skipped."""
     ids = {q.id for q in model.questions()}
     done = [a for qid, a in answers.items() if qid in ids and not a.pending]
@@ -43,7 +44,7 @@ def completion(model: MaturityModel, answers: Mapping[str, Answer]) -> Completio
     return Completion(answered=len(done) - skipped, skipped=skipped, total=len(ids))
 
 
-def score(model: MaturityModel, answers: Mapping[str, Answer]) -> AssessmentScore:
+def score(model: MaturityModel, answers: Mapping[QuestionId, Answer]) -> AssessmentScore:
     """Score ``answers`` against ``model`` by the model's stated rule."""
     dims: list[DimensionScore] = []
     for dim in model.dimensions:
@@ -63,7 +64,7 @@ def score(model: MaturityModel, answers: Mapping[str, Answer]) -> AssessmentScor
             DimensionScore(dim.id, dim.name, value, len(levels), skipped, len(dim.questions))
         )
 
-    known = [(d, s) for d, s in zip(model.dimensions, dims) if s.score is not None]
+    known = [(d, s) for d, s in zip(model.dimensions, dims, strict=True) if s.score is not None]
     overall: float | None
     rule = model.scoring.overall
     if not known:
@@ -83,13 +84,15 @@ def score(model: MaturityModel, answers: Mapping[str, Answer]) -> AssessmentScor
     return AssessmentScore(tuple(dims), overall, model.describe_scoring(), weakest)
 
 
-def effective_targets(model: MaturityModel, result: AssessmentScore, targets: Mapping[str, int]) -> dict[str, int]:
+def effective_targets(
+    model: MaturityModel, result: AssessmentScore, targets: Mapping[DimensionId, int]
+) -> dict[DimensionId, int]:
     """The targets set by the assessors, and for every other dimension the next level up.
 
     An assessment without targets still yields a path forward: one level above where each
     dimension stands (capped at the model's top level). Targets the assessors set win.
     """
-    out: dict[str, int] = {}
+    out: dict[DimensionId, int] = {}
     for dim in model.dimensions:
         if dim.id in targets:
             out[dim.id] = targets[dim.id]
@@ -101,7 +104,7 @@ def effective_targets(model: MaturityModel, result: AssessmentScore, targets: Ma
     return out
 
 
-def gaps(model: MaturityModel, result: AssessmentScore, targets: Mapping[str, int]) -> list[Gap]:
+def gaps(model: MaturityModel, result: AssessmentScore, targets: Mapping[DimensionId, int]) -> list[Gap]:
     """Dimensions whose reached level is below their target, in model order.
 
     A dimension with no answered question counts as the model's lowest level, so a gap

@@ -9,10 +9,12 @@ workspace, so an assessment can always be read against the exact version it reco
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import mimetypes
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,7 +71,8 @@ class AssessmentService:
         out = [catalogue.summarise(m) for m in self._builtins.values()]
         with self._store.read(self._actor) as tx:
             for kept in repo.stored_models(tx):
-                if kept.builtin and kept.model_id in self._builtins and self._builtins[ModelId(kept.model_id)].version == kept.version:
+                builtin = self._builtins.get(ModelId(kept.model_id)) if kept.builtin else None
+                if builtin is not None and builtin.version == kept.version:
                     continue
                 out.append(catalogue.summarise(_parse(kept)))
         return out
@@ -179,7 +182,7 @@ class AssessmentService:
 
     @mutation
     def create(
-        self, model_id: str, unit: str, *, assessors: tuple[str, ...] | list[str] = (),
+        self, model_id: str, unit: str, *, assessors: Sequence[str] = (),
         assessed_on: dt.date | None = None, targets: dict[str, int] | None = None,
         version: str | None = None,
     ) -> Outcome[Assessment]:
@@ -438,7 +441,7 @@ class AssessmentService:
         return {str(k): v for k, v in scoring.effective_targets(model, result, assessment.targets).items()}
 
     @query
-    def plan(self, assessment: Assessment) -> list[PlannedStep]:
+    def plan(self, assessment: Assessment) -> builtins.list[PlannedStep]:
         """The ordered recommendations closing the gaps to the targets.
 
         Dimensions without a target aim at the next level up (see
@@ -472,7 +475,7 @@ class AssessmentService:
         return ordered[-1] if ordered else None
 
     @query
-    def history(self, unit: str) -> list[Assessment]:
+    def history(self, unit: str) -> builtins.list[Assessment]:
         """The latest revision of each assessment of ``unit``, oldest first."""
         best: dict[str, Assessment] = {}
         for a in self.list(unit):

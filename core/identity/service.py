@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 import re
+from collections.abc import Iterable
 
 from core import outcome
 from core.errors import InvalidInput, PermissionDenied, WorkspaceExists
-from core.identity.models import ADMIN, ROLES, User
+from core.identity.models import ADMIN, ROLES, User, UserRole
 from core.outcome import Change, Outcome, mutation, query
 from core.store import identity_repo
 from core.store.db import Store, Transaction
@@ -22,13 +23,15 @@ def os_user() -> str:
         return "unknown-user"
 
 
-def check_roles(roles: set[str] | frozenset[str]) -> frozenset[str]:
-    unknown = set(roles) - set(ROLES)
+def check_roles(roles: Iterable[str]) -> frozenset[UserRole]:
+    """``roles`` as :class:`UserRole` members; unknown names and an empty set are refused."""
+    names = set(roles)
+    unknown = names - set(ROLES)
     if unknown:
         raise InvalidInput(f"Unknown role {sorted(unknown)[0]!r}; roles are {', '.join(ROLES)}.")
-    if not roles:
+    if not names:
         raise InvalidInput("A user needs at least one role.")
-    return frozenset(roles)
+    return frozenset(UserRole(name) for name in names)
 
 
 def require_member(tx: Transaction, doing: str) -> User:
@@ -39,7 +42,7 @@ def require_member(tx: Transaction, doing: str) -> User:
     return user
 
 
-def require_role(tx: Transaction, role: str, doing: str) -> User:
+def require_role(tx: Transaction, role: UserRole, doing: str) -> User:
     """The acting user, if they hold ``role``; otherwise a clear refusal."""
     user = identity_repo.get_user(tx, tx.actor)
     if user is None:
@@ -73,7 +76,7 @@ class UserService:
             return identity_repo.list_users(tx)
 
     @mutation
-    def add(self, name: str, roles: set[str], display_name: str = "") -> Outcome[User]:
+    def add(self, name: str, roles: Iterable[str], display_name: str = "") -> Outcome[User]:
         """Add a user with roles; only an admin may. Audited.
 
         Raises
@@ -85,30 +88,30 @@ class UserService:
         """
         if not _NAME.match(name):
             raise InvalidInput(f"User name {name!r} may hold letters, digits and . _ @ - only (1–64).")
-        roles = check_roles(roles)
+        wanted = check_roles(roles)
         with self._store.write(self._actor) as tx:
             require_role(tx, ADMIN, "add users")
             if identity_repo.get_user(tx, name) is not None:
                 raise WorkspaceExists(f"User {name!r} already exists.")
-            user = identity_repo.add_user(tx, name, display_name or name, roles)
-            tx.audit("user.added", f"user:{name}", {"roles": sorted(roles)})
+            user = identity_repo.add_user(tx, name, display_name or name, wanted)
+            tx.audit("user.added", f"user:{name}", {"roles": sorted(wanted)})
         return Outcome(user, outcome.changes(Change.USERS))
 
     @mutation
-    def set_roles(self, name: str, roles: set[str]) -> Outcome[User]:
+    def set_roles(self, name: str, roles: Iterable[str]) -> Outcome[User]:
         """Replace a user's roles; only an admin may, and the last admin cannot drop admin."""
-        roles = check_roles(roles)
+        wanted = check_roles(roles)
         with self._store.write(self._actor) as tx:
             require_role(tx, ADMIN, "change roles")
             before = identity_repo.get_user(tx, name)
             if before is None:
                 raise InvalidInput(f"No user {name!r} in this workspace.")
-            if before.has(ADMIN) and ADMIN not in roles:
+            if before.has(ADMIN) and ADMIN not in wanted:
                 others = [u for u in identity_repo.list_users(tx) if u.has(ADMIN) and u.name != name]
                 if not others:
                     raise InvalidInput(f"{name!r} is the last admin; make someone else admin first.")
-            user = identity_repo.set_user(tx, name, roles=roles)
-            tx.audit("user.roles_changed", f"user:{name}", {"before": sorted(before.roles), "after": sorted(roles)})
+            user = identity_repo.set_user(tx, name, roles=wanted)
+            tx.audit("user.roles_changed", f"user:{name}", {"before": sorted(before.roles), "after": sorted(wanted)})
         return Outcome(user, outcome.changes(Change.USERS))
 
     @mutation
