@@ -59,7 +59,9 @@ class AuditPage(Page):
         self.action_combo.setEditable(True)
         self.action_combo.addItems(list(ACTION_PREFIXES))
         self.action_combo.setToolTip("Actions starting with this (e.g. user. for every user event)")
-        self.action_combo.lineEdit().setPlaceholderText("any action")
+        line = self.action_combo.lineEdit()
+        if line is not None:  # editable, so there is one
+            line.setPlaceholderText("any action")
         self.actor_edit = QLineEdit()
         self.actor_edit.setPlaceholderText("any user")
         self.text_edit = QLineEdit()

@@ -152,7 +152,8 @@ class BackupPage(Page):
     def _ask_unlock(self, backup: Path) -> Unlock | None:
         from desktop.opening import ask_unlock
 
-        return ask_unlock(self, backup, purpose="Unlock backup", note="The backup opens with its workspace's passphrase or recovery key.")
+        return ask_unlock(self, backup, purpose="Unlock backup",
+                          note="The backup opens with its workspace's passphrase or recovery key.")
 
     @Slot()
     def _on_backup_clicked(self) -> None:

@@ -180,8 +180,11 @@ class CompareDialog(QDialog):
 
     def changes_shown(self) -> list[tuple[str, str, str, str]]:
         """The comparison table's rows as text: dimension, before, after, change."""
-        return [tuple(self.table.item(r, c).text() for c in range(4))  # type: ignore[misc]
-                for r in range(self.table.rowCount())]
+        rows: list[tuple[str, str, str, str]] = []
+        for r in range(self.table.rowCount()):
+            a, b, c, d = (cell.text() if (cell := self.table.item(r, i)) is not None else "" for i in range(4))
+            rows.append((a, b, c, d))
+        return rows
 
     def _say(self, text: str) -> None:
         self.note.setText(text)

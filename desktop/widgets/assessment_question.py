@@ -173,7 +173,8 @@ class QuestionPanel(QWidget):
         """The attachments listed for the shown question."""
         out = []
         for i in range(self.evidence.topLevelItemCount()):
-            ref = self.evidence.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+            item = self.evidence.topLevelItem(i)
+            ref = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
             if isinstance(ref, EvidenceRef):
                 out.append(ref)
         return out

@@ -154,8 +154,8 @@ class ResultsWidget(QWidget):
             canvas.setParent(None)
             canvas.deleteLater()
         self.canvases = []
-        for holder, fig in zip(self._holders, figures):
-            canvas = FigureCanvasQTAgg(fig)
+        for holder, fig in zip(self._holders, figures, strict=True):
+            canvas = FigureCanvasQTAgg(fig)  # type: ignore[no-untyped-call]  # matplotlib leaves it untyped
             holder.addWidget(canvas)
             self.canvases.append(canvas)
         self._dirty = False

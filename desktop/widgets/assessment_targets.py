@@ -117,7 +117,7 @@ class TargetsWidget(QWidget):
 
     def changes(self) -> dict[str, int]:
         """Rows whose level differs from what was loaded: dimension id to new level."""
-        return {d: s.value() for d, s, old in zip(self._dims, self._spins, self._loaded) if s.value() != old}
+        return {d: s.value() for d, s, old in zip(self._dims, self._spins, self._loaded, strict=True) if s.value() != old}
 
     def set_level(self, dimension_id: str, level: int) -> None:
         """Set one row's spin box, as the user would."""
@@ -125,7 +125,7 @@ class TargetsWidget(QWidget):
 
     def _paint_basis(self) -> None:
         """Say per row where its target comes from, or that it is changed and not saved."""
-        for r, (spin, old, basis) in enumerate(zip(self._spins, self._loaded, self._basis)):
+        for r, (spin, old, basis) in enumerate(zip(self._spins, self._loaded, self._basis, strict=True)):
             item = self.table.item(r, 3)
             if item is None:
                 continue
@@ -155,7 +155,7 @@ class TargetsWidget(QWidget):
 
     @Slot()
     def _on_revert_clicked(self) -> None:
-        for spin, old in zip(self._spins, self._loaded):
+        for spin, old in zip(self._spins, self._loaded, strict=True):
             spin.blockSignals(True)
             spin.setValue(old)
             spin.blockSignals(False)

@@ -86,7 +86,9 @@ def _name_box(existing: list[str]) -> QComboBox:
     box.setEditable(True)
     box.addItems(existing)
     box.setCurrentText("")
-    box.lineEdit().setPlaceholderText("new dataset name, or pick one to add a version")
+    line = box.lineEdit()
+    if line is not None:  # editable, so there is one
+        line.setPlaceholderText("new dataset name, or pick one to add a version")
     return box
 
 
@@ -114,9 +116,9 @@ class _FilePage(QWizardPage):
         self.encoding_box.setEditable(True)
         self.encoding_box.addItems(["utf-8", "latin-1", "cp1252", "utf-16"])
         self.header_box = QComboBox()
-        for label, value in (("sniff from the file", None), ("yes, the first row names the columns", True),
+        for label, header in (("sniff from the file", None), ("yes, the first row names the columns", True),
                              ("no, the first row is data", False)):
-            self.header_box.addItem(label, value)
+            self.header_box.addItem(label, header)
         self.sheet_box = QComboBox()
         form = QFormLayout()
         form.addRow("File:", path_row)

@@ -51,7 +51,7 @@ def histogram_figure(col: ColumnProfile) -> Figure | None:
         from matplotlib import dates as mdates
 
         # Edges are seconds since the epoch; matplotlib's date unit is days.
-        lefts = [mdates.date2num(_utc(s)) for s in edges[:-1]]
+        lefts = [mdates.date2num(_utc(s)) for s in edges[:-1]]  # type: ignore[no-untyped-call]  # matplotlib leaves it untyped
         widths = [w / 86400.0 for w in widths]
         ax.xaxis_date()
         fig.autofmt_xdate()
@@ -186,7 +186,7 @@ class FigureHolder(QWidget):
             return
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
-        canvas = FigureCanvasQTAgg(fig)
+        canvas = FigureCanvasQTAgg(fig)  # type: ignore[no-untyped-call]  # matplotlib leaves it untyped
         canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         canvas.setMinimumHeight(int(fig.get_figheight() * fig.dpi * 0.6))
         self.canvas = canvas

@@ -249,7 +249,8 @@ class SchemaWidget(QWidget):
         for key, value in new.items():
             old = getattr(col, key)
             same = (old is None and value is None) or (
-                isinstance(value, float) and isinstance(old, (int, float)) and math.isclose(value, old, rel_tol=1e-5, abs_tol=1e-9)
+                isinstance(value, float) and isinstance(old, (int, float))
+                and math.isclose(value, old, rel_tol=1e-5, abs_tol=1e-9)
             ) or old == value
             if not same:
                 out[key] = value

@@ -55,7 +55,7 @@ _TITLES: dict[type[AirlockError], str] = {
 def error_title(exc: BaseException) -> str:
     for kind in type(exc).__mro__:
         if kind in _TITLES:
-            return _TITLES[kind]  # type: ignore[index]
+            return _TITLES[kind]
     return "Error" if isinstance(exc, AirlockError) else "Unexpected error"
 
 

@@ -216,3 +216,23 @@ def test_emitting_keeps_reference_counts_right(qapp) -> None:
     for _ in range(5000):
         bus.changed.emit(frozenset({Change.USERS}))
     assert sys.getrefcount(True) >= before - 10
+
+
+def test_the_progress_widget_follows_every_concern(qtbot) -> None:
+    from desktop.widgets.task_progress import TaskProgressWidget
+
+    widget = TaskProgressWidget()
+    qtbot.addWidget(widget)
+    profile, drift = TaskRunner(concern="profile"), TaskRunner(concern="drift")
+    widget.track(profile)
+    widget.track(drift)
+    release = threading.Event()
+    profile.query(slow(10.0), "Profiling")
+    drift.query(lambda ctx: release.wait(5), "Comparing")
+    assert widget.runner is drift and widget.message.text() == "Comparing…" and not widget.isHidden()
+    with qtbot.waitSignal(drift.finished, timeout=5000):
+        release.set()
+    assert widget.runner is profile and not widget.isHidden()  # back to the task still running
+    with qtbot.waitSignal(profile.cancelled, timeout=5000):
+        widget.cancel_button.click()  # cancels the task on show, the profile
+    assert widget.runner is None and widget.isHidden()
