@@ -20,6 +20,11 @@ so the same service function runs unchanged on a thread or in a child:
   ``ChildFailed`` saying how it ended. The parent waits on the child's pipe and its process
   sentinel together, so a dead child is noticed at once, never by a timeout.
 
+Everything the child sends is decoded with an unpickler that imports no class (plain data
+only), and an error's class is looked up only in ``core``; the return value too when
+``plain_result=True``, which work that loads untrusted artefacts must use: then nothing the
+child does can run code in the parent.
+
 Secrets (the workspace key, a passphrase) go over the pipe after the child started, never in
 its command line or environment: while the child is started, variables whose names look
 secret (``*PASSPHRASE*``, ``*PASSWORD*``, ``*SECRET*``, ``*TOKEN*``, ``*_KEY``) or whose value
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import multiprocessing
 import os
 import pickle
@@ -88,6 +94,7 @@ def run_in_child(
     ctx: TaskContext | None = None,
     secrets: Mapping[str, Any] | None = None,
     memory_limit_bytes: int | None = None,
+    plain_result: bool = False,
     **kwargs: Any,
 ) -> T:
     """Run ``fn(child_ctx, *args, **kwargs, **secrets)`` in a spawned child and return its result.
@@ -104,6 +111,10 @@ def run_in_child(
     memory_limit_bytes:
         Address-space limit of the child (``RLIMIT_AS``, POSIX only); an allocation past it
         raises ``MemoryError`` there and :class:`ChildOutOfMemory` here.
+    plain_result:
+        Accept only plain data back (str, bytes, numbers, lists, dicts, tuples, sets, None):
+        for work that loads untrusted artefacts, so nothing the child sends can make the
+        parent import a class or run code while decoding it.
 
     Returns
     -------
@@ -119,7 +130,9 @@ def run_in_child(
     ChildFailed
         Any other exception in the child, or the child ended without answering.
     """
-    return ChildTask(fn, *args, ctx=ctx, secrets=secrets, memory_limit_bytes=memory_limit_bytes, **kwargs).run()
+    return ChildTask(
+        fn, *args, ctx=ctx, secrets=secrets, memory_limit_bytes=memory_limit_bytes, plain_result=plain_result, **kwargs,
+    ).run()
 
 
 class ChildTask(Generic[T]):
@@ -136,6 +149,7 @@ class ChildTask(Generic[T]):
         ctx: TaskContext | None = None,
         secrets: Mapping[str, Any] | None = None,
         memory_limit_bytes: int | None = None,
+        plain_result: bool = False,
         **kwargs: Any,
     ) -> None:
         self._target = _reference(fn)
@@ -153,6 +167,7 @@ class ChildTask(Generic[T]):
                 raise InvalidInput("A memory limit for a child process needs a POSIX system.") from None
         self._ctx = ensure_context(ctx)
         self._memory_limit = memory_limit_bytes
+        self._plain_result = plain_result
         self._secret_values = [v for v in (secrets or {}).values() if isinstance(v, (str, bytes))]
         # Pickled now, so an argument that cannot cross fails before any process starts.
         try:
@@ -207,20 +222,26 @@ class ChildTask(Generic[T]):
             ready = wait([out_r, proc.sentinel], timeout)
             if out_r in ready:
                 try:
-                    message = out_r.recv()
+                    message = _plain_loads(out_r.recv_bytes())
                 except (EOFError, OSError):
                     proc.join(EXIT_GRACE_S)  # it closed its end: it is exiting or dead
                     raise self._ended(proc) from None
-                kind = message[0]
+                kind = message[0] if isinstance(message, tuple) and message else None
                 if kind == "progress":
                     if not cancel_at:
-                        ctx.report(message[1], message[2])
+                        ctx.report(float(message[1]), str(message[2]))
                     continue
-                if kind == "result":
+                if kind == "result" and isinstance(message[1], int) and message[1] >= 0:
                     data = _receive_payload(out_r, message[1], ctx.token)
                     if data is None or ctx.token.cancelled:
                         raise Cancelled("Cancelled by the user.")
-                    value: T = pickle.loads(data)
+                    try:
+                        value: T = _plain_loads(data) if self._plain_result else pickle.loads(data)
+                    except pickle.UnpicklingError as exc:
+                        raise ChildFailed(
+                            f"The work \"{self.description}\" returned something other than plain data ({exc}), "
+                            "which work on untrusted input may not. Nothing was saved."
+                        ) from None
                     return value
                 if kind == "error":
                     if cancel_at or ctx.token.cancelled:
@@ -268,7 +289,7 @@ class ChildTask(Generic[T]):
                 f"The work \"{self.description}\" ran out of memory in its child process (a limit{limit} or the "
                 "machine's) and was stopped. Nothing was saved; use less data or allow more memory."
             )
-        elif error["kind"] == "airlock" and (cls := _airlock_class(error["module"], error["qualname"])) is not None:
+        elif error["kind"] == "airlock" and (cls := _airlock_class(str(error["module"]), str(error["qualname"]))) is not None:
             exc = cls.__new__(cls)  # the class's own __init__ may want more than the message
             Exception.__init__(exc, error["message"])
             exc.__dict__.update(error["state"])
@@ -292,6 +313,8 @@ def _reference(fn: Callable[..., Any]) -> tuple[str, str]:
 
 
 def _airlock_class(module: str, qualname: str) -> type[AirlockError] | None:
+    if module != "core" and not module.startswith("core."):  # never import what a child names
+        return None
     try:
         found: Any = importlib.import_module(module)
         for part in qualname.split("."):
@@ -358,6 +381,21 @@ def _receive_payload(conn: Connection, size: int, token: CancelToken | None = No
     return buffer
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Decodes plain data only: no class is imported, so decoding cannot run anyone's code."""
+
+    _ALLOWED = frozenset({("builtins", n) for n in ("set", "frozenset", "bytearray", "complex", "slice", "range")})
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def _plain_loads(data: bytes | bytearray) -> Any:
+    return _PlainUnpickler(io.BytesIO(data)).load()
+
+
 # --- in the child ---------------------------------------------------------------------
 
 
@@ -370,17 +408,17 @@ class _Outbox:
 
     def progress(self, fraction: float, message: str) -> None:
         with self._lock:
-            self._conn.send(("progress", float(fraction), str(message)))
+            self._conn.send_bytes(pickle.dumps(("progress", float(fraction), str(message))))
 
     def answer(self, kind: str, payload: Any) -> None:
         with self._lock:
             if kind == "result":
-                self._conn.send(("result", len(payload)))
+                self._conn.send_bytes(pickle.dumps(("result", len(payload))))
                 view = memoryview(payload)
                 for start in range(0, len(payload), CHUNK_BYTES):
                     self._conn.send_bytes(view[start:start + CHUNK_BYTES])
             else:
-                self._conn.send((kind, payload))
+                self._conn.send_bytes(pickle.dumps((kind, payload)))
 
 
 def _child_main(
@@ -435,12 +473,8 @@ def _listen(job_in: Connection, token: CancelToken) -> None:
 def _describe(exc: BaseException) -> dict[str, Any]:
     kind = "memory" if isinstance(exc, MemoryError) else "airlock" if isinstance(exc, AirlockError) else "other"
     state: dict[str, Any] = {}
-    if kind == "airlock":
-        try:
-            pickle.dumps(exc.__dict__)
-            state = dict(exc.__dict__)
-        except Exception:  # noqa: BLE001 - an attribute that cannot cross: the class and message still do
-            state = {}
+    if kind == "airlock":  # plain fields only (WorkspaceInUse's host and pid); the class and message always
+        state = {k: v for k, v in vars(exc).items() if isinstance(v, (str, int, float, bool, type(None)))}
     try:
         text = "".join(traceback.format_exception(exc))
     except MemoryError:

@@ -96,3 +96,8 @@ def fail(ctx: TaskContext, how: str, size: int = 0) -> None:
 def nothing(ctx: TaskContext) -> float:
     """Returns at once: for measuring what a child costs to start."""
     return time.monotonic()
+
+
+def an_object(ctx: TaskContext) -> runtime.RuntimeSettings:
+    """Returns an instance of a class: fine from trusted work, refused where only plain data may come."""
+    return runtime.RuntimeSettings(threads=1)

@@ -182,6 +182,14 @@ def test_nothing_half_written_after_a_crash_or_a_cancel(workspace: tuple[Any, st
     assert engine.audit.verify().ok
 
 
+def test_untrusted_work_may_send_back_plain_data_only() -> None:
+    assert run_in_child(child_work.an_object) == runtime.RuntimeSettings(threads=1)  # trusted: any value
+    with pytest.raises(ChildFailed, match="other than plain data") as raised:
+        run_in_child(child_work.an_object, plain_result=True)
+    assert "core.runtime.RuntimeSettings" in str(raised.value)
+    assert isinstance(run_in_child(child_work.nothing, plain_result=True), float)
+
+
 def test_what_cannot_cross_fails_before_any_process_starts() -> None:
     def local(ctx: TaskContext) -> None:
         pass
