@@ -400,18 +400,30 @@ def _plain_loads(data: bytes | bytearray) -> Any:
 
 
 class _Outbox:
-    """The child's end of the pipe to the parent; one message at a time whatever the thread."""
+    """The child's end of the pipe to the parent; one message at a time whatever the thread.
 
-    def __init__(self, conn: Connection) -> None:
+    Once the parent is gone (the pipe is broken) nothing more is sent, and the token is
+    cancelled so the work stops at its next check.
+    """
+
+    def __init__(self, conn: Connection, token: CancelToken) -> None:
         self._conn = conn
+        self._token = token
         self._lock = threading.Lock()
 
     def progress(self, fraction: float, message: str) -> None:
-        with self._lock:
+        with self._lock, self._unless_the_parent_is_gone():
             self._conn.send_bytes(pickle.dumps(("progress", float(fraction), str(message))))
 
+    @contextlib.contextmanager
+    def _unless_the_parent_is_gone(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError:  # nobody is listening any more
+            self._token.cancel()
+
     def answer(self, kind: str, payload: Any) -> None:
-        with self._lock:
+        with self._lock, self._unless_the_parent_is_gone():
             if kind == "result":
                 self._conn.send_bytes(pickle.dumps(("result", len(payload))))
                 view = memoryview(payload)
@@ -432,8 +444,8 @@ def _child_main(
         hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         limit = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # hard too: the work cannot raise it
-    outbox = _Outbox(out)
     token = CancelToken()
+    outbox = _Outbox(out, token)
     try:
         runtime.configure(settings.threads, io_threads=settings.io_threads)
         header = job_in.recv()
