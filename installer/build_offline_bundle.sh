@@ -12,7 +12,20 @@ out=${1:-dist/airlock-offline}
 python=${PYTHON:-python3}
 rm -rf "$out"
 mkdir -p "$out/wheels"
+rm -rf build/lib build/bdist.*  # setuptools would pack files left there by an older build
 "$python" -m pip wheel --quiet --wheel-dir "$out/wheels" '.[desktop]'
+# The built-in maturity models, rubric catalogues and policies travel inside Airlock's wheel
+# (resources/ is the package airlock_resources): refuse a bundle whose wheel lacks any of them.
+"$python" - "$out"/wheels/airlock_ml-*.whl <<'CHECK'
+import pathlib, sys, zipfile
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+shipped = [p.relative_to("resources").as_posix() for p in pathlib.Path("resources").rglob("*")
+           if p.is_file() and "__pycache__" not in p.parts]
+missing = [s for s in shipped if f"airlock_resources/{s}" not in names]
+if missing or not shipped:
+    sys.exit(f"{sys.argv[1]} lacks resources {missing or '(none shipped)'}: check package-data in pyproject.toml")
+print(f"{pathlib.Path(sys.argv[1]).name}: {len(shipped)} resource files inside")
+CHECK
 cat > "$out/install.sh" <<'INSTALL'
 #!/usr/bin/env bash
 # Install Airlock from this folder only: no index, no network.
@@ -23,6 +36,7 @@ python=${PYTHON:-python3}
 "$python" -m venv "$target"
 "$target/bin/python" -m pip install --quiet --no-index --find-links "$here/wheels" 'airlock-ml[desktop]'
 "$target/bin/airlock" doctor
+"$target/bin/python" -c "from core.resources import list_resources; assert list_resources('maturity'), 'no maturity models installed'"
 echo "Installed. Start the desktop with: $target/bin/airlock-desktop"
 INSTALL
 chmod +x "$out/install.sh"
