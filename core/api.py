@@ -28,6 +28,7 @@ from core.workspace.models import ROLES as WORKSPACE_ROLES
 from core.workspace.models import (
     BackupResult,
     BackupVerification,
+    HeadAnchor,
     IntegrityReport,
     WorkspaceInfo,
 )
@@ -157,7 +158,7 @@ def doctor() -> DoctorReport:
 
 __all__ = [
     "AirlockError", "AuditEvent", "BackupResult", "BackupVerification", "CancelToken", "ChainHead",
-    "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
+    "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "HeadAnchor", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
     "Unlock", "User", "WORKSPACE_ROLES", "WorkspaceInfo", "doctor", "has_key_header",
     "header_uses_keyring", "keyring_status", "restore_backup", "verify_backup",
 ]

@@ -116,3 +116,9 @@ class MalformedRecord(AirlockError):
     """A record's bytes are not JSON, not the expected kind, or a field does not fit."""
 
     code = "malformed_record"
+
+
+class DiskFull(AirlockError):
+    """The disk (or the file system's quota) is full: nothing is damaged, nothing more fits."""
+
+    code = "disk_full"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
-from core.cli.common import add_command, add_group, emit, local_time, open_engine, run_task, table
+from core.cli.common import add_command, add_group, emit, local_time, open_engine, run_task, table, to_jsonable
 
 DETAILS_WIDTH = 60
 
@@ -18,7 +19,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--action", metavar="PREFIX", help="actions starting with PREFIX, e.g. user.")
     p.add_argument("--actor", metavar="NAME", help="entries by this user only")
     p.add_argument("--grep", metavar="TEXT", help="TEXT anywhere in the action, subject or details")
-    add_command(group, "verify", cmd_verify, "walk the whole hash chain; exit 1 at the first bad entry")
+    p = add_command(group, "verify", cmd_verify, "walk the whole hash chain; exit 1 at the first bad entry")
+    p.add_argument(
+        "--against", metavar="BACKUP", action="append", default=[],
+        help="also check that the log still holds the audit head BACKUP's header recorded (repeatable)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -52,11 +57,20 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         report = run_task(engine.audit.verify)
+        anchors = [engine.workspace.compare_with_backup(Path(b).expanduser()) for b in args.against]
     lines = [report.describe()]
     if not report.ok:
         lines.append(
             f"Entries up to #{report.head.seq} hold; entry #{report.first_bad_seq} does not. "
             "Keep the workspace as it is for investigation and compare it with your latest backup."
         )
-    emit(args, report, lines)
-    return 0 if report.ok else 1
+    for anchor in anchors:
+        lines.append(("" if anchor.ok else "PROBLEM FOUND: ") + anchor.detail)
+    ok = report.ok and all(a.ok for a in anchors)
+    if report.ok and not ok:
+        lines.append(
+            "The chain is consistent in itself but does not hold what a backup recorded: someone holding the "
+            "key cut or rewrote it. Keep the workspace as it is and compare it with that backup."
+        )
+    emit(args, {**to_jsonable(report), "ok": ok, "anchors": anchors} if args.against else report, lines)
+    return 0 if ok else 1

@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-keyring", action="store_true", help="use a passphrase even where a safe OS keyring works")
     add_command(group, "info", cmd_info, "what the workspace holds and when it was last backed up")
     add_command(group, "passwd", cmd_passwd, f"set or change the passphrase (new one from ${ENV_NEW_PASSPHRASE} or asked twice)")
-    add_command(group, "check", cmd_check, "check structure, page authentication and the audit chain")
+    p = add_command(group, "check", cmd_check, "check structure, page authentication, the audit chain and the last backup's head")
+    p.add_argument("--against", metavar="BACKUP", help="compare the log with this backup's head (default: the last backup)")
     p = add_command(group, "backup", cmd_backup, "write a verified, encrypted backup to a new file")
     p.add_argument("dest", metavar="DEST", help="the backup file to create (never overwritten)")
     p = add_command(group, "verify-backup", cmd_verify_backup, "check a backup file without restoring it")
@@ -149,23 +150,35 @@ def report_lines(report: api.IntegrityReport) -> list[str]:
         f"Database structure:   {report.integrity}",
         f"Page authentication:  {report.cipher_integrity}",
         f"Audit chain:          {report.chain.describe()}",
+        *([f"Against backup:       {report.anchor.detail}"] if report.anchor is not None else []),
         f"Result:               {mark}",
     ]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    against = Path(args.against).expanduser() if args.against else None
     with open_engine(args) as engine:
-        report = run_task(engine.workspace.check)
+        report = run_task(lambda ctx: engine.workspace.check(ctx, against))
     emit(args, {"ok": report.ok, **_dict(report)}, report_lines(report))
     return 0 if report.ok else 1
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     dest = Path(args.dest).expanduser().absolute()
-    with open_engine(args) as engine:
+    beside_other = False
+    try:
+        engine = open_engine(args)
+    except api.WorkspaceInUse:
+        # Another instance has it open: one read transaction is enough for a consistent copy.
+        args.read_only = beside_other = True
+        engine = open_engine(args)
+    with engine:
         result = run_task(lambda ctx: engine.workspace.backup(dest, ctx)).value
     lines = [
         f"Backup written: {result.path} ({megabytes(result.size)})",
+        *(["Another Airlock instance has the workspace open: the backup was taken from a read transaction; "
+           "its own header records the audit head (the workspace's log does not record this backup)."]
+          if beside_other or engine.read_only else []),
         f"Taken at {local_time(result.taken_at)}, audit head #{result.audit_head.seq} {result.audit_head.hash[:12]}",
         *report_lines(result.report),
         "It opens with the same passphrase, keyring entry or recovery key as the workspace.",
@@ -185,6 +198,8 @@ def _verification_lines(v: api.BackupVerification) -> list[str]:
     ]
     if v.report.ok and not v.ok:
         lines.append("PROBLEM FOUND: the backup's audit head differs from the one recorded when it was taken.")
+    if v.recorded_head is not None and v.head_authenticated is None:
+        lines.append("Note: this backup's header has no authentication code (an older Airlock made it).")
     return lines
 
 

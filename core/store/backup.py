@@ -9,6 +9,8 @@ audit chain's head at that moment. Verification opens the copy with its key, run
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import threading
@@ -22,19 +24,66 @@ from core.errors import (
     AirlockError,
     BackupInvalid,
     Cancelled,
+    DiskFull,
     InvalidInput,
     WorkspaceExists,
 )
-from core.store import audit_repo, keys
-from core.store.db import Store, attach_encrypted, utc_now
+from core.store import audit_repo, keys, leftovers
+from core.store.db import Store, attach_encrypted, connect_raw, utc_now
 from core.store.keys import KeyHeader, Unlock
 from core.store.opening import open_store, probe_file
 from core.tasks import TaskContext, ensure_context
-from core.workspace.models import BackupResult, BackupVerification, IntegrityReport
+from core.workspace.models import BackupResult, BackupVerification, HeadAnchor, IntegrityReport
 
 
-def check_store(store: Store, ctx: TaskContext | None = None) -> IntegrityReport:
-    """Structure, page HMACs and the audit chain of an open store."""
+def compare_with_backup(store: Store, backup: Path) -> HeadAnchor:
+    """Does the live log still hold the head ``backup``'s header recorded (and reach that far)?
+
+    Reads only the backup's key header (its MAC is checked under the database key); the
+    backup database itself is not opened.
+    """
+    backup = Path(os.path.realpath(Path(backup).expanduser()))
+    source = str(backup)
+    header_file = keys.header_path(backup)
+    try:
+        header = KeyHeader.read(header_file)
+    except AirlockError as exc:
+        return HeadAnchor(source, False, True, f"Not compared with {backup.name}: {exc}")
+    meta = header.backup
+    if header.workspace_id != store.workspace_id:
+        return HeadAnchor(source, False, True, f"Not compared with {backup.name}: it is a backup of another workspace.")
+    if not isinstance(meta, dict) or not isinstance(meta.get("audit_head"), dict):
+        return HeadAnchor(source, False, True, f"Not compared with {backup.name}: its header records no audit head.")
+    authentic = header.backup_authentic(store.key)
+    try:
+        head = ChainHead(int(meta["audit_head"]["seq"]), str(meta["audit_head"]["hash"]))
+    except (KeyError, TypeError, ValueError):
+        return HeadAnchor(source, True, False, f"The header of {backup.name} is damaged: its audit head is unreadable.")
+    if authentic is False:
+        return HeadAnchor(source, True, False,
+                          f"The header of {backup.name} was edited (its MAC does not match): it cannot vouch for the log.",
+                          head, authentic)
+    with store.raw_connection() as conn:
+        row = conn.execute("SELECT hash FROM audit_event WHERE seq = ?", (head.seq,)).fetchone()
+        last = conn.execute("SELECT max(seq) FROM audit_event").fetchone()
+    last_seq = int(last[0]) if last and last[0] is not None else 0
+    note = "" if authentic else " (that header has no MAC: made by an older Airlock)"
+    where = f"backup {backup.name} (taken {meta.get('taken_at', '?')})"
+    if row is None or last_seq < head.seq:
+        return HeadAnchor(source, True, False,
+                          f"The audit log ends at #{last_seq}, but {where} recorded #{head.seq}: entries were cut "
+                          f"off the end of the log{note}.", head, authentic)
+    if str(row[0]) != head.hash:
+        return HeadAnchor(source, True, False,
+                          f"Audit entry #{head.seq} is not the one {where} recorded: the log was rewritten{note}.",
+                          head, authentic)
+    return HeadAnchor(source, True, True,
+                      f"The log holds the head #{head.seq} {head.hash[:12]} recorded by {where}{note}.", head, authentic)
+
+
+def check_store(store: Store, ctx: TaskContext | None = None, against: Path | None = None) -> IntegrityReport:
+    """Structure, page HMACs and the audit chain of an open store; with ``against``, also the
+    live log compared with the audit head that backup's header recorded."""
     ctx = ensure_context(ctx)
     ctx.report(0.0, "Checking database structure")
     # A damaged page makes the checks themselves fail: that is a finding to report, not a crash.
@@ -58,8 +107,15 @@ def check_store(store: Store, ctx: TaskContext | None = None) -> IntegrityReport
             chain = verify_chain(audit_repo.iter_events(tx), store.workspace_id, audit_repo.recorded_head(tx))
     except AirlockError as exc:
         chain = ChainReport(False, 0, ChainHead(0, ""), None, f"the audit log could not be read ({exc})")
+    anchor = None
+    if against is not None:
+        try:
+            anchor = compare_with_backup(store, against)
+        except (sqlcipher3.DatabaseError, AirlockError) as exc:
+            anchor = HeadAnchor(str(against), True, False, f"The audit log could not be compared with {against}: {exc}")
     ctx.report(1.0, "Checked")
-    return IntegrityReport(integrity == "ok" and cipher == "ok" and chain.ok, integrity, cipher, chain)
+    ok = integrity == "ok" and cipher == "ok" and chain.ok and (anchor is None or anchor.ok)
+    return IntegrityReport(ok, integrity, cipher, chain, anchor)
 
 
 def _interrupt_on_cancel(conn: sqlcipher3.Connection, ctx: TaskContext, done: threading.Event) -> None:
@@ -69,23 +125,52 @@ def _interrupt_on_cancel(conn: sqlcipher3.Connection, ctx: TaskContext, done: th
             return
 
 
+def _backup_connection(store: Store) -> contextlib.AbstractContextManager[sqlcipher3.Connection]:
+    """A connection that can read the workspace in one transaction and write an attached copy.
+
+    A read-only open (another instance holds the writer lock) has only ``query_only``
+    connections, which cannot write even to an attached file: it gets one connection of its
+    own that writes nothing to the workspace (a read transaction on it, the writes go to the
+    attached backup), so a backup can be taken while another instance has the workspace open.
+    """
+    if not store.read_only:
+        return store.raw_connection()
+    conn = connect_raw(store.path, store.key, read_only=False, wal=False)
+    return contextlib.closing(conn)
+
+
+def _disk_full(where: Path, exc: BaseException) -> DiskFull:
+    return DiskFull(
+        f"The disk holding {where.parent} is full ({exc}); the backup was not written and nothing "
+        "was damaged. Free some space (or choose another folder) and try again."
+    )
+
+
 def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskContext | None = None) -> BackupResult:
-    """Export a consistent encrypted copy of ``store`` to ``dest`` and verify it."""
+    """Export a consistent encrypted copy of ``store`` to ``dest`` and verify it.
+
+    Works on a read-only open too (one read transaction is enough). The backup's key header
+    records when it was taken and the audit head, authenticated by a MAC under a key derived
+    from the database key.
+    """
     ctx = ensure_context(ctx)
     dest = Path(dest).expanduser().absolute()
+    if dest.parent.is_dir():  # temporary files beside the real folder, not a link to it
+        dest = Path(os.path.realpath(dest.parent)) / dest.name
     dest_header = keys.header_path(dest)
-    if dest.exists() or dest_header.exists():
+    if os.path.lexists(dest) or os.path.lexists(dest_header):
         raise WorkspaceExists(f"{dest} already exists; backups never overwrite a file.")
     if not dest.parent.is_dir():
         raise InvalidInput(f"The folder {dest.parent} does not exist.")
     if dest.resolve() == store.path.resolve():
         raise InvalidInput("A backup cannot replace the workspace itself.")
+    leftovers.sweep(dest.parent)  # partial copies of backups whose process died
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     taken_at = utc_now()
     try:
         ctx.report(0.0, "Copying the workspace")
         create_private_file(partial)
-        with store.raw_connection() as conn:
+        with _backup_connection(store) as conn:
             done = threading.Event()
             watcher = threading.Thread(target=_interrupt_on_cancel, args=(conn, ctx, done), daemon=True)
             watcher.start()
@@ -103,6 +188,8 @@ def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskCon
             except sqlcipher3.OperationalError as exc:
                 if ctx.cancelled:
                     raise Cancelled("Backup cancelled; nothing was written.") from None
+                if "full" in str(exc).lower():
+                    raise _disk_full(dest, exc) from None
                 raise BackupInvalid(f"The backup could not be written: {exc}") from None
             finally:
                 done.set()
@@ -118,13 +205,16 @@ def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskCon
         if not report.ok:
             raise BackupInvalid(f"The new backup failed its own check: {report.describe()}")
         base = header or KeyHeader(store.workspace_id, keys.key_check(store.key, store.workspace_id))
-        backup_header = KeyHeader(
-            base.workspace_id, base.check, base.keyring, base.slots,
-            backup={"taken_at": taken_at, "source": str(store.path), "audit_head": {"seq": head.seq, "hash": head.hash}},
-        )
-        with open(partial, "rb+") as fh:
-            os.fsync(fh.fileno())
-        backup_header.write(dest_header)
+        meta = {"taken_at": taken_at, "source": str(store.path), "audit_head": {"seq": head.seq, "hash": head.hash}}
+        backup_header = base.with_backup(store.key, meta, keys.read_file_salt(partial))
+        try:
+            with open(partial, "rb+") as fh:
+                os.fsync(fh.fileno())
+            backup_header.write(dest_header)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _disk_full(dest, exc) from None
+            raise
         os.replace(partial, dest)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -136,7 +226,10 @@ def make_backup(store: Store, header: KeyHeader | None, dest: Path, ctx: TaskCon
 
 
 def verify_backup(backup: Path, unlock: Unlock, ctx: TaskContext | None = None) -> BackupVerification:
-    """Open a backup read-only with its key and check it; refuse anything else clearly."""
+    """Open a backup read-only with its key and check it; refuse anything else clearly.
+
+    A header whose backup metadata does not match its MAC was edited: refused.
+    """
     backup = Path(backup).expanduser().absolute()
     try:
         probe_file(backup)
@@ -144,13 +237,21 @@ def verify_backup(backup: Path, unlock: Unlock, ctx: TaskContext | None = None) 
     except AirlockError as exc:
         raise BackupInvalid(f"{backup} is not a usable Airlock backup: {exc}") from None
     try:
+        authentic = opened.header.backup_authentic(opened.store.key) if opened.header else None
+        if authentic is False:
+            raise BackupInvalid(
+                f"The key header of {backup} was edited: its backup record (audit head, time taken) does not "
+                "match its authentication code. Do not rely on this backup; use another one."
+            )
         report = check_store(opened.store, ctx)
     finally:
         opened.store.close()
     meta = (opened.header.backup if opened.header else None) or {}
     head = meta.get("audit_head")
     recorded = ChainHead(int(head["seq"]), str(head["hash"])) if isinstance(head, dict) else None
-    return BackupVerification(backup, opened.store.workspace_id, str(meta.get("taken_at", "")), recorded, report)
+    return BackupVerification(
+        backup, opened.store.workspace_id, str(meta.get("taken_at", "")), recorded, report, authentic
+    )
 
 
 def restore_backup(backup: Path, dest: Path, unlock: Unlock, ctx: TaskContext | None = None) -> BackupVerification:
@@ -189,7 +290,7 @@ def restore_backup(backup: Path, dest: Path, unlock: Unlock, ctx: TaskContext | 
         if source_header is not None:
             KeyHeader(
                 source_header.workspace_id, source_header.check, source_header.keyring,
-                source_header.slots, source_header.backup,
+                source_header.slots, source_header.backup, source_header.file_salt,
             ).write(partial_header)
         try:
             verification = verify_backup(partial, unlock, ctx.sub(0.2, 0.95))
@@ -198,9 +299,15 @@ def restore_backup(backup: Path, dest: Path, unlock: Unlock, ctx: TaskContext | 
         if not verification.ok:
             raise BackupInvalid(f"{backup} failed verification: {verification.report.describe()}")
         if source_header is not None:
-            final = KeyHeader(source_header.workspace_id, source_header.check, source_header.keyring, source_header.slots)
+            final = KeyHeader(
+                source_header.workspace_id, source_header.check, source_header.keyring, source_header.slots,
+                file_salt=source_header.file_salt,
+            )
         else:  # the header was lost; the recovery key opened it, so make a fresh one
-            final = KeyHeader(verification.workspace_id, keys.key_check(key, verification.workspace_id))
+            final = KeyHeader(
+                verification.workspace_id, keys.key_check(key, verification.workspace_id),
+                file_salt=keys.read_file_salt(partial),
+            )
         final.write(dest_header)
         os.replace(partial, dest)
     except BaseException:

@@ -27,6 +27,7 @@ from core.audit.chain import canonical_details, entry_hash
 from core.audit.models import AuditEvent, ChainHead
 from core.errors import (
     AirlockError,
+    DiskFull,
     ReadOnlyWorkspace,
     UnsafeEnvironment,
     WorkspaceCorrupted,
@@ -131,6 +132,11 @@ def translate_error(exc: BaseException) -> AirlockError:
     lowered = text.lower()
     if "database is locked" in lowered or "database is busy" in lowered:
         return WorkspaceInUse("The workspace is busy in another process; try again in a moment.")
+    if "database or disk is full" in lowered or getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None) == 13:
+        return DiskFull(
+            "The disk holding the workspace is full: the change was not saved and the workspace is intact "
+            "(it was rolled back). Free some space and try again."
+        )
     if "malformed" in lowered or "not a database" in lowered or "disk i/o" in lowered:
         return WorkspaceCorrupted(f"The workspace file is damaged: {text}. Restore it from a backup.")
     if "readonly" in lowered or "read-only" in lowered or "query_only" in lowered:

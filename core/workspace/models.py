@@ -48,6 +48,23 @@ class WorkspaceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadAnchor:
+    """The live audit log compared with the head a backup's header recorded.
+
+    The live log must hold the backup's head entry with the same hash, so it only grew since.
+    ``compared`` is False where there was nothing to compare with (no such file, another
+    workspace's backup); ``authenticated`` is None for backups made before headers had a MAC.
+    """
+
+    source: str
+    compared: bool
+    ok: bool
+    detail: str
+    head: ChainHead | None = None
+    authenticated: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IntegrityReport:
     """Structure, page authentication and audit-chain findings of one check."""
 
@@ -55,6 +72,7 @@ class IntegrityReport:
     integrity: str
     cipher_integrity: str
     chain: ChainReport
+    anchor: HeadAnchor | None = None
 
     def describe(self) -> str:
         parts = [
@@ -62,6 +80,8 @@ class IntegrityReport:
             f"Page authentication: {self.cipher_integrity}.",
             self.chain.describe(),
         ]
+        if self.anchor is not None:
+            parts.append(self.anchor.detail)
         return " ".join(parts)
 
 
@@ -85,6 +105,8 @@ class BackupVerification:
     taken_at: str
     recorded_head: ChainHead | None
     report: IntegrityReport
+    #: Whether the header's metadata carries a valid MAC; None for backups made before that.
+    head_authenticated: bool | None = None
 
     @property
     def ok(self) -> bool:

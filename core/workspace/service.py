@@ -8,12 +8,12 @@ from core import outcome
 from core.identity.models import ADMIN
 from core.identity.service import require_role
 from core.outcome import Change, Outcome, mutation, query
-from core.store import blobs, rekey, workspace_repo
-from core.store.backup import check_store, make_backup
+from core.store import blobs, keys, rekey, workspace_repo
+from core.store.backup import check_store, compare_with_backup, make_backup
 from core.store.db import Store
 from core.store.keys import KeyHeader
 from core.tasks import TaskContext
-from core.workspace.models import BackupResult, IntegrityReport, WorkspaceInfo
+from core.workspace.models import BackupResult, HeadAnchor, IntegrityReport, WorkspaceInfo
 
 
 class WorkspaceService:
@@ -42,9 +42,19 @@ class WorkspaceService:
             )
 
     @query
-    def check(self, ctx: TaskContext | None = None) -> IntegrityReport:
-        """Database structure, page authentication (HMAC) and the audit chain."""
-        return check_store(self._store, ctx)
+    def check(self, ctx: TaskContext | None = None, against: Path | None = None) -> IntegrityReport:
+        """Database structure, page authentication (HMAC), the audit chain, and the log compared
+        with the audit head recorded by ``against`` (default: the last backup, where it still is)."""
+        if against is None:
+            with self._store.read(self._actor) as tx:
+                last = workspace_repo.workspace_record(tx).last_backup_path
+            against = Path(last) if last and keys.header_path(Path(last)).exists() else None
+        return check_store(self._store, ctx, against)
+
+    @query
+    def compare_with_backup(self, backup: Path) -> HeadAnchor:
+        """Whether the live audit log still holds the head ``backup``'s header recorded."""
+        return compare_with_backup(self._store, Path(backup))
 
     @mutation
     def backup(self, dest: Path, ctx: TaskContext | None = None) -> Outcome[BackupResult]:
@@ -56,6 +66,8 @@ class WorkspaceService:
         with self._store.read(self._actor) as tx:
             require_role(tx, ADMIN, "back up the workspace")
         result = make_backup(self._store, self._header, Path(dest), ctx)
+        if self._store.read_only:  # taken beside another instance: its header is the record
+            return Outcome(result, outcome.changes(Change.BACKUPS))
         with self._store.write(self._actor) as tx:
             workspace_repo.record_backup(tx, str(result.path))
             tx.audit("workspace.backed_up", f"backup:{result.path.name}", {
