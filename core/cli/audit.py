@@ -55,22 +55,33 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """The chain, read the way ``workspace check`` reads it, so the two always agree."""
     with open_engine(args) as engine:
-        report = run_task(engine.audit.verify)
+        full = run_task(engine.workspace.check)  # pages, structure, chain, last backup's head
         anchors = [engine.workspace.compare_with_backup(Path(b).expanduser()) for b in args.against]
+    report = full.chain
     lines = [report.describe()]
-    if not report.ok:
+    if not report.ok and report.first_bad_seq is not None:
         lines.append(
             f"Entries up to #{report.head.seq} hold; entry #{report.first_bad_seq} does not. "
             "Keep the workspace as it is for investigation and compare it with your latest backup."
         )
+    if full.integrity != "ok" or full.cipher_integrity != "ok":
+        lines.append(
+            f"PROBLEM FOUND: the workspace has damaged pages (structure: {full.integrity}; page "
+            f"authentication: {full.cipher_integrity}), as `airlock workspace check` reports. Restore it from a backup."
+        )
+    if full.anchor is not None:
+        anchors.insert(0, full.anchor)
     for anchor in anchors:
         lines.append(("" if anchor.ok else "PROBLEM FOUND: ") + anchor.detail)
-    ok = report.ok and all(a.ok for a in anchors)
-    if report.ok and not ok:
+    ok = full.ok and all(a.ok for a in anchors)
+    if report.ok and any(not a.ok for a in anchors):
         lines.append(
             "The chain is consistent in itself but does not hold what a backup recorded: someone holding the "
             "key cut or rewrote it. Keep the workspace as it is and compare it with that backup."
         )
-    emit(args, {**to_jsonable(report), "ok": ok, "anchors": anchors} if args.against else report, lines)
+    data = {**to_jsonable(report), "ok": ok, "integrity": full.integrity,
+            "cipher_integrity": full.cipher_integrity, "anchors": anchors}
+    emit(args, data, lines)
     return 0 if ok else 1
