@@ -38,7 +38,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from core.errors import InvalidInput, KeyUnavailable, NotAWorkspace, UnsafeEnvironment, WrongKey
 
@@ -55,7 +55,7 @@ KEYRING_SERVICE = "airlock-ml"
 _CHECK_LABEL = b"airlock key check v1"
 _BACKUP_MAC_LABEL = b"airlock backup header mac v1"
 #: How new slots normalise the passphrase (recorded in the slot, so the reader knows).
-NORMALIZATION = "NFC"
+NORMALIZATION: Final = "NFC"
 _RECOVERY_CHECK_BYTES = 2
 
 
@@ -412,8 +412,8 @@ def choose_backend() -> tuple[KeyringBackend | None, str]:
         for module_name, class_name, label in ALLOWED_BACKENDS:
             try:
                 module = importlib.import_module(module_name)
-                cls = getattr(module, class_name)
-                if not isinstance(cls, type) or cls.__module__ != module_name or not cls.viable:
+                cls: Any = getattr(module, class_name)
+                if not isinstance(cls, type) or cls.__module__ != module_name or not getattr(cls, "viable", False):
                     tried.append(f"{label}: not available")
                     continue
                 backend = cls()
