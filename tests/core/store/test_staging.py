@@ -243,3 +243,17 @@ def test_a_killed_import_leaves_an_orphan_that_the_next_writable_open_sweeps_onc
         assert again.audit.verify().ok
     with Engine.open(path, unlock) as third:
         assert not any("Removed" in n for n in third.notices), "the sweep was announced twice"
+
+
+def test_evidence_attachments_are_referenced_and_survive_the_sweep(workspace: tuple[Engine, str], tmp_path: Path) -> None:
+    engine, _ = workspace
+    assessment = engine.assessments.create("airlock-data-ml", "Unit").value
+    question = engine.assessments.model_of(assessment).questions()[0].id
+    evidence = tmp_path / "minutes.txt"
+    evidence.write_text("steering committee minutes", encoding="utf-8")
+    attached = engine.assessments.attach_evidence(assessment.id, question, evidence).value
+    digest = attached.answers[question].evidence[0].digest
+    assert blobs.sweep(_store(engine)) == 0
+    with _store(engine).read() as tx:
+        assert blobs.owners(tx, digest) == [blobs.BlobOwner("assessment", attached.id)]
+        assert bytes(blobs.read_bytes(tx, digest)) == evidence.read_bytes()
