@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from urllib.parse import urlsplit
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from core.api import CsvOptions, to_builtins
+from core.api import CsvOptions, Outcome, TaskContext, to_builtins
 from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, run_task, table
 
 if TYPE_CHECKING:
@@ -69,7 +70,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
             password = read_secret(ENV_SQL_PASSWORD, "Database password: ", "database password") or None
         with open_engine(args) as engine:
-            result = run_task(lambda ctx: _service(engine).import_sql(args.sql, args.query, name=args.name, password=password, ctx=ctx)).value
+            result = run_task(
+                lambda ctx: _service(engine).import_sql(args.sql, args.query, name=args.name, password=password, ctx=ctx)
+            ).value
     else:
         if not args.source:
             raise UsageProblem("Give the file to import, or --sql URL --query Q.")
@@ -93,6 +96,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_export(
+    service: DatasetService, ref: str, dest: str, fmt: str, target: str | None
+) -> Callable[[TaskContext], Outcome[Path]]:
+    """The export of one profile report, as work for :func:`run_task`."""
+    return lambda ctx: service.export_profile_report(ref, dest, format=fmt, target=target, ctx=ctx)
+
+
 def cmd_profile(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         service = _service(engine)
@@ -100,8 +110,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         # Each report is an audited export; it keeps the profile it computes.
         for fmt, dest in (("html", args.html), ("pdf", args.pdf)):
             if dest:
-                run_task(lambda ctx, fmt=fmt, dest=dest: service.export_profile_report(
-                    args.ref, dest, format=fmt, target=args.target, ctx=ctx))
+                run_task(_report_export(service, args.ref, dest, fmt, args.target))
         prof = service.stored_profile(args.ref, target=args.target)
         if prof is None:
             prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, refresh=True, ctx=ctx))

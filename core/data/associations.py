@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from core import runtime
 from core.data import arrays
-from core.data.models import ColumnProfile, Correlation, TargetAssociation
+from core.data.models import ColumnFlag, ColumnProfile, Correlation, CorrelationMethod, SemanticType, TargetAssociation
 
 MAX_NUMERIC = 40
 MAX_CATEGORICAL = 30
@@ -127,10 +127,12 @@ def correlation_ratios(codes: list[np.ndarray], x: np.ndarray) -> np.ndarray:
 
 
 def _kinds(cols: list[ColumnProfile]) -> tuple[list[str], list[str]]:
-    numeric = [c.name for c in cols if c.semantic_type == "numeric" and "constant" not in c.flags][:MAX_NUMERIC]
+    numeric = [
+        c.name for c in cols if c.semantic_type == SemanticType.NUMERIC and ColumnFlag.CONSTANT not in c.flags
+    ][:MAX_NUMERIC]
     categorical = [
         c.name for c in cols
-        if c.semantic_type in ("categorical", "boolean") and 1 < c.distinct <= MAX_LEVELS and not c.pii
+        if c.semantic_type in (SemanticType.CATEGORICAL, SemanticType.BOOLEAN) and 1 < c.distinct <= MAX_LEVELS and not c.pii
     ][:MAX_CATEGORICAL]
     return numeric, categorical
 
@@ -156,7 +158,8 @@ def pearson_matrix(x: np.ndarray) -> np.ndarray:
         var_i = sxx - sx * sx / n
         r = cov / np.sqrt(var_i * var_i.T)
     r[(n < 2) | (var_i <= 0) | (var_i.T <= 0)] = np.nan
-    return np.clip(r, -1.0, 1.0)
+    clipped: np.ndarray = np.clip(r, -1.0, 1.0)
+    return clipped
 
 
 def _sorted_average_ranks(values: np.ndarray) -> np.ndarray:
@@ -208,8 +211,8 @@ def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlatio
     numbers = {n: _numeric(table, n) for n in numeric}
     if len(numeric) > 1:
         x = _columns(numbers, numeric)
-        for method in ("pearson", "spearman"):
-            m = pearson_matrix(x) if method == "pearson" else spearman_matrix(x)
+        for method in (CorrelationMethod.PEARSON, CorrelationMethod.SPEARMAN):
+            m = pearson_matrix(x) if method == CorrelationMethod.PEARSON else spearman_matrix(x)
             for i in range(len(numeric)):
                 for j in range(i + 1, len(numeric)):
                     if math.isfinite(m[i, j]):
@@ -219,13 +222,13 @@ def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlatio
         for j in range(i + 1, len(categorical)):
             v = cramers_v(codes[categorical[i]], codes[categorical[j]])
             if math.isfinite(v):
-                out.append(Correlation(categorical[i], categorical[j], "cramers_v", v))
+                out.append(Correlation(categorical[i], categorical[j], CorrelationMethod.CRAMERS_V, v))
     if numeric:
         etas = correlation_ratios([codes[c] for c in categorical], _columns(numbers, numeric))
         for c, row in zip(categorical, etas, strict=True):
             for n, eta in zip(numeric, row, strict=True):
                 if math.isfinite(eta):
-                    out.append(Correlation(n, c, "correlation_ratio", float(eta)))
+                    out.append(Correlation(n, c, CorrelationMethod.CORRELATION_RATIO, float(eta)))
     return out
 
 
@@ -238,19 +241,19 @@ def _excluded(col: ColumnProfile) -> str | None:
     """
     if col.pii:
         return f"PII-like ({col.pii.replace('_', ' ')})"
-    if col.semantic_type == "identifier":
+    if col.semantic_type == SemanticType.IDENTIFIER:
         return "identifier"
-    if "constant" in col.flags:
+    if ColumnFlag.CONSTANT in col.flags:
         return "constant"
     return None
 
 
 def _feature(table: pa.Table, col: ColumnProfile) -> tuple[np.ndarray, bool] | None:
-    if col.semantic_type in ("numeric", "datetime"):
+    if col.semantic_type in (SemanticType.NUMERIC, SemanticType.DATETIME):
         x = _numeric(table, col.name)
         fill = np.nanmedian(x) if np.isfinite(x).any() else 0.0
         return np.where(np.isnan(x), fill, x), False
-    if col.semantic_type in ("categorical", "boolean"):
+    if col.semantic_type in (SemanticType.CATEGORICAL, SemanticType.BOOLEAN):
         return _codes(table, col.name).astype(np.float64), True
     return None
 
@@ -362,7 +365,7 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
     """
     table = sample(table, TARGET_SAMPLE)
     tcol = next(c for c in cols if c.name == target)
-    regression = tcol.semantic_type == "numeric" and tcol.distinct > 10
+    regression = tcol.semantic_type == SemanticType.NUMERIC and tcol.distinct > 10
     if regression:
         y: Any = _numeric(table, target)
         keep = ~np.isnan(y)

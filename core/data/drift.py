@@ -18,9 +18,22 @@ import numpy as np
 import pyarrow as pa
 
 from core import runtime
-from core.data.models import ColumnDrift, DriftReport
+from core.data.models import (
+    ColumnDrift,
+    ColumnType,
+    Correction,
+    DriftColumnKind,
+    DriftDistance,
+    DriftLevel,
+    DriftReport,
+    DriftTest,
+)
 from core.data.schema import logical_type
 from core.errors import InvalidInput
+
+#: Column, kind, PSI, test, statistic, p-value, distance, distance name.
+_Measured = tuple[str, DriftColumnKind, float, DriftTest, float, float, float, DriftDistance]
+_NUMERIC_TYPES = (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.DATETIME)
 
 PSI_MODERATE = 0.1
 PSI_MAJOR = 0.25
@@ -36,15 +49,15 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def adjust(p: list[float], method: str) -> list[float]:
+def adjust(p: list[float], method: Correction | str) -> list[float]:
     """Adjusted p-values: ``bh`` (Benjamini–Hochberg) or ``bonferroni``."""
     m = len(p)
     if m == 0:
         return []
     arr = np.asarray(p, dtype=np.float64)
-    if method == "bonferroni":
+    if method == Correction.BONFERRONI:
         return list(np.minimum(arr * m, 1.0))
-    if method != "bh":
+    if method != Correction.BH:
         raise InvalidInput("correction is 'bh' or 'bonferroni'.")
     order = np.argsort(arr)
     ranked = arr[order] * m / np.arange(1, m + 1)
@@ -191,7 +204,9 @@ def _categorical_drift(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> tuple[floa
     # Counts per category (missing is a category of its own), then aligned on the union of
     # categories (every measure here is independent of the categories' order). Columns of
     # different types in the two versions are compared as text.
-    plain = lambda t: t.value_type if pa.types.is_dictionary(t) else t  # noqa: E731
+    def plain(t: pa.DataType) -> pa.DataType:
+        return t.value_type if pa.types.is_dictionary(t) else t
+
     as_text = plain(ref.type) != plain(cur.type)
     (r_values, r_counts), (c_values, c_counts) = _value_counts(ref, as_text), _value_counts(cur, as_text)
     cats = pc.unique(pa.concat_arrays([r_values, c_values]))
@@ -231,7 +246,8 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
 
 def compare(
     reference: Any, current: Any, ref_label: str = "reference", cur_label: str = "current", *,
-    correction: str = "bh", alpha: float = ALPHA, psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
+    correction: Correction | str = Correction.BH, alpha: float = ALPHA,
+    psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
     columns: list[str] | None = None,
 ) -> DriftReport:
     """Drift of every column the two tables share (or of ``columns``).
@@ -243,8 +259,10 @@ def compare(
     Identifier columns (see :func:`identifier`) are not compared; they are listed in
     ``skipped`` as "NAME: identifier".
     """
-    if correction not in ("bh", "bonferroni"):
-        raise InvalidInput("correction is 'bh' or 'bonferroni'.")
+    try:
+        method = Correction(correction)
+    except ValueError:
+        raise InvalidInput("correction is 'bh' or 'bonferroni'.") from None
     if not 0 < psi_moderate <= psi_major:
         raise InvalidInput("PSI thresholds need 0 < moderate ≤ major.")
     shared = [n for n in reference.column_names if n in current.column_names]
@@ -255,21 +273,21 @@ def compare(
         if name not in shared:
             raise InvalidInput(f"Column {name!r} is not in both datasets.")
 
-    def measure(name: str) -> tuple[str, str, float, str, float, float, float, str] | str | None:
+    def measure(name: str) -> _Measured | str | None:
         # Decoded once here (lazily, for a snapshot: text as dictionary codes, see the service).
         ref_col, cur_col = reference.column(name), current.column(name)
         if identifier(name, ref_col):
             return "identifier"
         rt, ct = logical_type(reference.schema.field(name).type), logical_type(current.schema.field(name).type)
-        if (rt in ("integer", "float", "datetime")) and ct in ("integer", "float", "datetime"):
+        if rt in _NUMERIC_TYPES and ct in _NUMERIC_TYPES:
             r, c = _numeric(ref_col), _numeric(cur_col)
             del ref_col, cur_col
             if r.size < 2 or c.size < 2:
                 return None
             p_si, stat, p, dist = _numeric_drift(name, r, c)
-            return (name, "numeric", p_si, "ks", stat, p, dist, "wasserstein_std")
+            return (name, DriftColumnKind.NUMERIC, p_si, DriftTest.KS, stat, p, dist, DriftDistance.WASSERSTEIN_STD)
         p_si, stat, p, dist = _categorical_drift(ref_col, cur_col)
-        return (name, "categorical", p_si, "chi2", stat, p, dist, "jensen_shannon")
+        return (name, DriftColumnKind.CATEGORICAL, p_si, DriftTest.CHI2, stat, p, dist, DriftDistance.JENSEN_SHANNON)
 
     # Columns are independent and numpy/Arrow sort and count without the GIL: one thread per core.
     from concurrent.futures import ThreadPoolExecutor
@@ -277,13 +295,13 @@ def compare(
     # Numeric and datetime columns first (they sort a million values or more each), text
     # last: the longest tasks start first, so no core idles at the end.
     def costly_first(name: str) -> int:
-        return 0 if logical_type(reference.schema.field(name).type) in ("integer", "float", "datetime") else 1
+        return 0 if logical_type(reference.schema.field(name).type) in _NUMERIC_TYPES else 1
 
     with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
         ordered = sorted(names, key=costly_first)
         by_name = dict(zip(ordered, pool.map(measure, ordered), strict=True))
     measured = [by_name[n] for n in names]
-    raw: list[tuple[str, str, float, str, float, float, float, str]] = []
+    raw: list[_Measured] = []
     for name, result in zip(names, measured, strict=True):
         if result is None:
             skipped.append(f"{name}: too few values")
@@ -291,12 +309,12 @@ def compare(
             skipped.append(f"{name}: {result}")
         else:
             raw.append(result)
-    adjusted = adjust([r[5] for r in raw], correction)
-    out = []
+    adjusted = adjust([r[5] for r in raw], method)
+    out: list[ColumnDrift] = []
     for (name, kind, p_si, test, stat, p, dist, dname), p_adj in zip(raw, adjusted, strict=True):
-        level = "major" if p_si >= psi_major else "moderate" if p_si >= psi_moderate else "none"
+        level = DriftLevel.MAJOR if p_si >= psi_major else DriftLevel.MODERATE if p_si >= psi_moderate else DriftLevel.NONE
         drifted = bool(p_si >= psi_major or (p_adj < alpha and p_si >= psi_moderate))
         out.append(ColumnDrift(name, kind, p_si, test, stat, p, float(p_adj), dist, dname, level, drifted))
-    return DriftReport(ref_label, cur_label, correction, alpha, psi_moderate, psi_major, tuple(out), tuple(skipped))
+    return DriftReport(ref_label, cur_label, method, alpha, psi_moderate, psi_major, tuple(out), tuple(skipped))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pyarrow as pa
@@ -39,7 +39,7 @@ def redact(url: str) -> str:
 
 
 def url_password(url: str) -> str | None:
-    return parse_url(url).password  # type: ignore[return-value]
+    return parse_url(url).password
 
 
 def _scrub(message: str, password: str | None) -> str:
@@ -73,7 +73,7 @@ def _column(values: list[Any], typ: pa.DataType) -> pa.Array:
 
 def query_batches(
     url: str, query: str, *, password: str | None = None, batch_rows: int = 50_000
-) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+) -> tuple[list[str], Generator[pa.RecordBatch, None, None]]:
     """Column names and an iterator of batches of ``query``'s result.
 
     Types are taken from the first batch that has a value in each column; DECIMAL becomes
@@ -103,7 +103,7 @@ def query_batches(
         engine.dispose()
         raise InvalidInput(f"The query failed on {redact(url)}: {_scrub(str(getattr(exc, 'orig', exc)), secret)}") from None
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def batches() -> Generator[pa.RecordBatch, None, None]:
         types: list[pa.DataType | None] = [None] * len(names)
         seen = 0
         try:

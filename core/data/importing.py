@@ -23,13 +23,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from core.data.models import CsvOptions
+from core.data.models import CsvOptions, SourceKind
 from core.errors import InvalidInput
 from core.tasks import TaskContext, ensure_context
 
@@ -52,16 +52,22 @@ NULL_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 BatchFactory = Callable[[], Iterator[pa.RecordBatch]]
 
 
+class TextBatches(Protocol):
+    """Streams a text-like source from its start; a CSV converts columns to ``types`` while parsing."""
+
+    def __call__(self, types: dict[str, pa.DataType] | None = None, /) -> Iterator[pa.RecordBatch]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TextSource:
     """A checked text-like source: its header, size, hash and a way to stream it (again)."""
 
-    kind: str
+    kind: SourceKind
     path: Path
     names: list[str]
     rows: int
     sha256: str
-    batches: BatchFactory
+    batches: TextBatches
     notes: tuple[str, ...] = ()
     #: Column types and warnings, when the checking pass already inferred them.
     inferred: tuple[dict[str, pa.DataType], list[str]] | None = None
@@ -86,7 +92,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedReader:
     try:
         return path.open("rb")
     except FileNotFoundError:
@@ -489,7 +495,9 @@ def _fast_scan(
     if rows == 0:
         raise _Unsure
     inferred = inference.result()
-    if spool is not None and not all(_reusable(a.type, inferred[0][n]) for kept in spool for n, a in zip(names, kept, strict=True)):
+    if spool is not None and not all(
+        _reusable(a.type, inferred[0][n]) for kept in spool for n, a in zip(names, kept, strict=True)
+    ):
         spool = None  # a column changed type part-way (then it is text): its earlier text is gone
     return rows, sha, inferred, spool
 
@@ -500,7 +508,7 @@ def _reusable(have: pa.DataType, final: pa.DataType) -> bool:
         return True
     # A column of integers that later held a decimal: the integer converts to the same float
     # its text does (both round to the nearest double).
-    return pa.types.is_integer(have) and pa.types.is_floating(final)
+    return bool(pa.types.is_integer(have) and pa.types.is_floating(final))
 
 
 def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> TextSource:
@@ -537,7 +545,7 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
         return _scan_csv_lines(path, dialect, ctx)
     ctx.report(1.0, "Checked")
     if spool is None:
-        return TextSource("csv", path, names, rows, sha, _csv_batches(path, dialect, names, multiline=multiline),
+        return TextSource(SourceKind.CSV, path, names, rows, sha, _csv_batches(path, dialect, names, multiline=multiline),
                           inferred=inferred)
     kept = spool
 
@@ -550,7 +558,7 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
                       for n, a in zip(names, arrays, strict=True)]
             yield pa.RecordBatch.from_arrays(arrays, names=names)
 
-    return TextSource("csv", path, names, rows, sha, spooled, inferred=inferred)
+    return TextSource(SourceKind.CSV, path, names, rows, sha, spooled, inferred=inferred)
 
 
 def _csv_batches(
@@ -622,7 +630,7 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
     if rows == 0:
         raise InvalidInput(f"{path}: has a header but no data rows.")
     ctx.report(1.0, "Checked")
-    return TextSource("csv", path, names, rows, hashing.digest.hexdigest(), _csv_batches(path, dialect, names))
+    return TextSource(SourceKind.CSV, path, names, rows, hashing.digest.hexdigest(), _csv_batches(path, dialect, names))
 
 
 # --- Excel ---------------------------------------------------------------------------------
@@ -698,7 +706,8 @@ def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: Task
         raise InvalidInput(f"{path}: has a header but no data rows.")
     width = len(names)
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def batches(types: dict[str, pa.DataType] | None = None, /) -> Iterator[pa.RecordBatch]:
+        # Cells arrive as text; the caller converts them (``types`` is for the CSV reader).
         columns: list[list[str | None]] = [[] for _ in range(width)]
         skip = header
         for _, cells in _sheet_rows(path, sheet):
@@ -714,7 +723,7 @@ def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: Task
         if columns[0]:
             yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
 
-    return TextSource("excel", path, names, rows, file_sha256(path), batches)
+    return TextSource(SourceKind.EXCEL, path, names, rows, file_sha256(path), batches)
 
 
 # --- Parquet -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ a layout change (one upgrade step per older ``format_version``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NewType
 
 from core import formats
@@ -21,9 +22,140 @@ VersionId = NewType("VersionId", str)
 PROFILE_FORMAT_VERSION = 1
 SCHEMA_FORMAT_VERSION = 1
 
-SEMANTIC_TYPES = ("numeric", "categorical", "boolean", "datetime", "text", "identifier")
-SEVERITIES = ("high", "medium", "low", "info")
 REDACTED = "‹redacted›"
+
+
+# --- kinds ---------------------------------------------------------------------------------
+# StrEnums: each member equals its value, so stored JSON, audit details and comparisons with
+# the plain strings keep working, and msgspec writes and reads them by value. A value stored by
+# an earlier release must stay a member: removing one makes those records unreadable.
+
+
+class SourceKind(StrEnum):
+    """What a version was imported from (and what kind of file a preview shows)."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    EXCEL = "excel"
+    SQL = "sql"
+
+
+class SemanticType(StrEnum):
+    """What a column means, as the profile infers it."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    TEXT = "text"
+    IDENTIFIER = "identifier"
+
+
+class Severity(StrEnum):
+    """How much an alert or anomaly matters, most severe first."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class PiiKind(StrEnum):
+    """The personal-data pattern most of a column's values match."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    CARD = "card"
+    NATIONAL_ID = "national_id"
+
+
+class ColumnFlag(StrEnum):
+    """Notable properties of a profiled column."""
+
+    CONSTANT = "constant"
+    NEAR_CONSTANT = "near_constant"
+    HIGH_CARDINALITY = "high_cardinality"
+
+
+class AlertKind(StrEnum):
+    """What a profile alert is about."""
+
+    PII = "pii"
+    CONSTANT = "constant"
+    MISSING = "missing"
+    HIGH_CARDINALITY = "high_cardinality"
+    NEAR_CONSTANT = "near_constant"
+    IDENTIFIER = "identifier"
+    OUTLIERS = "outliers"
+    DUPLICATES = "duplicates"
+    TARGET_EXCLUDED = "target_excluded"
+    LEAKAGE = "leakage"
+
+
+class CorrelationMethod(StrEnum):
+    PEARSON = "pearson"
+    SPEARMAN = "spearman"
+    CRAMERS_V = "cramers_v"
+    CORRELATION_RATIO = "correlation_ratio"
+
+
+class ColumnType(StrEnum):
+    """The logical type a schema expects of a column."""
+
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    STRING = "string"
+
+
+class AnomalyKind(StrEnum):
+    """What a validation anomaly is about."""
+
+    MISSING_COLUMN = "missing_column"
+    UNEXPECTED_COLUMN = "unexpected_column"
+    TYPE_MISMATCH = "type_mismatch"
+    MISSING_VALUES = "missing_values"
+    TOO_MANY_MISSING = "too_many_missing"
+    OUT_OF_RANGE = "out_of_range"
+    UNKNOWN_VALUE = "unknown_value"
+    NOT_UNIQUE = "not_unique"
+
+
+class DriftColumnKind(StrEnum):
+    """How a column is compared for drift."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+
+
+class DriftTest(StrEnum):
+    KS = "ks"  # two-sample Kolmogorov–Smirnov
+    CHI2 = "chi2"  # chi-square on the category counts
+
+
+class DriftDistance(StrEnum):
+    WASSERSTEIN_STD = "wasserstein_std"  # Wasserstein in reference standard deviations
+    JENSEN_SHANNON = "jensen_shannon"
+
+
+class DriftLevel(StrEnum):
+    """How far a column's population stability index moved."""
+
+    NONE = "none"
+    MODERATE = "moderate"
+    MAJOR = "major"
+
+
+class Correction(StrEnum):
+    """How p-values are adjusted for testing many columns at once."""
+
+    BH = "bh"  # Benjamini–Hochberg false discovery rate
+    BONFERRONI = "bonferroni"
+
+
+SEMANTIC_TYPES: tuple[SemanticType, ...] = tuple(SemanticType)
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +178,7 @@ class ColumnInfo:
 class Lineage:
     """Where a version came from. ``source`` never holds a password."""
 
-    source_kind: str  # csv | parquet | excel | sql
+    source_kind: SourceKind
     source: str  # file path, or the database URL without its password
     query: str | None
     source_sha256: str | None  # hash of the source file's bytes (None for SQL)
@@ -101,9 +233,9 @@ class ImportResult:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    severity: str  # one of SEVERITIES
+    severity: Severity
     column: str | None
-    kind: str
+    kind: AlertKind
     message: str
 
 
@@ -113,7 +245,7 @@ class ColumnProfile:
 
     name: str
     storage_type: str
-    semantic_type: str
+    semantic_type: SemanticType
     count: int
     missing: int
     distinct: int
@@ -121,8 +253,8 @@ class ColumnProfile:
     quantiles: dict[str, float] = field(default_factory=dict)  # "0.25" -> value
     histogram: dict[str, list[float]] = field(default_factory=dict)  # counts, edges
     top_values: list[tuple[str, int]] = field(default_factory=list)
-    pii: str | None = None  # email | phone | card | national_id
-    flags: tuple[str, ...] = ()  # constant, near_constant, high_cardinality, mixed_types
+    pii: PiiKind | None = None
+    flags: tuple[ColumnFlag, ...] = ()
 
     @property
     def missing_fraction(self) -> float:
@@ -133,7 +265,7 @@ class ColumnProfile:
 class Correlation:
     a: str
     b: str
-    method: str  # pearson | spearman | cramers_v | correlation_ratio
+    method: CorrelationMethod
     value: float
 
 
@@ -178,8 +310,8 @@ class ColumnSchema:
     """What one column is expected to hold."""
 
     name: str
-    type: str  # integer | float | boolean | datetime | string
-    semantic_type: str
+    type: ColumnType
+    semantic_type: SemanticType
     required: bool = True
     max_missing_fraction: float = 0.0
     minimum: float | None = None
@@ -202,9 +334,9 @@ class Schema:
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    severity: str
+    severity: Severity
     column: str | None
-    kind: str  # missing_column, unexpected_column, type_mismatch, too_many_missing, out_of_range, unknown_value, not_unique
+    kind: AnomalyKind
     message: str
     count: int = 0
 
@@ -217,7 +349,7 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        return not any(a.severity in ("high", "medium") for a in self.anomalies)
+        return not any(a.severity in (Severity.HIGH, Severity.MEDIUM) for a in self.anomalies)
 
 
 # --- drift ---------------------------------------------------------------------------------
@@ -226,15 +358,15 @@ class ValidationReport:
 @dataclass(frozen=True, slots=True)
 class ColumnDrift:
     column: str
-    kind: str  # numeric | categorical
+    kind: DriftColumnKind
     psi: float
-    test: str  # ks | chi2
+    test: DriftTest
     statistic: float
     p_value: float
     p_adjusted: float
     distance: float  # Wasserstein (in reference std units) or Jensen–Shannon distance
-    distance_name: str
-    level: str  # none | moderate | major
+    distance_name: DriftDistance
+    level: DriftLevel
     drifted: bool
 
 
@@ -242,7 +374,7 @@ class ColumnDrift:
 class DriftReport:
     reference: str
     current: str
-    correction: str
+    correction: Correction
     alpha: float
     psi_moderate: float
     psi_major: float

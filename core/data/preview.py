@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.data.models import CsvOptions
+from core.data.models import CsvOptions, SourceKind
 from core.errors import InvalidInput
 
 PREVIEW_ROWS = 20
@@ -28,7 +28,7 @@ DELIMITER_NAMES = {",": "comma ( , )", ";": "semicolon ( ; )", "\t": "tab", "|":
 class Preview:
     """What the wizard shows: kind, column names, first rows, how the file will be read."""
 
-    kind: str  # csv | excel | parquet
+    kind: SourceKind  # csv, excel or parquet
     names: list[str]
     rows: list[list[str]]
     settings: str  # one line: "delimiter: tab (sniffed) · header row: yes (sniffed) · encoding: utf-8"
@@ -39,13 +39,14 @@ class Preview:
     ragged: list[str] = field(default_factory=list)  # "line 4: 4 fields, expected 3"
 
 
-def file_kind(path: Path) -> str:
+def file_kind(path: Path) -> SourceKind:
+    """The kind of file ``path`` names, by its suffix (anything else is read as delimited text)."""
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return "excel"
+        return SourceKind.EXCEL
     if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    return "csv"
+        return SourceKind.PARQUET
+    return SourceKind.CSV
 
 
 def preview_file(path: Path, options: CsvOptions, sheet: str | None = None, limit: int = PREVIEW_ROWS) -> Preview:
@@ -57,9 +58,9 @@ def preview_file(path: Path, options: CsvOptions, sheet: str | None = None, limi
         The file cannot be opened or is not the kind its name says.
     """
     kind = file_kind(path)
-    if kind == "excel":
+    if kind == SourceKind.EXCEL:
         return _preview_excel(path, sheet, options.has_header, limit)
-    if kind == "parquet":
+    if kind == SourceKind.PARQUET:
         return _preview_parquet(path, limit)
     return _preview_csv(path, options, limit)
 
@@ -111,7 +112,7 @@ def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
     delimiter = DELIMITER_NAMES.get(dialect.delimiter, repr(dialect.delimiter))
     settings = (f"delimiter: {delimiter} ({sniffed}) · header row: {'yes' if dialect.has_header else 'no'} "
                 f"({header_how}) · encoding: {dialect.encoding.removesuffix('-sig')}")
-    return Preview("csv", names, [r for _, r in body], settings, dialect.delimiter, dialect.has_header, ragged=ragged)
+    return Preview(SourceKind.CSV, names, [r for _, r in body], settings, dialect.delimiter, dialect.has_header, ragged=ragged)
 
 
 def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit: int) -> Preview:
@@ -130,7 +131,7 @@ def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         rows: list[list[object]] = []
         for row in ws.iter_rows(values_only=True):
-            cells = list(row)
+            cells: list[object] = list(row)
             while cells and cells[-1] is None:
                 cells.pop()
             if cells:
@@ -147,7 +148,7 @@ def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit
     body = [[_cell(c) for c in r] for r in (rows[1:] if header else rows)][:limit]
     how = "sniffed" if has_header is None else "chosen"
     settings = f"sheet: {sheet or sheets[0]} · header row: {'yes' if header else 'no'} ({how})"
-    return Preview("excel", names, body, settings, has_header=header, sheets=sheets)
+    return Preview(SourceKind.EXCEL, names, body, settings, has_header=header, sheets=sheets)
 
 
 def _preview_parquet(path: Path, limit: int) -> Preview:
@@ -168,4 +169,4 @@ def _preview_parquet(path: Path, limit: int) -> Preview:
         columns = [first.column(i).to_pylist() for i in range(first.num_columns)]
         body = [[_cell(col[r]) for col in columns] for r in range(first.num_rows)]
     settings = f"Parquet: {pf.metadata.num_rows:,} rows, {len(names)} typed columns (types are kept as stored)"
-    return Preview("parquet", names, body, settings, types=types)
+    return Preview(SourceKind.PARQUET, names, body, settings, types=types)

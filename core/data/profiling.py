@@ -10,8 +10,8 @@ group (exact distinct counts and top values), lengths and the PII sample kept as
 figures. Exact quantiles need every value, so numeric and datetime columns are *gathered*
 — at most :data:`GATHER_BYTES` of them at a time (8 bytes a value); when they do not fit,
 the remaining ones are gathered in further passes that read only their own column chunks.
-Row hashes for duplicates (8 bytes a row; each text value hashed once per row group) and the correlation sample are collected in the
-first pass. Correlations and target associations use a deterministic sample of at most
+Row hashes for duplicates (8 bytes a row; each text value hashed once per row group) and the
+correlation sample are collected in the first pass. Correlations and target associations use a deterministic sample of at most
 :data:`SAMPLE_ROWS` rows. A profile never holds raw rows, and top values of PII-like or
 identifier columns are redacted. No store, no Qt.
 """
@@ -29,7 +29,17 @@ import pyarrow.compute as pc
 
 from core import runtime
 from core.data import arrays, associations
-from core.data.models import REDACTED, Alert, ColumnProfile, Profile
+from core.data.models import (
+    REDACTED,
+    Alert,
+    AlertKind,
+    ColumnFlag,
+    ColumnProfile,
+    PiiKind,
+    Profile,
+    SemanticType,
+    Severity,
+)
 from core.tasks import TaskContext, ensure_context, long_work
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -52,7 +62,7 @@ _NATIONAL = (
     re.compile(r"^[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$"),  # UK NINO
     re.compile(r"^\d{3}\s?\d{3}\s?\d{3}$"),  # CA SIN / 9-digit national numbers
 )
-_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+_SEVERITY_ORDER = {severity: i for i, severity in enumerate(Severity)}
 
 
 def _f(x: Any) -> float | None:
@@ -73,23 +83,23 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def pii_kind(values: list[str]) -> str | None:
+def pii_kind(values: list[str]) -> PiiKind | None:
     """The PII pattern most of ``values`` match (email, card, phone, national_id), or None."""
     if not values:
         return None
-    counts = {"email": 0, "card": 0, "phone": 0, "national_id": 0}
+    counts = {PiiKind.EMAIL: 0, PiiKind.CARD: 0, PiiKind.PHONE: 0, PiiKind.NATIONAL_ID: 0}
     for v in values:
         v = v.strip()
         if _EMAIL.match(v):
-            counts["email"] += 1
+            counts[PiiKind.EMAIL] += 1
             continue
         digits = re.sub(r"[\s-]", "", v)
         if digits.isdigit() and 13 <= len(digits) <= 19 and luhn_ok(digits):
-            counts["card"] += 1
+            counts[PiiKind.CARD] += 1
         elif any(p.match(v) for p in _NATIONAL):
-            counts["national_id"] += 1
+            counts[PiiKind.NATIONAL_ID] += 1
         elif _PHONE.match(v) and 7 <= sum(c.isdigit() for c in v) <= 15 and not v.isdigit():
-            counts["phone"] += 1
+            counts[PiiKind.PHONE] += 1
     kind, best = max(counts.items(), key=lambda kv: kv[1])
     return kind if best >= PII_SHARE * len(values) else None
 
@@ -97,8 +107,9 @@ def pii_kind(values: list[str]) -> str | None:
 def _numeric_values(arr: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_decimal(arr.type):
         arr = pc.cast(arr, pa.float64())
-    values = arr.drop_null().to_numpy().astype(np.float64, copy=False)
-    return values[~np.isnan(values)]
+    values: np.ndarray = arr.drop_null().to_numpy().astype(np.float64, copy=False)
+    finite: np.ndarray = values[~np.isnan(values)]
+    return finite
 
 
 def _top(arr: pa.ChunkedArray) -> tuple[list[tuple[str, int]], int, int]:
@@ -126,7 +137,7 @@ def quantiles_of_sorted(s: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
     t = position - below
     a, b = s[below], s[above]
     diff = b - a
-    out = a + diff * t
+    out: np.ndarray = a + diff * t
     high = t >= 0.5
     out[high] = b[high] - diff[high] * (1 - t[high])
     same = a == b  # numpy returns the value itself where both neighbours are equal
@@ -158,7 +169,7 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     histogram: dict[str, list[float]] = {}
     distinct = 0
     top: list[tuple[str, int]] = []
-    flags: list[str] = []
+    flags: list[ColumnFlag] = []
     uniq = np.empty(0)
     if n:
         # One sort gives the distinct values and their counts, the quantiles, the extremes,
@@ -192,14 +203,14 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         order = _top_counts(ucounts, TOP_N)
         top = [(_num_text(uniq[i]), int(ucounts[i])) for i in order]
         if distinct > 1 and ucounts.max() / n >= NEAR_CONSTANT_SHARE:
-            flags.append("near_constant")
+            flags.append(ColumnFlag.NEAR_CONSTANT)
         del s
     is_int = pa.types.is_integer(arr.type)
-    semantic = "numeric"
+    semantic = SemanticType.NUMERIC
     if is_int and distinct == 2 and set(uniq.tolist()) == {0.0, 1.0}:
-        semantic = "boolean"
+        semantic = SemanticType.BOOLEAN
     elif is_int and n >= 20 and distinct == n and _ID_NAME.search(name):
-        semantic = "identifier"
+        semantic = SemanticType.IDENTIFIER
     pii = None
     if is_int and n and stats["min"] is not None and stats["min"] >= 1e12:
         pii = pii_kind([str(int(v)) for v in values[:PII_SAMPLE]])
@@ -223,22 +234,24 @@ def _datetime(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         as_int = pc.cast(pc.cast(values, pa.timestamp("us")), pa.int64()).to_numpy().astype(np.float64)
         hc, edges = np.histogram(as_int / 1e6, bins=HIST_BINS)  # seconds since the epoch
         histogram = {"counts": [float(c) for c in hc], "edges": [float(e) for e in edges]}
-    return ColumnProfile(name, str(arr.type), "datetime", count, count - n, distinct, stats, {}, histogram, [], None, ())
+    return ColumnProfile(
+        name, str(arr.type), SemanticType.DATETIME, count, count - n, distinct, stats, {}, histogram, [], None, ()
+    )
 
 
-def _text_semantic(n: int, distinct: int, mean_len: float, spaces: int, flags: list[str]) -> str:
+def _text_semantic(n: int, distinct: int, mean_len: float, spaces: int, flags: list[ColumnFlag]) -> SemanticType:
     """Categorical, text or identifier for a text column; appends ``high_cardinality`` to ``flags``.
 
     Shared by the in-memory and the streaming profilers so both classify a column alike.
     """
     if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
-        return "categorical"
+        return SemanticType.CATEGORICAL
     if mean_len > 30 or spaces > 0.5 * max(n, 1):
-        return "text"
+        return SemanticType.TEXT
     if distinct >= 0.9 * n:
-        return "identifier"
-    flags.append("high_cardinality")
-    return "categorical"
+        return SemanticType.IDENTIFIER
+    flags.append(ColumnFlag.HIGH_CARDINALITY)
+    return SemanticType.CATEGORICAL
 
 
 def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
@@ -248,21 +261,21 @@ def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     values = arr.drop_null()
     n = len(values)
     stats: dict[str, Any] = {}
-    flags: list[str] = []
+    flags: list[ColumnFlag] = []
     if pa.types.is_boolean(arr.type):
-        semantic = "boolean"
+        semantic = SemanticType.BOOLEAN
     else:
         lengths = pc.utf8_length(values).to_numpy() if n else np.array([0])
         spaces = int(pc.sum(pc.match_substring(values, " ")).as_py() or 0) if n else 0
         stats = {"min_length": int(lengths.min()), "mean_length": _f(lengths.mean()), "max_length": int(lengths.max())}
         semantic = _text_semantic(n, distinct, float(lengths.mean()), spaces, flags)
     if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
-        flags.append("near_constant")
+        flags.append(ColumnFlag.NEAR_CONSTANT)
     pii = None
     if n and not pa.types.is_boolean(arr.type):
         sample = pc.unique(values).slice(0, PII_SAMPLE).to_pylist()
         pii = pii_kind(sample)
-    if pii or semantic == "identifier":
+    if pii or semantic == SemanticType.IDENTIFIER:
         top = [(REDACTED, c) for _, c in top]
     return ColumnProfile(name, str(arr.type), semantic, count, count - n, distinct, stats, {}, {}, top, pii, tuple(flags))
 
@@ -279,8 +292,8 @@ def profile_column(name: str, arr: pa.ChunkedArray) -> ColumnProfile:
         col = _text(name, arr, count)
     flags = list(col.flags)
     if col.distinct <= 1:
-        flags = ["constant"]
-    if col.pii or col.semantic_type == "identifier":
+        flags = [ColumnFlag.CONSTANT]
+    if col.pii or col.semantic_type == SemanticType.IDENTIFIER:
         col = _redact(col)
     return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
 
@@ -308,24 +321,48 @@ def _alerts(table: Profile | None, cols: list[ColumnProfile], dup: int, rows: in
     out: list[Alert] = []
     for c in cols:
         if c.pii:
-            out.append(Alert("high", c.name, "pii", f"{c.name} looks like {c.pii.replace('_', ' ')} data (PII); values redacted."))
-        if "constant" in c.flags:
-            out.append(Alert("high", c.name, "constant", f"{c.name} has a single value (or none): it carries no information."))
+            out.append(Alert(
+                Severity.HIGH, c.name, AlertKind.PII,
+                f"{c.name} looks like {c.pii.replace('_', ' ')} data (PII); values redacted.",
+            ))
+        if ColumnFlag.CONSTANT in c.flags:
+            out.append(Alert(
+                Severity.HIGH, c.name, AlertKind.CONSTANT,
+                f"{c.name} has a single value (or none): it carries no information.",
+            ))
         if c.missing_fraction > 0.5:
-            out.append(Alert("high", c.name, "missing", f"{c.name} is missing in {c.missing_fraction:.0%} of rows."))
+            out.append(Alert(
+                Severity.HIGH, c.name, AlertKind.MISSING,
+                f"{c.name} is missing in {c.missing_fraction:.0%} of rows.",
+            ))
         elif c.missing_fraction > 0.05:
-            out.append(Alert("medium", c.name, "missing", f"{c.name} is missing in {c.missing_fraction:.0%} of rows."))
-        if "high_cardinality" in c.flags:
-            out.append(Alert("medium", c.name, "high_cardinality", f"{c.name} has {c.distinct:,} distinct values."))
-        if "near_constant" in c.flags:
-            out.append(Alert("low", c.name, "near_constant", f"{c.name}: one value covers ≥{NEAR_CONSTANT_SHARE:.0%} of rows."))
-        if c.semantic_type == "identifier":
-            out.append(Alert("info", c.name, "identifier", f"{c.name} looks like an identifier; exclude it from features."))
+            out.append(Alert(
+                Severity.MEDIUM, c.name, AlertKind.MISSING,
+                f"{c.name} is missing in {c.missing_fraction:.0%} of rows.",
+            ))
+        if ColumnFlag.HIGH_CARDINALITY in c.flags:
+            out.append(Alert(
+                Severity.MEDIUM, c.name, AlertKind.HIGH_CARDINALITY,
+                f"{c.name} has {c.distinct:,} distinct values.",
+            ))
+        if ColumnFlag.NEAR_CONSTANT in c.flags:
+            out.append(Alert(
+                Severity.LOW, c.name, AlertKind.NEAR_CONSTANT,
+                f"{c.name}: one value covers ≥{NEAR_CONSTANT_SHARE:.0%} of rows.",
+            ))
+        if c.semantic_type == SemanticType.IDENTIFIER:
+            out.append(Alert(
+                Severity.INFO, c.name, AlertKind.IDENTIFIER,
+                f"{c.name} looks like an identifier; exclude it from features.",
+            ))
         outliers = c.stats.get("outliers") or 0
         if c.count and outliers / c.count > 0.05:
-            out.append(Alert("low", c.name, "outliers", f"{c.name} has {outliers:,} values outside 1.5×IQR."))
+            out.append(Alert(Severity.LOW, c.name, AlertKind.OUTLIERS, f"{c.name} has {outliers:,} values outside 1.5×IQR."))
     if dup:
-        out.append(Alert("medium", None, "duplicates", f"{dup:,} rows ({dup / max(rows, 1):.1%}) repeat an earlier row."))
+        out.append(Alert(
+            Severity.MEDIUM, None, AlertKind.DUPLICATES,
+            f"{dup:,} rows ({dup / max(rows, 1):.1%}) repeat an earlier row.",
+        ))
     return out
 
 
@@ -358,7 +395,7 @@ class _ParquetParts:
         self.num_parts = pf.num_row_groups
 
     def part(self, i: int, columns: list[str]) -> pa.Table:
-        return self._pf.read_row_group(i, columns=columns)  # type: ignore[no-any-return]
+        return self._pf.read_row_group(i, columns=columns)
 
 
 def _gathered(t: pa.DataType) -> bool:
@@ -439,19 +476,19 @@ class _TextTally:
             most = int(counts[order[0]])
         n = self.n
         stats: dict[str, Any] = {}
-        flags: list[str] = []
+        flags: list[ColumnFlag] = []
         if self.boolean:
-            semantic = "boolean"
+            semantic = SemanticType.BOOLEAN
         else:
             mean_len = self.sum_len / n if n else 0.0
             stats = {"min_length": int(self.min_len or 0), "mean_length": _f(mean_len), "max_length": int(self.max_len)}
             semantic = _text_semantic(n, distinct, mean_len, self.spaces, flags)
         if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
-            flags.append("near_constant")
+            flags.append(ColumnFlag.NEAR_CONSTANT)
         pii = None
         if n and not self.boolean and merged is not None:
             pii = pii_kind(merged.column("v").slice(0, PII_SAMPLE).to_pylist())
-        if pii or semantic == "identifier":
+        if pii or semantic == SemanticType.IDENTIFIER:
             top = [(REDACTED, c) for _, c in top]
         self._merged = None
         return ColumnProfile(self.name, str(self.type), semantic, self.count, self.count - n, distinct, stats, {}, {},
@@ -461,8 +498,8 @@ class _TextTally:
 def _finish(col: ColumnProfile) -> ColumnProfile:
     flags = list(col.flags)
     if col.distinct <= 1:
-        flags = ["constant"]
-    if col.pii or col.semantic_type == "identifier":
+        flags = [ColumnFlag.CONSTANT]
+    if col.pii or col.semantic_type == SemanticType.IDENTIFIER:
         col = _redact(col)
     return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
 
@@ -534,7 +571,7 @@ def _text_hashes(values: pa.Array) -> np.ndarray:
 def _text_value_hashes(encoded: pa.DictionaryArray, codes: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Value hashes of a dictionary-encoded text array: each distinct string hashed once."""
     table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
-    return table[np.where(present, codes, len(encoded.dictionary))]  # type: ignore[no-any-return]
+    return table[np.where(present, codes, len(encoded.dictionary))]
 
 
 def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
@@ -621,7 +658,8 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
                 offset += part.num_rows
                 del part
                 step += len(names) if g == 0 else len(group)
-                scan.report(step / total_steps, f"Reading rows {offset:,} of {rows:,}" + (f" (pass {g + 1} of {len(groups)})" if len(groups) > 1 else ""))
+                passes = f" (pass {g + 1} of {len(groups)})" if len(groups) > 1 else ""
+                scan.report(step / total_steps, f"Reading rows {offset:,} of {rows:,}{passes}")
             ctx.check()
 
             def finish(n: str, chunks: dict[str, list[pa.Array]] = chunks) -> ColumnProfile:
@@ -639,7 +677,9 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
         cols = [done[n] for n in names]
         ctx.check()
         ctx.report(0.75, "Correlations" + (" and target associations" if target is not None else ""))
-        sample = pa.concat_tables(sample_parts) if sample_parts else pa.table({n: pa.array([], t) for n, t in zip(parts.schema.names, parts.schema.types, strict=True)})
+        sample = pa.concat_tables(sample_parts) if sample_parts else pa.table(
+            {n: pa.array([], t) for n, t in zip(parts.schema.names, parts.schema.types, strict=True)}
+        )
         # Independent of each other: side by side.
         pending_assoc = pool.submit(associations.target_associations, sample, cols, target) if target is not None else None
         correlations = associations.correlations(sample, cols)
@@ -649,13 +689,13 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
     if target is not None:
         for name, why in associations.excluded_from_target(cols, target):
             if why != "constant":  # constant columns have their own alert
-                alerts.append(Alert("info", name, "target_excluded",
+                alerts.append(Alert(Severity.INFO, name, AlertKind.TARGET_EXCLUDED,
                                     f"{name} is not measured against {target}: {why} (unique per row, it cannot generalise)."
                                     if why == "identifier" else f"{name} is not measured against {target}: {why}."))
         for a in assoc:
             if a.leakage:
                 alerts.append(Alert(
-                    "high", a.column, "leakage",
+                    Severity.HIGH, a.column, AlertKind.LEAKAGE,
                     f"{a.column} alone predicts {target} ({a.score_name} {a.model_score:.3f}): possible target leakage.",
                 ))
     alerts.sort(key=lambda a: (_SEVERITY_ORDER[a.severity], a.column or ""))

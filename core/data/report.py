@@ -125,8 +125,10 @@ def render_html(profile: Profile, title: str) -> str:
             for a in profile.alerts]
     out.append("</table>")
     if profile.target_associations:
-        out.append(f"<h2>Association with {e(profile.target or '')}</h2><table><tr><th>column</th><th>mutual information</th><th>score</th><th>leakage</th></tr>")
-        out += [f"<tr><td>{e(a.column)}</td><td>{a.mutual_information:.3f}</td><td>{e(a.score_name)} {a.model_score:.3f}</td><td>{'yes' if a.leakage else ''}</td></tr>"
+        out.append(f"<h2>Association with {e(profile.target or '')}</h2><table><tr><th>column</th>"
+                   "<th>mutual information</th><th>score</th><th>leakage</th></tr>")
+        out += [f"<tr><td>{e(a.column)}</td><td>{a.mutual_information:.3f}</td>"
+                f"<td>{e(a.score_name)} {a.model_score:.3f}</td><td>{'yes' if a.leakage else ''}</td></tr>"
                 for a in profile.target_associations]
         out.append("</table>")
     heat = heatmap_png(profile)

@@ -16,7 +16,7 @@ import io
 import math
 from typing import Any
 
-from core.data.models import ColumnProfile, Profile
+from core.data.models import ColumnProfile, Profile, SemanticType
 from core.data.report import association_matrix, heatmap_png, histogram_png, top_values_png
 from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
 
@@ -45,7 +45,7 @@ def _summary(c: ColumnProfile) -> str:
     """The most telling figures of a column, in one line."""
     if c.stats.get("mean") is not None:
         return f"mean {_num(c.stats['mean'])}, sd {_num(c.stats.get('std'))}"
-    if c.semantic_type == "datetime" and c.stats:
+    if c.semantic_type == SemanticType.DATETIME and c.stats:
         return f"{c.stats.get('min', '')[:10]} … {c.stats.get('max', '')[:10]}"
     if c.top_values:
         v, n = c.top_values[0]
@@ -132,9 +132,10 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
     rows = [["Column", "Kind", "Type", "Missing", "Distinct", "Min", "Max", "Summary", "Flags"]]
     for c in p.columns:
         lo, hi = c.stats.get("min"), c.stats.get("max")
-        if c.semantic_type == "datetime":
+        if c.semantic_type == SemanticType.DATETIME:
             lo, hi = (str(lo)[:10] if lo else None), (str(hi)[:10] if hi else None)
-        rows.append([P(markup_text(c.name)), P(markup_text(c.semantic_type + (f" · PII {c.pii}" if c.pii else ""))), P(markup_text(c.storage_type)),
+        kind = c.semantic_type + (f" · PII {c.pii}" if c.pii else "")
+        rows.append([P(markup_text(c.name)), P(markup_text(kind)), P(markup_text(c.storage_type)),
                      P(f"{c.missing_fraction:.1%}"), P(f"{c.distinct:,}"), P(markup_text(_num(lo))), P(markup_text(_num(hi))),
                      P(markup_text(_summary(c))), P(markup_text(", ".join(c.flags)))])
     story.append(table(rows, [0.16, 0.1, 0.09, 0.07, 0.08, 0.1, 0.1, 0.2, 0.1]))
@@ -169,7 +170,8 @@ def render_pdf(profile: Profile, title: str, *, generated_at: dt.datetime | None
                   image(heat, width * 0.8), Spacer(0, 6)]
         pairs = sorted((c for c in p.correlations if math.isfinite(c.value)), key=lambda c: -abs(c.value))[:TOP_PAIRS]
         rows = [["Column", "Column", "Measure", "Value"]]
-        rows += [[P(markup_text(c.a)), P(markup_text(c.b)), P(markup_text(c.method.replace("_", " "))), f"{c.value:.3f}"] for c in pairs]
+        rows += [[P(markup_text(c.a)), P(markup_text(c.b)), P(markup_text(c.method.replace("_", " "))), f"{c.value:.3f}"]
+                 for c in pairs]
         story.append(table(rows, [0.32, 0.32, 0.2, 0.16]))
 
     if p.target:

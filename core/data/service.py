@@ -10,6 +10,7 @@ the existing version. Profiles and schemas are JSON kept beside the version.
 
 from __future__ import annotations
 
+import builtins
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from core import outcome, runtime
-from core.data import importing, snapshot
+from core.data import external_sql, importing, snapshot
 from core.data.models import (
     CsvOptions,
     Dataset,
@@ -27,13 +28,13 @@ from core.data.models import (
     Lineage,
     Profile,
     Schema,
+    SourceKind,
     ValidationReport,
 )
 from core.errors import InvalidInput, NotFound
 from core.identity.models import ANALYST
 from core.identity.service import require_member, require_role
 from core.outcome import Change, Outcome, mutation, query
-from core.data import external_sql
 from core.store import blobs, data_repo, exports
 from core.store.db import Store, Transaction, utc_now
 from core.tasks import TaskContext, ensure_context, long_work
@@ -179,8 +180,8 @@ class DatasetService:
         with self._store.read(self._actor) as tx:
             require_role(tx, ANALYST, "import data")
 
-    def _lineage(self, kind: str, source: str, query: str | None, sha: str | None) -> Lineage:
-        return Lineage(kind, source, query, sha, self._actor, utc_now())
+    def _lineage(self, kind: SourceKind | str, source: str, query: str | None, sha: str | None) -> Lineage:
+        return Lineage(SourceKind(kind), source, query, sha, self._actor, utc_now())
 
     def _store_snapshot(
         self, name: str, schema: pa.Schema, batches: object, rows: int | None, lineage: Lineage,
@@ -250,7 +251,7 @@ class DatasetService:
             return data_repo.list_datasets(tx)
 
     @query
-    def versions(self, name: str) -> list[DatasetVersion]:
+    def versions(self, name: str) -> builtins.list[DatasetVersion]:
         """Every version of dataset ``name``, oldest first."""
         with self._store.read(self._actor) as tx:
             ds = self._dataset(tx, name)
@@ -270,7 +271,7 @@ class DatasetService:
             return self._version(tx, name, number)
 
     @query
-    def read_table(self, ref: str | DatasetVersion, columns: list[str] | None = None) -> pa.Table:
+    def read_table(self, ref: str | DatasetVersion, columns: builtins.list[str] | None = None) -> pa.Table:
         """The snapshot's data (decrypted in memory only), optionally some columns."""
         version = ref if isinstance(ref, DatasetVersion) else self.version(ref)
         return snapshot.read_snapshot(self._snapshot_bytes(version), columns)
@@ -518,9 +519,9 @@ class DatasetService:
         ``options`` go to :func:`core.data.drift.compare` (``correction``, ``alpha``,
         ``psi_moderate``, ``psi_major``).
         """
-        from core.data import drift as drift_mod
-
         from concurrent.futures import ThreadPoolExecutor
+
+        from core.data import drift as drift_mod
 
         ref_v, cur_v = self.version(reference), self.version(current)
 

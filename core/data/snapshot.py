@@ -123,7 +123,7 @@ def _may_hold_numbers(values: pa.Array) -> bool:
 
     heads = _heads(values)
     if heads is None:
-        return len(values) > values.null_count  # not a string array: let the pattern decide
+        return bool(len(values) > values.null_count)  # not a string array: let the pattern decide
     _, _, lengths, starts, data = heads
     lo, hi = int(starts[0]), int(starts[-1] + lengths[-1])
     foreign = np.zeros(hi - lo + 1, dtype=np.int32)
@@ -172,7 +172,7 @@ class TypeInference:
         if self._threads > 1 and len(work) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="airlock-types")
-            converted = list(self._pool.map(lambda w: self._add_column(*w, self.offset), work))
+            converted = list(self._pool.map(lambda w: self._add_column(w[0], w[1], self.offset), work))
         else:
             converted = [self._add_column(t, c, self.offset) for t, c in work]
         self.offset += batch.num_rows
@@ -461,7 +461,7 @@ class ParquetStream(io.RawIOBase):
         super().close()
 
 
-def read_snapshot(data: bytes, columns: list[str] | None = None) -> pa.Table:
+def read_snapshot(data: bytes | bytearray, columns: list[str] | None = None) -> pa.Table:
     """A snapshot's table (or some of its columns) from its Parquet bytes."""
     import pyarrow.parquet as pq
 

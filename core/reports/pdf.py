@@ -47,7 +47,7 @@ def bookmark(title: str, key: str) -> object:
 def _bookmark_class() -> type:
     from reportlab.platypus import Flowable
 
-    class Bookmark(Flowable):  # type: ignore[misc]
+    class Bookmark(Flowable):
         def __init__(self, title: str, key: str) -> None:
             super().__init__()
             self.title = title

@@ -26,14 +26,21 @@ import core
 from core import formats
 from core.data.models import (
     Alert,
+    AlertKind,
     Anomaly,
     ColumnDrift,
+    ColumnFlag,
     ColumnProfile,
     ColumnSchema,
+    ColumnType,
     Correlation,
+    CorrelationMethod,
     DriftReport,
+    PiiKind,
     Profile,
     Schema,
+    SemanticType,
+    Severity,
     TargetAssociation,
     ValidationReport,
 )
@@ -75,8 +82,8 @@ SCHEMA = Schema("loans", 2, (
     ColumnSchema("grade", "string", "categorical", allowed_values=("A", "B", "C"), max_missing_fraction=0.05),
 ), based_on="loans@1")
 VALIDATION = ValidationReport(1, "loans@2", (Anomaly("high", "grade", "unknown_value", "grade has D", 3),))
-DRIFT = DriftReport("loans@1", "loans@2", "holm", 0.05, 0.1, 0.25, (
-    ColumnDrift("income", "numeric", 0.31, "ks", 0.4, 1e-9, 3e-9, 0.8, "wasserstein", "major", True),
+DRIFT = DriftReport("loans@1", "loans@2", "bonferroni", 0.05, 0.1, 0.25, (
+    ColumnDrift("income", "numeric", 0.31, "ks", 0.4, 1e-9, 3e-9, 0.8, "wasserstein_std", "major", True),
 ), ("grade: too few values",))
 
 SAMPLES: dict[str, object] = {
@@ -152,7 +159,7 @@ def test_floats_are_written_in_one_form() -> None:
 _text = st.text(max_size=8)
 _float = st.floats(allow_nan=False, allow_infinity=False)
 _columns = st.builds(
-    ColumnSchema, name=_text, type=st.sampled_from(["integer", "float", "string"]), semantic_type=_text,
+    ColumnSchema, name=_text, type=st.sampled_from(ColumnType), semantic_type=st.sampled_from(SemanticType),
     required=st.booleans(), max_missing_fraction=st.floats(0, 1), minimum=st.none() | _float,
     maximum=st.none() | _float, allowed_values=st.none() | st.lists(_text, max_size=3).map(tuple),
     unique=st.booleans(),
@@ -162,20 +169,23 @@ _schemas = st.builds(
     columns=st.lists(_columns, max_size=4).map(tuple), based_on=st.none() | _text,
 )
 _column_profiles = st.builds(
-    ColumnProfile, name=_text, storage_type=_text, semantic_type=_text, count=st.integers(0, 2**62),
+    ColumnProfile, name=_text, storage_type=_text, semantic_type=st.sampled_from(SemanticType), count=st.integers(0, 2**62),
     missing=st.integers(0, 10**9), distinct=st.integers(0, 10**9),
     stats=st.dictionaries(_text, st.none() | _float | st.integers(-(2**62), 2**62), max_size=4),
     quantiles=st.dictionaries(_text, _float, max_size=3),
     histogram=st.dictionaries(_text, st.lists(_float, max_size=4), max_size=2),
     top_values=st.lists(st.tuples(_text, st.integers(0, 10**9)), max_size=3),
-    pii=st.none() | _text, flags=st.lists(_text, max_size=2).map(tuple),
+    pii=st.none() | st.sampled_from(PiiKind), flags=st.lists(st.sampled_from(ColumnFlag), max_size=2).map(tuple),
 )
 _profiles = st.builds(
     Profile, version_id=_text, row_count=st.integers(0, 10**12), column_count=st.integers(0, 10**4),
     duplicate_rows=st.integers(0, 10**9), memory_bytes=st.integers(0, 10**15),
     columns=st.lists(_column_profiles, max_size=3).map(tuple),
-    alerts=st.lists(st.builds(Alert, _text, st.none() | _text, _text, _text), max_size=2).map(tuple),
-    correlations=st.lists(st.builds(Correlation, _text, _text, _text, _float), max_size=2).map(tuple),
+    alerts=st.lists(
+        st.builds(Alert, st.sampled_from(Severity), st.none() | _text, st.sampled_from(AlertKind), _text), max_size=2,
+    ).map(tuple),
+    correlations=st.lists(
+        st.builds(Correlation, _text, _text, st.sampled_from(CorrelationMethod), _float), max_size=2).map(tuple),
     target=st.none() | _text,
     target_associations=st.lists(
         st.builds(TargetAssociation, _text, _float, _float, _text, st.booleans()), max_size=2).map(tuple),
