@@ -62,7 +62,8 @@ def main() -> None:
     a = {k: statistics.median(r[k] for r in ours) for k in ("seconds", "rss_mb", "mb")}
     p = {k: statistics.median(r[k] for r in peer) for k in ("seconds", "rss_mb")}
     print(f"CSV: {args.rows:,} rows × 30 columns, {csv.stat().st_size / 1e6:.0f} MB; medians of {args.runs} runs")
-    print(f"airlock import (checked, typed, encrypted):  {a['seconds']:6.2f} s   peak RSS {a['rss_mb']:6.0f} MB   snapshot {a['mb']:.0f} MB")
+    print(f"airlock import (checked, typed, encrypted):  {a['seconds']:6.2f} s   peak RSS {a['rss_mb']:6.0f} MB"
+          f"   snapshot {a['mb']:.0f} MB")
     print(f"pyarrow read_csv + parquet.write_table:      {p['seconds']:6.2f} s   peak RSS {p['rss_mb']:6.0f} MB")
     print(f"ratio: airlock takes {a['seconds'] / p['seconds']:.2f}× pyarrow's time (target ≤ 1.5×), "
           f"{a['rss_mb'] / p['rss_mb']:.2f}× its peak memory")

@@ -33,14 +33,16 @@ def progress(fraction, message):
     if fraction - last[0] >= 0.05 or fraction >= 1.0:
         last[0] = fraction
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  {{time.perf_counter() - start:6.1f}} s  {{fraction:5.0%}}  {{message}}  (peak RSS so far {{rss:.0f}} MB)", flush=True)
+        print(f"  {{time.perf_counter() - start:6.1f}} s  {{fraction:5.0%}}  {{message}}"
+              f"  (peak RSS so far {{rss:.0f}} MB)", flush=True)
 prof = eng.datasets.profile("big", target="target", refresh=True, ctx=TaskContext(progress))
 if hasattr(eng.datasets, "save_profile"):  # computing is a query since issue 8; keeping it is the mutation
     eng.datasets.save_profile(prof)
 seconds = time.perf_counter() - start
 eng.close()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"RESULT seconds={{seconds:.1f}} rss_mb={{rss:.0f}} columns={{len(prof.columns)}} duplicates={{prof.duplicate_rows}}", flush=True)
+print(f"RESULT seconds={{seconds:.1f}} rss_mb={{rss:.0f}} columns={{len(prof.columns)}}"
+      f" duplicates={{prof.duplicate_rows}}", flush=True)
 """
 
 
@@ -66,7 +68,8 @@ def main() -> None:
     args = parser.parse_args()
     t = time.perf_counter()
     path = make_file(args.rows)
-    print(f"{path.name}: {args.rows:,} rows × 30 columns, {path.stat().st_size / 1e6:.0f} MB Parquet (ready in {time.perf_counter() - t:.0f} s)")
+    print(f"{path.name}: {args.rows:,} rows × 30 columns, {path.stat().st_size / 1e6:.0f} MB Parquet"
+          f" (ready in {time.perf_counter() - t:.0f} s)")
     with tempfile.TemporaryDirectory() as tmp:
         ws = str(Path(tmp) / "w.airlock")
         imp = child(f"""

@@ -84,7 +84,10 @@ def data_files(rows: int, seed: int = SEED, shift: float = 0.0) -> tuple[Path, P
 
 def child(code: str, python: str = sys.executable) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter; it prints one JSON line; adds peak RSS in MB."""
-    wrapped = code + "\nimport resource, json as _j\nprint('RESULT', _j.dumps({**result, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    wrapped = code + (
+        "\nimport resource, json as _j\n"
+        "print('RESULT', _j.dumps({**result, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
     out = subprocess.run([python, "-c", wrapped], cwd=ROOT, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"child failed:\n{out.stderr[-3000:]}")
@@ -174,7 +177,8 @@ def main() -> None:
         print(f"  reports: HTML {a['html_mb']:.2f} MB in {a['html_s']:.1f} s, PDF {a['pdf_mb']:.2f} MB in {a['pdf_s']:.1f} s")
         if theirs:
             y = {k: statistics.median(r[k] for r in theirs) for k in theirs[0]}
-            print(f"ydata-profiling minimal (read + profile + HTML):         {y['seconds']:7.2f} s   peak RSS {y['rss_mb']:7.0f} MB")
+            print(f"ydata-profiling minimal (read + profile + HTML):         {y['seconds']:7.2f} s"
+                  f"   peak RSS {y['rss_mb']:7.0f} MB")
             print(f"ratio: airlock is {y['seconds'] / a['seconds']:.1f}× faster (target ≥ 10×), "
                   f"uses {a['rss_mb'] / y['rss_mb']:.2f}× the peak memory (target ≤ 0.5×)")
 
