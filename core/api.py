@@ -158,7 +158,8 @@ def doctor() -> DoctorReport:
 
 __all__ = [
     "AirlockError", "AuditEvent", "BackupResult", "BackupVerification", "CancelToken", "ChainHead",
-    "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "HeadAnchor", "IntegrityReport", "Outcome", "TaskContext", "USER_ROLES",
+    "ChainReport", "DoctorReport", "Engine", "MIN_PASSPHRASE_LENGTH", "HeadAnchor", "IntegrityReport", "Outcome",
+    "TaskContext", "USER_ROLES",
     "Unlock", "User", "WORKSPACE_ROLES", "WorkspaceInfo", "doctor", "has_key_header",
     "header_uses_keyring", "keyring_status", "restore_backup", "verify_backup",
 ]
@@ -256,3 +257,28 @@ __all__ += [
 from core.formats import to_builtins
 
 __all__ += ["to_builtins"]
+
+# Kinds (StrEnums: each member equals its stored string), for the CLI and the desktop alike.
+from core.data.models import (
+    AlertKind,
+    AnomalyKind,
+    ColumnFlag,
+    ColumnType,
+    Correction,
+    CorrelationMethod,
+    DriftColumnKind,
+    DriftDistance,
+    DriftLevel,
+    DriftTest,
+    PiiKind,
+    SemanticType,
+    Severity,
+    SourceKind,
+)
+from core.identity.models import ANALYST, REVIEWER, UserRole
+
+__all__ += [
+    "ANALYST", "AlertKind", "AnomalyKind", "ColumnFlag", "ColumnType", "Correction", "CorrelationMethod",
+    "DriftColumnKind", "DriftDistance", "DriftLevel", "DriftTest", "PiiKind", "REVIEWER", "SemanticType",
+    "Severity", "SourceKind", "UserRole",
+]

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 
 from core.assessment.models import EvidenceSuggestion, MaturityModel, Question, WorkspaceFacts
+from core.identity.models import ADMIN, REVIEWER
 
 Probe = Callable[[WorkspaceFacts, Question, MaturityModel], EvidenceSuggestion | None]
 
@@ -59,7 +60,7 @@ def _role_counts(f: WorkspaceFacts) -> dict[str, str]:
 def _reviewer_roles(f: WorkspaceFacts, q: Question, m: MaturityModel) -> EvidenceSuggestion | None:
     if f.users_by_role is None:
         return None
-    reviewers = f.users_by_role.get("reviewer", 0)
+    reviewers = f.users_by_role.get(REVIEWER, 0)
     if reviewers == 0:
         return EvidenceSuggestion(
             q.id, "reviewer_roles",
@@ -77,7 +78,7 @@ def _access_control(f: WorkspaceFacts, q: Question, m: MaturityModel) -> Evidenc
     if f.users_by_role is None:
         return None
     total = f.active_users if f.active_users is not None else sum(f.users_by_role.values())
-    admins = f.users_by_role.get("admin", 0)
+    admins = f.users_by_role.get(ADMIN, 0)
     parts = [f"{total} active user{'s' if total != 1 else ''}, {admins} with the admin role."]
     if f.workspace_role:
         parts.append(f"This is a {f.workspace_role} workspace; its file is encrypted at rest.")

@@ -48,9 +48,14 @@ def verify_chain(
     for event in events:
         if event.seq != expected_seq:
             missing = "missing or moved" if event.seq > expected_seq else "out of order"
-            return ChainReport(False, count, last, expected_seq, f"entry #{expected_seq} is {missing} (found #{event.seq} in its place).")
+            return ChainReport(
+                False, count, last, expected_seq, f"entry #{expected_seq} is {missing} (found #{event.seq} in its place).",
+            )
         if event.prev_hash != expected_prev:
-            return ChainReport(False, count, last, event.seq, "it does not link to the entry before it (deleted, inserted or reordered entries).")
+            return ChainReport(
+                False, count, last, event.seq,
+                "it does not link to the entry before it (deleted, inserted or reordered entries).",
+            )
         recomputed = entry_hash(
             event.seq, event.at, event.actor, event.action, event.subject,
             canonical_details(event.details), event.prev_hash,
@@ -63,6 +68,11 @@ def verify_chain(
         last = ChainHead(event.seq, event.hash)
     if recorded_head is not None and (last.seq, last.hash) != (recorded_head.seq, recorded_head.hash):
         if last.seq < recorded_head.seq:
-            return ChainReport(False, count, last, last.seq + 1, f"the log ends at #{last.seq} but the workspace recorded #{recorded_head.seq} (entries cut off the end).")
-        return ChainReport(False, count, last, recorded_head.seq, "the newest entries do not match the head the workspace recorded.")
+            return ChainReport(
+                False, count, last, last.seq + 1,
+                f"the log ends at #{last.seq} but the workspace recorded #{recorded_head.seq} (entries cut off the end).",
+            )
+        return ChainReport(
+            False, count, last, recorded_head.seq, "the newest entries do not match the head the workspace recorded.",
+        )
     return ChainReport(True, count, last)

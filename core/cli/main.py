@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from core import api
-from core.cli import assess, audit, common, data, doctor, users, workspace
 from core.api import Cancelled, WorkspaceInUse
+from core.cli import assess, audit, common, data, doctor, users, workspace
 
 #: Each registers its commands on the top-level subparsers, in this order in ``--help``.
 COMMAND_MODULES: list[ModuleType] = [

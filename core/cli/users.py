@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
 
 def _role_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--role", dest="roles", action="append", required=True, choices=api.USER_ROLES,
+        # Plain strings: argparse shows an enum member's repr in its "invalid choice" message.
+        "--role", dest="roles", action="append", required=True, choices=[str(role) for role in api.USER_ROLES],
         help="a role; repeat for several (" + ", ".join(api.USER_ROLES) + ")",
     )
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import sqlcipher3
 
+from core.store.db import CIPHER_PRAGMAS
 from core.store.keys import parse_recovery_key
 from tests.cli.conftest import Made
-from core.store.db import CIPHER_PRAGMAS
 
 
 def tamper_first_audit_entry(path: Path, recovery_key: str) -> None:

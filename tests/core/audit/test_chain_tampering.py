@@ -18,7 +18,8 @@ def _edit_details(conn: sqlcipher3.Connection) -> int:
     row = conn.execute("SELECT details FROM audit_event WHERE seq = 4").fetchone()
     details = json.loads(row[0])
     details["roles"] = ["admin"]
-    conn.execute("UPDATE audit_event SET details = ? WHERE seq = 4", (json.dumps(details, sort_keys=True, separators=(",", ":")),))
+    edited = json.dumps(details, sort_keys=True, separators=(",", ":"))
+    conn.execute("UPDATE audit_event SET details = ? WHERE seq = 4", (edited,))
     return 4
 
 
@@ -74,7 +75,9 @@ def logged(workspace: tuple[Engine, str]) -> tuple[Path, bytes, str]:
     [_edit_details, _edit_actor, _delete_middle, _delete_and_renumber, _swap, _truncate_tail, _rewrite_head],
     ids=lambda f: f.__name__.strip("_"),
 )
-def test_tampering_is_detected_at_the_first_bad_entry(logged: tuple[Path, bytes, str], tamper: Callable[[sqlcipher3.Connection], int]) -> None:
+def test_tampering_is_detected_at_the_first_bad_entry(
+    logged: tuple[Path, bytes, str], tamper: Callable[[sqlcipher3.Connection], int]
+) -> None:
     path, key, recovery = logged
     conn = tamper_connection(path, key)
     first_bad = tamper(conn)

@@ -47,7 +47,8 @@ def _outcome(path: Path, dialect: importing.Dialect, fast: bool) -> object:
     try:
         source = importing.scan_csv(path, dialect) if fast else importing._scan_csv_lines(path, dialect, ensure_context(None))
         types, warnings = source.inferred or snapshot.infer_types(source.names, source.batches(), source.rows)
-        table = pa.Table.from_batches(list(snapshot.cast_batches(source.batches(types), types)), schema=pa.schema(list(types.items())))
+        batches = list(snapshot.cast_batches(source.batches(types), types))
+        table = pa.Table.from_batches(batches, schema=pa.schema(list(types.items())))
     except InvalidInput as exc:
         return ("refused", str(exc))
     return (source.names, source.rows, source.sha256, types, warnings, table.to_pylist())

@@ -24,7 +24,8 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _csv(path: Path, shift: float, seed: int) -> Path:
     rng = np.random.default_rng(seed)
-    path.write_text("x,g\n" + "".join(f"{v:.4f},{g}\n" for v, g in zip(rng.normal(shift, 1, 3000), rng.choice(["a", "b"], 3000))))
+    pairs = zip(rng.normal(shift, 1, 3000), rng.choice(["a", "b"], 3000), strict=True)
+    path.write_text("x,g\n" + "".join(f"{v:.4f},{g}\n" for v, g in pairs))
     return path
 
 

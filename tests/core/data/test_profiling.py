@@ -128,8 +128,9 @@ def _mixed_table(rows: int) -> pa.Table:
 
 
 def test_parquet_row_groups_and_several_passes_give_the_same_profile(tmp_path: object) -> None:
-    import pyarrow.parquet as pq
     from pathlib import Path
+
+    import pyarrow.parquet as pq
 
     table = _mixed_table(30_000)
     path = Path(str(tmp_path)) / "t.parquet"
@@ -148,8 +149,9 @@ def test_parquet_row_groups_and_several_passes_give_the_same_profile(tmp_path: o
 
 
 def test_profiling_reports_progress_and_stops_when_cancelled(tmp_path: object) -> None:
-    import pyarrow.parquet as pq
     from pathlib import Path
+
+    import pyarrow.parquet as pq
 
     from core.errors import Cancelled
     from core.tasks import CancelToken, TaskContext
@@ -178,8 +180,9 @@ def test_profiling_reports_progress_and_stops_when_cancelled(tmp_path: object) -
 def test_service_profiles_from_the_store_without_reading_the_snapshot_whole(
     datasets: object, tmp_path: object, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import pyarrow.parquet as pq
     from pathlib import Path
+
+    import pyarrow.parquet as pq
 
     from core.store import blobs
 
@@ -281,6 +284,7 @@ def test_correlation_ratios_equal_a_groupby_reference() -> None:
     for k in range(2):
         frame = pd.DataFrame({"c": codes, "v": x[:, k]})
         frame = frame[(frame.c >= 0) & frame.v.notna()]
-        between = frame.groupby("c").v.agg(lambda g: len(g) * (g.mean() - frame.v.mean()) ** 2).sum()
+        mean = frame.v.mean()
+        between = frame.groupby("c").v.agg(lambda g, mean=mean: len(g) * (g.mean() - mean) ** 2).sum()
         total = ((frame.v - frame.v.mean()) ** 2).sum()
         assert got[k] == pytest.approx(np.sqrt(between / total), rel=1e-9)
