@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,9 +125,9 @@ class DatasetService:
         self._check_role()
         suffix = path.suffix.lower()
         if suffix in _PARQUET:
-            schema, rows, batches = importing.open_parquet(path)
+            schema, rows, parquet_batches = importing.open_parquet(path)
             lineage = self._lineage("parquet", str(path.absolute()), None, importing.file_sha256(path))
-            return self._store_snapshot(name, schema, batches(), rows, lineage, [], ctx.sub(0.0, 1.0))
+            return self._store_snapshot(name, schema, parquet_batches(), rows, lineage, [], ctx.sub(0.0, 1.0))
         if suffix in _EXCEL:
             source = importing.scan_excel(path, sheet, csv.has_header if csv else None, ctx.sub(0.0, 0.2))
         else:
@@ -169,12 +170,12 @@ class DatasetService:
             batches.close()
             raise InvalidInput("The query returned no rows; nothing to import.")
 
-        def chained() -> object:
+        def chained() -> Iterator[pa.RecordBatch]:
             yield first
             yield from batches
 
         lineage = self._lineage("sql", external_sql.redact(url), query, None)
-        return self._store_snapshot(name, first.schema, chained(), None, lineage, [], ctx)  # type: ignore[arg-type]
+        return self._store_snapshot(name, first.schema, chained(), None, lineage, [], ctx)
 
     def _check_role(self) -> None:
         with self._store.read(self._actor) as tx:
