@@ -34,9 +34,12 @@ run: $(STAMP)
 # Static checks; each new checker is one more line here.
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/ruff check .
 
+# tests/core and tests/cli run in test-core (no PySide6); the full environment runs the rest.
 test: $(STAMP) lint test-core smoke
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest --ignore=tests/core --ignore=tests/cli
 
 # The core and CLI tests in an environment without PySide6. pytest-qt (in the test extra) stops
 # pytest at start-up when no Qt binding is installed, so its plugin is switched off here.
