@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import sqlcipher3
-from core.store.db import CIPHER_PRAGMAS
 
+from core.store.db import CIPHER_PRAGMAS
 
 
 def sha256_file(path: Path) -> str:
