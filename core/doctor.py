@@ -71,5 +71,6 @@ def run_doctor() -> DoctorReport:
     ))
     checks.append(_cuda())
     dask = importlib.util.find_spec("dask") is not None and importlib.util.find_spec("distributed") is not None
-    checks.append(Check("dask", dask, "dask.distributed installed" if dask else "dask.distributed not installed: no cluster training"))
+    dask_detail = "dask.distributed installed" if dask else "dask.distributed not installed: no cluster training"
+    checks.append(Check("dask", dask, dask_detail))
     return DoctorReport(checks)

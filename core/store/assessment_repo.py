@@ -26,7 +26,7 @@ from core.assessment.models import (
 )
 from core.store import blobs
 from core.store.assessment_rows import AssessmentAnswerRow, AssessmentModelRow, AssessmentRow
-from core.store.db import orm, Transaction, utc_now
+from core.store.db import Transaction, orm, utc_now
 from core.store.schema import UserRow, WorkspaceRow
 
 

@@ -49,7 +49,8 @@ def query_events(
         stmt = stmt.where(AuditEventRow.actor == actor)
     if text:
         pattern = f"%{_literal(text)}%"
-        stmt = stmt.where(or_(*(col.like(pattern, escape="\\") for col in (AuditEventRow.subject, AuditEventRow.details, AuditEventRow.action))))
+        columns = (AuditEventRow.subject, AuditEventRow.details, AuditEventRow.action)
+        stmt = stmt.where(or_(*(col.like(pattern, escape="\\") for col in columns)))
     total = int(orm(tx).scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     rows = orm(tx).scalars(stmt.order_by(AuditEventRow.seq.desc()).limit(limit).offset(offset)).all()
     return [_event(r) for r in rows], total

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, Protocol, Self
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -97,8 +97,18 @@ def owners(tx: Transaction, sha256: str) -> list[BlobOwner]:
     return [BlobOwner(kind, owner_id) for kind, owner_id in rows]
 
 
+class ByteSource(Protocol):
+    """What a blob is read from: anything with a binary ``read``.
+
+    A file or :class:`io.BytesIO`, or a raw stream (:class:`io.RawIOBase`), which may return
+    fewer bytes than asked for, or ``None`` when it has none ready; :func:`_read_full` copes.
+    """
+
+    def read(self, size: int = -1, /) -> bytes | None: ...
+
+
 def put_stream(
-    tx: Transaction, source: BinaryIO, *, size_hint: int | None = None, ctx: TaskContext | None = None,
+    tx: Transaction, source: ByteSource, *, size_hint: int | None = None, ctx: TaskContext | None = None,
     owner: BlobOwner | None = None,
 ) -> BlobInfo:
     """Store everything ``source`` yields, chunk by chunk, in this transaction.
@@ -139,7 +149,7 @@ def put_stream(
     return result
 
 
-def _read_full(source: BinaryIO, n: int) -> bytes:
+def _read_full(source: ByteSource, n: int) -> bytes:
     """Up to ``n`` bytes: fewer only at the end (a raw stream may return short reads)."""
     chunk = source.read(n)
     if not chunk or len(chunk) == n:
@@ -156,7 +166,7 @@ def _read_full(source: BinaryIO, n: int) -> bytes:
 
 
 def _put_chunks(
-    conn: Any, statement: Any, blob_id: int, source: BinaryIO, digest: Any, size_hint: int | None, ctx: TaskContext,
+    conn: Any, statement: Any, blob_id: int, source: ByteSource, digest: Any, size_hint: int | None, ctx: TaskContext,
 ) -> int:
     """Insert ``source``'s chunks in order, hashing them; the number of bytes."""
     seq = total = 0
@@ -224,7 +234,7 @@ class StagedBlob:
     def size(self) -> int:
         return self._size
 
-    def write(self, source: BinaryIO, *, size_hint: int | None = None, ctx: TaskContext | None = None) -> None:
+    def write(self, source: ByteSource, *, size_hint: int | None = None, ctx: TaskContext | None = None) -> None:
         """Stream everything ``source`` yields into the staged blob.
 
         ``source`` is read outside any transaction; each :data:`STAGE_BATCH_BYTES` of it is

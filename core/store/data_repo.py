@@ -12,11 +12,10 @@ import uuid
 from sqlalchemy import func, select
 
 from core import formats
-from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, Profile, Schema, VersionId
+from core.data.models import ColumnInfo, Dataset, DatasetId, DatasetVersion, Lineage, Profile, Schema, SourceKind, VersionId
 from core.store import blobs
 from core.store.data_rows import DatasetProfileRow, DatasetRow, DatasetSchemaRow, DatasetVersionRow
-from core.store.db import orm, Transaction, utc_now
-
+from core.store.db import Transaction, orm, utc_now
 
 #: The owner kind of a version's snapshot in ``blob_ref`` (migration 0004 backfills it).
 VERSION_OWNER = "dataset_version"
@@ -27,7 +26,7 @@ def _version(row: DatasetVersionRow, name: str) -> DatasetVersion:
         id=VersionId(row.id), dataset_id=DatasetId(row.dataset_id), dataset_name=name, number=row.number,
         content_sha256=row.content_sha256, size_bytes=row.size_bytes, row_count=row.row_count,
         columns=tuple(ColumnInfo(n, t) for n, t in json.loads(row.columns)),
-        lineage=Lineage(row.source_kind, row.source, row.query, row.source_sha256, row.imported_by, row.imported_at),
+        lineage=Lineage(SourceKind(row.source_kind), row.source, row.query, row.source_sha256, row.imported_by, row.imported_at),
         warnings=tuple(json.loads(row.warnings)),
     )
 

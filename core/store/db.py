@@ -275,7 +275,7 @@ class Store:
         """A pooled DB-API connection for work SQLAlchemy cannot express (export, checks)."""
         fairy = self.engine.raw_connection()
         try:
-            yield fairy.driver_connection  # type: ignore[misc]
+            yield fairy.driver_connection
         finally:
             fairy.close()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.errors import NotFound
-from core.identity.models import User
+from core.identity.models import User, UserRole
 from core.store.db import Transaction, orm, utc_now
 from core.store.schema import UserRow
 
 
 def _user(row: UserRow) -> User:
-    roles = frozenset(r for r in row.roles.split(",") if r)
+    roles = frozenset(UserRole(r) for r in row.roles.split(",") if r)
     return User(row.name, row.display_name, roles, bool(row.active), row.created_at)
 
 
@@ -24,14 +24,14 @@ def get_user(tx: Transaction, name: str) -> User | None:
     return _user(row) if row else None
 
 
-def add_user(tx: Transaction, name: str, display_name: str, roles: frozenset[str]) -> User:
+def add_user(tx: Transaction, name: str, display_name: str, roles: frozenset[UserRole]) -> User:
     row = UserRow(name=name, display_name=display_name, roles=",".join(sorted(roles)), active=1, created_at=utc_now())
     orm(tx).add(row)
     orm(tx).flush()
     return _user(row)
 
 
-def set_user(tx: Transaction, name: str, *, roles: frozenset[str] | None = None, active: bool | None = None) -> User:
+def set_user(tx: Transaction, name: str, *, roles: frozenset[UserRole] | None = None, active: bool | None = None) -> User:
     row = orm(tx).get(UserRow, name)
     if row is None:
         raise NotFound(f"No user {name!r} in this workspace.")

@@ -86,7 +86,7 @@ def parse_recovery_key(text: str) -> bytes:
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     try:
         raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    except (ValueError, base64.binascii.Error) as exc:  # type: ignore[attr-defined]
+    except ValueError as exc:  # binascii.Error (bad padding or characters) is a ValueError
         raise InvalidInput("The recovery key has characters that cannot be in one; check for typos.") from exc
     if len(raw) != KEY_BYTES + _RECOVERY_CHECK_BYTES:
         raise InvalidInput(

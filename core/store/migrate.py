@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import NotAWorkspace, ReadOnlyWorkspace, WorkspaceTooNew
+
+if TYPE_CHECKING:  # alembic is imported only when a migration is checked or run
+    import sqlcipher3
+    from alembic.config import Config
+    from sqlalchemy import Connection, Engine
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
-def _config(connection: object):  # type: ignore[no-untyped-def]
+def _config(connection: Connection | None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -26,17 +32,20 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(dbapi_conn) -> str | None:  # type: ignore[no-untyped-def]
+def current_revision(dbapi_conn: sqlcipher3.Connection) -> str | None:
+    """The schema revision the workspace records, or ``None`` for a database with no Airlock schema."""
     has_table = dbapi_conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
     ).fetchone()
     if not has_table:
         return None
     row = dbapi_conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    return row[0] if row else None
+    return str(row[0]) if row else None
 
 
-def check_and_upgrade(engine, dbapi_conn, *, read_only: bool, new: bool = False) -> None:  # type: ignore[no-untyped-def]
+def check_and_upgrade(
+    engine: Engine, dbapi_conn: sqlcipher3.Connection, *, read_only: bool, new: bool = False,
+) -> None:
     """Bring the schema to this version's head, or explain why not.
 
     Raises NotAWorkspace for an encrypted database that was never an Airlock workspace and

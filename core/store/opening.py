@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlcipher3
 from sqlalchemy import select
 
 import core
@@ -169,7 +170,7 @@ def memory_fs_notice(path: Path, fstype: str) -> list[str]:
     ]
 
 
-def _check_length(path: Path, conn) -> None:  # type: ignore[no-untyped-def]
+def _check_length(path: Path, conn: sqlcipher3.Connection) -> None:
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
         return  # the header's page count may be stale until the log is checkpointed
@@ -283,9 +284,7 @@ def _undecryptable(path: Path, header: KeyHeader) -> AirlockError:
     return WorkspaceCorrupted(f"{path} is damaged: the right key no longer decrypts it. Restore it from a backup.")
 
 
-def _workspace_id(conn, path: Path, header: KeyHeader | None) -> str:  # type: ignore[no-untyped-def]
-    import sqlcipher3
-
+def _workspace_id(conn: sqlcipher3.Connection, path: Path, header: KeyHeader | None) -> str:
     try:
         has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='workspace'").fetchone()
         row = conn.execute("SELECT id FROM workspace").fetchone() if has else None
@@ -355,7 +354,8 @@ def create_workspace(
             )
             orm(tx).add(UserRow(name=creator, display_name=creator, roles="admin,analyst", active=1, created_at=now))
             orm(tx).flush()
-            tx.audit("workspace.created", f"workspace:{workspace_id}", {"name": name.strip(), "role": role, "keyring": use_keyring, "passphrase": bool(passphrase)})
+            created = {"name": name.strip(), "role": role, "keyring": use_keyring, "passphrase": bool(passphrase)}
+            tx.audit("workspace.created", f"workspace:{workspace_id}", created)
             tx.audit("user.added", f"user:{creator}", {"roles": ["admin", "analyst"]})
         store.close()
         if use_keyring:

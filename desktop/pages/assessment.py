@@ -227,7 +227,7 @@ class AssessmentPage(Page):
         self.new_button.setEnabled(self.writable)
         self.import_button.setEnabled(self.writable and has)
         self.compare_button.setEnabled(has)
-        self.finalise_button.setEnabled(self.writable and has and not self.current.locked)  # type: ignore[union-attr]
+        self.finalise_button.setEnabled(self.writable and self.current is not None and not self.current.locked)
         self.html_button.setEnabled(has)
         self.pdf_button.setEnabled(has)
         self.panel.set_editable(self.writable and has)

@@ -52,6 +52,7 @@ from desktop.widgets.messages import error_text
 from desktop.widgets.table_model import Column, TableModel
 
 if TYPE_CHECKING:
+    from core.api import Engine
     from desktop.widgets.dataset_import import ImportWizard
 
 PROFILE, PROFILE_SAVE, SCHEMA, VALIDATE, DRIFT, EXPORT = "profile", "profile-save", "schema", "validate", "drift", "export"
@@ -184,12 +185,12 @@ class DatasetsPage(Page):
 
     # --- loading ---------------------------------------------------------------------------
 
-    def set_engine(self, engine: object) -> None:
+    def set_engine(self, engine: Engine | None) -> None:
         self.versions, self.version, self._profile_key = [], None, None
         self.profile_widget.set_profile(None)
         self.drift_widget.set_report(None)
         self.schema_widget.set_validation(None)
-        super().set_engine(engine)  # type: ignore[arg-type]
+        super().set_engine(engine)
         if engine is None:
             self.dataset_box.clear()
 

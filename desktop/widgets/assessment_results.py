@@ -142,7 +142,9 @@ class ResultsWidget(QWidget):
 
         from core.api import assessment_charts as charts
 
-        targets = dict(view.targets)
+        # Keyed by the model's own dimension ids (the charts take DimensionId keys; the view
+        # holds the service's plain-string mapping). A target for no dimension is not drawn.
+        targets = {d.id: view.targets[d.id] for d in view.model.dimensions if d.id in view.targets}
         figures = (
             charts.radar(view.model, view.score, targets, view.previous_score, size=(5.0, 4.0)),
             charts.curve(view.model, view.score.overall,

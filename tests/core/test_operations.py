@@ -20,7 +20,6 @@ import pytest
 
 import core
 from core.api import Engine, PermissionDenied, ReadOnlyWorkspace, Unlock, op_kind, queries_only
-
 from tests.conftest import PASSPHRASE
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"

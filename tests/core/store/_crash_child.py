@@ -12,9 +12,9 @@ from pathlib import Path
 
 from core.identity.service import os_user
 from core.store import blobs
+from core.store.db import orm, utc_now
 from core.store.keys import Unlock
 from core.store.opening import open_store
-from core.store.db import utc_now
 from core.store.schema import UserRow
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     i = first
     while True:
         with store.write(actor) as tx:
-            tx.session.add(UserRow(name=f"crash{i}", display_name=f"Crash {i}", roles="analyst", active=1, created_at=utc_now()))
+            orm(tx).add(UserRow(name=f"crash{i}", display_name=f"Crash {i}", roles="analyst", active=1, created_at=utc_now()))
             if i % 8 == 0:
                 blobs.put_bytes(tx, rng.randbytes(rng.randint(1, 1536 * 1024)))
             tx.audit("test.write", f"item:{i}", {"i": i, "pad": "x" * rng.randint(0, 5000)})

@@ -29,7 +29,7 @@ def scan_open_files() -> int:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        if not (target.startswith(tmp) or target.endswith("(deleted)") or target.startswith("/tmp") or target.startswith("/var/tmp")):
+        if not (target.startswith((tmp, "/tmp", "/var/tmp")) or target.endswith("(deleted)")):
             continue
         seen.add(target)
         try:
@@ -78,7 +78,8 @@ def run_workspace(folder: Path, marker: str) -> None:
     with store.write(engine.actor) as tx:
         tx.audit("test.canary", f"item:{marker}", {"note": marker, "list": [marker] * 3})
         orm(tx).execute(text("CREATE TABLE canary(id INTEGER PRIMARY KEY, body TEXT, grp INTEGER)"))
-        orm(tx).execute(text("INSERT INTO canary VALUES (:i, :b, :g)"), [dict(zip("ibg", r, strict=True)) for r in make_rows(marker)])
+        params = [dict(zip("ibg", r, strict=True)) for r in make_rows(marker)]
+        orm(tx).execute(text("INSERT INTO canary VALUES (:i, :b, :g)"), params)
         blobs.put_stream(tx, io.BytesIO((marker.encode() + b" blob payload ") * 300_000))
     with store.write(engine.actor) as tx:  # many-row update: a statement journal
         orm(tx).execute(text("UPDATE canary SET body = body || ' updated' WHERE grp < 50"))

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core.store.db import orm
 from core.api import Engine, Unlock
+from core.store.db import orm
 
 ROOT = Path(__file__).resolve().parents[3]
 CHILD = Path(__file__).with_name("_crash_child.py")

@@ -45,7 +45,8 @@ def test_interrupted_passphrase_change_keeps_the_old_one(workspace: tuple[Engine
     monkeypatch.undo()
     assert keys.header_path(path).read_bytes() == header_before
     assert engine.audit.head() == head, "the audit entry of a change that did not happen was kept"
-    assert sorted(p.name for p in path.parent.iterdir()) == ["w.airlock", "w.airlock-shm", "w.airlock-wal", "w.airlock.keys", "w.airlock.lock"]
+    expected = ["w.airlock", "w.airlock-shm", "w.airlock-wal", "w.airlock.keys", "w.airlock.lock"]
+    assert sorted(p.name for p in path.parent.iterdir()) == expected
     engine.close()
     with Engine.open(path, Unlock.with_passphrase(PASSPHRASE)) as again:
         assert again.audit.verify().ok
@@ -165,7 +166,10 @@ def test_recovery_key_round_trip_and_checksum() -> None:
     from core.errors import InvalidInput
 
     @settings(max_examples=300, deadline=None, derandomize=True)
-    @given(st.binary(min_size=32, max_size=32), st.integers(min_value=0, max_value=54), st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
+    @given(
+        st.binary(min_size=32, max_size=32), st.integers(min_value=0, max_value=54),
+        st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+    )
     def check(key: bytes, position: int, replacement: str) -> None:
         text = keys.format_recovery_key(key)
         assert keys.parse_recovery_key(text) == key

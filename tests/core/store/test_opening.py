@@ -24,9 +24,9 @@ from core.errors import (
     WrongKey,
 )
 from core.store import keys
+from core.store.db import PAGE_SIZE
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import snapshot_dir, tamper_connection
-from core.store.db import PAGE_SIZE
 
 PAGE = PAGE_SIZE
 
