@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol, Self
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Connection, Insert, delete, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import AirlockError, IntegrityError, NotFound
@@ -166,7 +166,8 @@ def _read_full(source: ByteSource, n: int) -> bytes:
 
 
 def _put_chunks(
-    conn: Any, statement: Any, blob_id: int, source: ByteSource, digest: Any, size_hint: int | None, ctx: TaskContext,
+    conn: Connection, statement: Insert, blob_id: int, source: ByteSource, digest: hashlib._Hash, size_hint: int | None,
+    ctx: TaskContext,
 ) -> int:
     """Insert ``source``'s chunks in order, hashing them; the number of bytes."""
     seq = total = 0
