@@ -36,6 +36,8 @@ class Change(StrEnum):
     BACKUPS = "backups"
     ASSESSMENTS = "assessments"
     DATASETS = "datasets"
+    TRAINING = "training"  # specs and runs
+    MODELS = "models"  # model versions and their evidence
 
 
 # The old module-level names, kept so call sites read naturally (``outcome.AUDIT``).
@@ -45,6 +47,8 @@ AUDIT = Change.AUDIT
 BACKUPS = Change.BACKUPS
 ASSESSMENTS = Change.ASSESSMENTS
 DATASETS = Change.DATASETS
+TRAINING = Change.TRAINING
+MODELS = Change.MODELS
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Training: specs, pipelines, runs in a child process, model versions and their evidence."""

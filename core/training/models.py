@@ -1,0 +1,563 @@
+"""Value types of the training area: specs, runs, model versions, the child's result.
+
+Everything is a frozen dataclass (or a StrEnum, or a ``NewType`` id) that services return,
+the CLI prints and pages display. Nothing here touches the store, Qt, the file system or a
+heavy library (scikit-learn, XGBoost): this module is imported by the store, the desktop and
+the child process alike, and must stay light.
+
+The training spec is a registered record kind of :mod:`core.formats` (``airlock.training_spec``,
+bottom of this module), so its stored canonical JSON stays readable after a layout change, and
+:func:`spec_hash` is the hash of that canonical form. Model versions and runs are registered
+too (``airlock.model_version``, ``airlock.training_run``) for stored bodies and ``--json``.
+
+The evidence item values are owned by the evidence helper: they extend :class:`EvidenceItem`
+in the marked section below (one dataclass per :class:`EvidenceKind`, each registered).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NewType
+
+from core import formats
+
+RunId = NewType("RunId", str)
+ModelVersionId = NewType("ModelVersionId", str)
+
+#: Layout version of a stored training spec (and of its TOML file's ``format_version``).
+SPEC_FORMAT_VERSION = 1
+MODEL_VERSION_FORMAT_VERSION = 1
+TRAINING_RUN_FORMAT_VERSION = 1
+
+
+# --- kinds ---------------------------------------------------------------------------------
+# StrEnums: each member equals its value, so TOML files, stored JSON and audit details hold the
+# plain strings. A value stored by an earlier release must stay a member.
+
+
+class Task(StrEnum):
+    """What the model predicts."""
+
+    BINARY = "binary"  # two classes
+    MULTICLASS = "multiclass"  # three or more classes
+    REGRESSION = "regression"  # a number
+
+
+class Algorithm(StrEnum):
+    """A candidate estimator family (see :func:`core.training.pipeline.make_estimator`)."""
+
+    LOGISTIC = "logistic"  # LogisticRegression (classification)
+    LINEAR = "linear"  # LinearRegression (regression)
+    RIDGE = "ridge"  # Ridge (regression) / RidgeClassifier (classification)
+    RANDOM_FOREST = "random_forest"
+    HIST_GRADIENT_BOOSTING = "hist_gradient_boosting"
+    XGBOOST = "xgboost"
+
+
+class SearchKind(StrEnum):
+    """How hyperparameters are searched."""
+
+    GRID = "grid"  # every combination of a small grid (GridSearchCV)
+    RANDOM = "random"  # random draws from distributions (RandomizedSearchCV)
+    HALVING = "halving"  # successive halving over random draws (HalvingRandomSearchCV)
+    BAYESIAN = "bayesian"  # Optuna's TPE sampler
+
+
+class SplitKind(StrEnum):
+    """How the holdout and the CV folds are cut."""
+
+    RANDOM = "random"  # shuffled; stratified on the target for classification
+    TIME = "time"  # by a date column: the newest rows are the holdout
+    GROUP = "group"  # by a group column: a group is never on both sides
+
+
+class Encoding(StrEnum):
+    """How categorical columns become numbers."""
+
+    ONEHOT = "onehot"
+    ORDINAL = "ordinal"
+    TARGET = "target"  # scikit-learn's TargetEncoder (cross-fitted)
+
+
+class Imputation(StrEnum):
+    """How missing values are filled (SimpleImputer's strategies)."""
+
+    MEDIAN = "median"
+    MEAN = "mean"
+    MOST_FREQUENT = "most_frequent"
+    CONSTANT = "constant"
+
+
+class Scaling(StrEnum):
+    """How numeric columns are scaled."""
+
+    STANDARD = "standard"
+    ROBUST = "robust"
+    NONE = "none"
+
+
+class RunStatus(StrEnum):
+    """Where a training run stands."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Device(StrEnum):
+    """Where a model was trained."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+# --- metrics -------------------------------------------------------------------------------
+# Metric names are scikit-learn scorer names (``sklearn.metrics.get_scorer``): greater is
+# always better, which is why losses carry the ``neg_`` prefix.
+
+METRICS: dict[Task, tuple[str, ...]] = {
+    Task.BINARY: (
+        "roc_auc", "average_precision", "neg_log_loss", "neg_brier_score", "accuracy",
+        "balanced_accuracy", "f1", "precision", "recall",
+    ),
+    Task.MULTICLASS: (
+        "f1_macro", "f1_weighted", "accuracy", "balanced_accuracy", "neg_log_loss",
+        "roc_auc_ovr", "roc_auc_ovr_weighted", "roc_auc_ovo",
+    ),
+    Task.REGRESSION: (
+        "r2", "neg_root_mean_squared_error", "neg_mean_squared_error", "neg_mean_absolute_error",
+        "neg_median_absolute_error", "explained_variance",
+    ),
+}
+
+#: What ``train init`` optimises when the user names no metric (docs/training.md says why).
+DEFAULT_METRIC: dict[Task, str] = {
+    Task.BINARY: "roc_auc",
+    Task.MULTICLASS: "f1_macro",
+    Task.REGRESSION: "r2",
+}
+
+#: Metrics whose scorer calls ``predict_proba``: ridge's classifier has only
+#: ``decision_function``, so it cannot be scored with these.
+PROBABILITY_METRICS: frozenset[str] = frozenset({
+    "neg_log_loss", "neg_brier_score", "roc_auc_ovr", "roc_auc_ovr_weighted", "roc_auc_ovo",
+})
+
+#: Which algorithms each task can use.
+ALGORITHMS: dict[Task, tuple[Algorithm, ...]] = {
+    Task.BINARY: (Algorithm.LOGISTIC, Algorithm.RIDGE, Algorithm.RANDOM_FOREST,
+                  Algorithm.HIST_GRADIENT_BOOSTING, Algorithm.XGBOOST),
+    Task.MULTICLASS: (Algorithm.LOGISTIC, Algorithm.RIDGE, Algorithm.RANDOM_FOREST,
+                      Algorithm.HIST_GRADIENT_BOOSTING, Algorithm.XGBOOST),
+    Task.REGRESSION: (Algorithm.LINEAR, Algorithm.RIDGE, Algorithm.RANDOM_FOREST,
+                      Algorithm.HIST_GRADIENT_BOOSTING, Algorithm.XGBOOST),
+}
+
+
+# --- the spec ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Preprocessing:
+    """How raw columns become the estimator's input (one ColumnTransformer).
+
+    Parameters
+    ----------
+    numeric_imputation, categorical_imputation
+        SimpleImputer strategy for each kind of column.
+    scaling
+        Scaler for numeric columns (``none``: passed through after imputation).
+    encoding
+        Encoder for categorical columns with at most ``high_cardinality_threshold`` levels.
+    high_cardinality_threshold
+        Categorical columns with more distinct values than this use
+        ``high_cardinality_encoding`` instead (one-hot would explode).
+    datetime_parts
+        Parts a datetime column is split into (``year``, ``month``, ``day``, ``dayofweek``,
+        ``hour``, ``minute``, ``dayofyear``); each becomes a numeric column.
+    """
+
+    numeric_imputation: Imputation = Imputation.MEDIAN
+    categorical_imputation: Imputation = Imputation.MOST_FREQUENT
+    scaling: Scaling = Scaling.STANDARD
+    encoding: Encoding = Encoding.ONEHOT
+    high_cardinality_threshold: int = 50
+    high_cardinality_encoding: Encoding = Encoding.TARGET
+    datetime_parts: tuple[str, ...] = ("year", "month", "dayofweek", "hour")
+
+
+#: The datetime parts :class:`Preprocessing` accepts.
+DATETIME_PARTS: tuple[str, ...] = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSpec:
+    """How rows are split into training (with CV folds) and holdout.
+
+    ``date_column`` is required for a time split, ``group_column`` for a group split.
+    """
+
+    kind: SplitKind = SplitKind.RANDOM
+    holdout_share: float = 0.2
+    cv_folds: int = 5
+    date_column: str | None = None
+    group_column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    """The hyperparameter search and its budget.
+
+    ``trials`` is the number of parameter sets tried per algorithm (for ``grid``: the most
+    grid points kept); ``minutes`` a wall-clock budget for the whole search (None: no limit;
+    the search stops at whichever comes first).
+    """
+
+    kind: SearchKind = SearchKind.RANDOM
+    trials: int = 20
+    minutes: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedColumn:
+    """A column left out of the features and why (``train init`` fills these in)."""
+
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSpec:
+    """Everything a training run needs to know; immutable, hashed (:func:`spec_hash`).
+
+    Parameters
+    ----------
+    dataset
+        The pinned dataset version, ``"name@N"``.
+    dataset_sha256
+        That version's content hash; a run refuses a version whose content differs.
+    target
+        The column to predict.
+    task
+        Binary, multiclass or regression.
+    features
+        The input columns, in order.
+    excluded
+        Columns left out and why (informational: a column listed in ``features`` is used).
+    preprocessing, split, search
+        See :class:`Preprocessing`, :class:`SplitSpec`, :class:`SearchSpec`.
+    metric
+        The scikit-learn scorer name to optimise (one of :data:`METRICS` for the task).
+    algorithms
+        Candidate estimator families; the best after the search is kept.
+    seed
+        Seed of every random step (split, search, estimator).
+    slices
+        Columns whose levels (or quantile bins) are evaluated as slices.
+    sensitive
+        Columns evaluated for inclusion (fairlearn's group metrics).
+    weak_slice_gap
+        A slice whose metric is this much below the overall figure is flagged weak.
+    compute
+        ``"cpu"``, ``"gpu"`` or a Dask scheduler address ``"dask://host:port"``
+        (``"tls://host:port"`` for a cluster with TLS).
+    allow_cpu_fallback
+        With ``compute = "gpu"`` and no GPU: train on the CPU instead of refusing.
+    smoke_rows
+        Rows of the smoke run that precedes the full run.
+    bootstrap_rounds
+        Resamples for the confidence intervals of holdout metrics.
+    """
+
+    dataset: str
+    dataset_sha256: str
+    target: str
+    task: Task
+    features: tuple[str, ...]
+    excluded: tuple[ExcludedColumn, ...] = ()
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    split: SplitSpec = field(default_factory=SplitSpec)
+    metric: str = "roc_auc"
+    algorithms: tuple[Algorithm, ...] = ()
+    search: SearchSpec = field(default_factory=SearchSpec)
+    seed: int = 0
+    slices: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    weak_slice_gap: float = 0.05
+    compute: str = "cpu"
+    allow_cpu_fallback: bool = False
+    smoke_rows: int = 500
+    bootstrap_rounds: int = 200
+    format_version: int = SPEC_FORMAT_VERSION
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset's name without the version number (``"loans"`` of ``"loans@3"``)."""
+        name, _, _ = self.dataset.rpartition("@")
+        return name or self.dataset
+
+    @property
+    def dataset_number(self) -> int | None:
+        """The pinned version number, or None when ``dataset`` names no ``@N``."""
+        _, at, number = self.dataset.rpartition("@")
+        return int(number) if at and number.isdigit() else None
+
+    @property
+    def compute_kind(self) -> str:
+        """``"cpu"``, ``"gpu"`` or ``"dask"`` (any scheduler address)."""
+        if self.compute in ("cpu", "gpu"):
+            return self.compute
+        return "dask" if "://" in self.compute else self.compute
+
+    @property
+    def dask_address(self) -> str | None:
+        """The scheduler address Dask's Client takes (``tcp://…`` or ``tls://…``), or None."""
+        if "://" not in self.compute:
+            return None
+        scheme, _, rest = self.compute.partition("://")
+        return f"tcp://{rest}" if scheme == "dask" else self.compute
+
+
+def spec_hash(spec: TrainingSpec) -> str:
+    """The spec's identity: SHA-256 hex of its canonical JSON (RFC 8785, with its envelope)."""
+    return hashlib.sha256(formats.canonical_json(formats.to_builtins(spec))).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    """One thing wrong with a spec: the field (``"split.date_column"``) and what to do."""
+
+    field: str
+    message: str
+
+
+# --- runs and model versions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentLock:
+    """What a model was trained with, to rebuild the environment later.
+
+    ``packages`` holds every installed distribution as ``(name, version)``, sorted by name.
+    """
+
+    python: str
+    platform: str
+    cpu: str
+    gpu: str | None
+    packages: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialResult:
+    """One parameter set tried by the search, scored by CV on the training part.
+
+    ``score`` is the mean CV score (greater is better), ``score_sd`` its standard deviation
+    over the folds; both None when the trial failed, and ``error`` then says why.
+    """
+
+    number: int
+    algorithm: Algorithm
+    params: dict[str, object]
+    score: float | None
+    score_sd: float | None
+    seconds: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    """A metric's value with its confidence interval (None where none was computed).
+
+    ``method`` states how the figure and its interval were obtained
+    (``"percentile bootstrap, 200 resamples of the holdout rows, 95%"``).
+    """
+
+    name: str
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A trained model stored in the workspace, with its lineage.
+
+    ``artefacts`` names each stored blob and its SHA-256 (``("pipeline.joblib", "…")``,
+    ``("model.ubj", "…")``); a blob is only deserialised after its hash checked out.
+    """
+
+    id: ModelVersionId
+    model: str
+    number: int
+    spec_hash: str
+    dataset: str
+    dataset_version_id: str
+    dataset_sha256: str
+    algorithm: Algorithm
+    params: dict[str, object]
+    metric: str
+    holdout: MetricValue
+    device: Device
+    seed: int
+    wall_seconds: float
+    peak_memory_bytes: int
+    environment: EnvironmentLock
+    created_by: str
+    created_at: str
+    artefacts: tuple[tuple[str, str], ...]
+    format_version: int = MODEL_VERSION_FORMAT_VERSION
+
+    @property
+    def label(self) -> str:
+        """``"model@N"``."""
+        return f"{self.model}@{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRun:
+    """One start of a spec: running, or how it ended (a failed run says why in ``error``)."""
+
+    id: RunId
+    spec_hash: str
+    model: str | None
+    status: RunStatus
+    started_at: str
+    finished_at: str | None
+    error: str | None
+    model_version: ModelVersionId | None
+    trials: int
+    format_version: int = TRAINING_RUN_FORMAT_VERSION
+
+
+# --- evidence (values owned by the evidence helper, T3) -------------------------------------
+
+
+class EvidenceKind(StrEnum):
+    """What one evidence item is about."""
+
+    HOLDOUT_METRICS = "holdout_metrics"
+    CV = "cv"
+    SEARCH = "search"
+    BASELINES = "baselines"
+    IMPORTANCE = "importance"
+    FEATURE_COST = "feature_cost"
+    SLICES = "slices"
+    FAIRNESS = "fairness"
+    CALIBRATION = "calibration"
+    RESIDUALS = "residuals"
+    REPRODUCIBILITY = "reproducibility"
+    STALENESS = "staleness"
+    SMOKE = "smoke"
+    EXPLANATION = "explanation"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """Base of every evidence item: its kind and how it was computed.
+
+    Each kind is a subclass with its own fields, registered as a record kind
+    ``airlock.evidence.<kind>``; stored one per row, read back by the row's kind.
+    """
+
+    kind: EvidenceKind
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Every evidence item stored with one model version."""
+
+    version_id: ModelVersionId
+    items: tuple[EvidenceItem, ...]
+
+    def item(self, kind: EvidenceKind) -> EvidenceItem | None:
+        """The item of ``kind``, or None when the run did not produce one."""
+        return next((i for i in self.items if i.kind == kind), None)
+
+
+# --- the seam between the service (parent) and the runner (child) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingJob:
+    """What the parent hands the child: plain data only (the child opens no workspace).
+
+    ``parquet`` is the pinned snapshot's bytes, read by the parent in a query; ``gpu`` says
+    whether a CUDA GPU was found (the child trains on it when the spec asks for ``gpu``).
+    """
+
+    spec: TrainingSpec
+    parquet: bytes
+    gpu: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    """What the child returns: plain data and artefact bytes, stored by the parent.
+
+    Parameters
+    ----------
+    algorithm, params
+        The chosen candidate and its parameters (the estimator's, without the step prefix).
+    trials
+        Every trial of the search, in the order they ran.
+    holdout
+        The optimised metric on the holdout (with its bootstrap interval).
+    device
+        Where the final model was trained (CPU after a GPU fallback).
+    wall_seconds, peak_memory_bytes
+        The run's wall time and the child's peak resident memory.
+    environment
+        The child's environment lock.
+    artefacts
+        ``(name, bytes)``: ``pipeline.joblib`` always, ``model.ubj`` for XGBoost.
+    evidence
+        The evidence items computed in the child.
+    plots
+        ``(name, PNG bytes)`` of the plots built in the child.
+    notes
+        What the user should hear (``"no GPU found: trained on the CPU"``).
+    """
+
+    algorithm: Algorithm
+    params: dict[str, object]
+    trials: tuple[TrialResult, ...]
+    holdout: MetricValue
+    device: Device
+    wall_seconds: float
+    peak_memory_bytes: int
+    environment: EnvironmentLock
+    artefacts: tuple[tuple[str, bytes], ...]
+    evidence: tuple[EvidenceItem, ...] = ()
+    plots: tuple[tuple[str, bytes], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# --- formats -------------------------------------------------------------------------------
+
+formats.register(formats.RecordKind(
+    "airlock.training_spec", TrainingSpec, SPEC_FORMAT_VERSION, "training spec",
+    "write the spec again (airlock train init)",
+))
+formats.register(formats.RecordKind(
+    "airlock.model_version", ModelVersion, MODEL_VERSION_FORMAT_VERSION, "model version",
+    "train the model again",
+))
+formats.register(formats.RecordKind(
+    "airlock.training_run", TrainingRun, TRAINING_RUN_FORMAT_VERSION, "training run",
+    "start the run again",
+))
+
+
+__all__ = [
+    "ALGORITHMS", "DATETIME_PARTS", "DEFAULT_METRIC", "METRICS", "PROBABILITY_METRICS", "Algorithm",
+    "Device", "Encoding", "EnvironmentLock", "Evidence", "EvidenceItem", "EvidenceKind",
+    "ExcludedColumn", "Imputation", "MetricValue", "ModelVersion", "ModelVersionId", "Preprocessing",
+    "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SpecProblem", "SplitKind",
+    "SplitSpec", "Task", "TrainingJob", "TrainingResult", "TrainingRun", "TrainingSpec", "spec_hash",
+]
