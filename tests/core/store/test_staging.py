@@ -75,20 +75,25 @@ def chunk_per_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("chunk_per_transaction")
-def test_a_cancelled_import_leaves_no_blob_and_no_version(workspace: tuple[Engine, str], tmp_path: Path) -> None:
+def test_a_cancelled_import_leaves_no_blob_and_no_version(
+    workspace: tuple[Engine, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     engine, _ = workspace
     store = _store(engine)
     token = CancelToken()
     staged_at_cancel: list[int] = []
+    append = blobs.StagedBlob._append
 
-    def on_progress(fraction: float, message: str) -> None:
-        chunks = _in_flight_chunks(store)
-        if chunks and not token.cancelled:  # chunks are committed: cancel in mid-stream
-            staged_at_cancel.append(chunks)
+    def cancelling_append(self: blobs.StagedBlob, first_seq: int, chunks: list[bytes]) -> None:
+        append(self, first_seq, chunks)
+        staged = _in_flight_chunks(store)
+        if staged and not token.cancelled:  # chunks are committed: cancel in mid-stream
+            staged_at_cancel.append(staged)
             token.cancel()
 
+    monkeypatch.setattr(blobs.StagedBlob, "_append", cancelling_append)
     with pytest.raises(Cancelled):
-        engine.datasets.import_file(_parquet(tmp_path), name="big", ctx=TaskContext(on_progress, token))
+        engine.datasets.import_file(_parquet(tmp_path), name="big", ctx=TaskContext(token=token))
     assert staged_at_cancel and staged_at_cancel[0] > 0, "the import was never cancelled mid-stream"
     assert _counts(store) == (0, 0, 0)
     assert engine.datasets.list() == []
@@ -98,7 +103,7 @@ def test_a_cancelled_import_leaves_no_blob_and_no_version(workspace: tuple[Engin
 
 @pytest.mark.usefixtures("chunk_per_transaction")
 def test_another_writer_is_not_blocked_while_an_import_streams(
-    workspace: tuple[Engine, str], tmp_path: Path,
+    workspace: tuple[Engine, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine, _ = workspace
     store = _store(engine)
@@ -106,34 +111,41 @@ def test_another_writer_is_not_blocked_while_an_import_streams(
     streaming, other_done = threading.Event(), threading.Event()
     order: list[str] = []
     failures: list[BaseException] = []
+    append = blobs.StagedBlob._append
 
-    def on_progress(fraction: float, message: str) -> None:
+    def held_append(self: blobs.StagedBlob, first_seq: int, chunks: list[bytes]) -> None:
+        append(self, first_seq, chunks)
         if not streaming.is_set() and _in_flight_chunks(store):
             order.append("import streaming")
             streaming.set()
-            # Hold the import here, in mid-stream, until the other writer is through. An
-            # import that kept a write transaction open would make that writer time out.
+            # Hold the import here, right after a staged batch committed, until the other
+            # writer is through. An import that kept a write transaction open would make
+            # that writer time out.
             other_done.wait(timeout=60)
+
+    monkeypatch.setattr(blobs.StagedBlob, "_append", held_append)
 
     def run_import() -> None:
         try:
-            engine.datasets.import_file(source, name="big", ctx=TaskContext(on_progress))
+            engine.datasets.import_file(source, name="big")
             order.append("import finished")
         except BaseException as exc:
             failures.append(exc)
+        finally:
             streaming.set()
 
     worker = threading.Thread(target=run_import)
     worker.start()
     try:
-        assert streaming.wait(timeout=60), "the import never started streaming"
+        assert streaming.wait(timeout=120), "the import never staged a batch"
         assert not failures, failures
+        assert order == ["import streaming"], "the import finished without staging in batches"
         engine.users.add("rita", {"reviewer"})
         order.append("other write committed")
         assert engine.datasets.list() == [], "the import was already recorded: it was not in mid-stream"
     finally:
         other_done.set()
-        worker.join(timeout=60)
+        worker.join(timeout=120)
     assert not failures, failures
     assert order == ["import streaming", "other write committed", "import finished"]
     assert {u.name for u in engine.users.list()} >= {"rita"}
