@@ -195,7 +195,7 @@ from core.data.models import (
     Schema,
     ValidationReport,
 )
-from core.data.preview import Preview, file_kind
+from core.data.preview import Preview, default_name, file_kind
 from core.errors import (
     BackupInvalid,
     Cancelled,
@@ -249,7 +249,8 @@ __all__ += [
     "ImportResult", "IntegrityError", "InvalidInput", "KeyUnavailable", "MaturityModel", "NotAWorkspace",
     "NotFound", "PermissionDenied", "PlannedStep", "Preview", "Profile", "Question", "ReadOnlyWorkspace",
     "Schema", "UnsafeEnvironment", "ValidationReport", "WorkspaceCorrupted", "WorkspaceExists",
-    "WorkspaceInUse", "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "configure_runtime", "file_kind",
+    "WorkspaceInUse", "WorkspaceNotFound", "WorkspaceTooNew", "WrongKey", "assessment_charts", "configure_runtime",
+    "default_name", "file_kind",
     "op_kind", "queries_only",
 ]
 

@@ -31,7 +31,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sql", metavar="URL", help="a database URL without password (SQLAlchemy form)")
     p.add_argument("--query", metavar="Q", help="the SQL query to import (with --sql)")
     p.add_argument("--delimiter", metavar="C", help="CSV delimiter (default: sniffed)")
-    p.add_argument("--encoding", metavar="E", default="utf-8", help="text encoding (default utf-8)")
+    p.add_argument("--encoding", metavar="E", default="utf-8",
+                   help="text encoding (default utf-8; a UTF-16 byte-order mark is recognised)")
+    p.add_argument("--decimal", choices=(".", ","), default=None,
+                   help="decimal mark of numbers in a CSV (default: sniffed; ',' only with another delimiter)")
     header = p.add_mutually_exclusive_group()
     header.add_argument("--header", dest="header", action="store_const", const=True, default=None)
     header.add_argument("--no-header", dest="header", action="store_const", const=False)
@@ -76,7 +79,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         if not args.source:
             raise UsageProblem("Give the file to import, or --sql URL --query Q.")
-        options = CsvOptions(delimiter=args.delimiter, encoding=args.encoding, has_header=args.header)
+        options = CsvOptions(delimiter=args.delimiter, encoding=args.encoding, has_header=args.header,
+                             decimal=args.decimal)
         with open_engine(args) as engine:
             result = run_task(lambda ctx: _service(engine).import_file(
                 Path(args.source), name=args.name, csv=options, sheet=args.sheet, ctx=ctx)).value

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -63,6 +63,11 @@ def _arrow_type(values: list[Any]) -> pa.DataType:
     return pa.string()
 
 
+#: Rows held back while a column has shown no value yet, so that its type comes from its first
+#: value, not from a batch of NULLs; past this, such a column is text (of missing values).
+LOOKAHEAD_BYTES = 256 * 1024 * 1024
+
+
 def _column(values: list[Any], typ: pa.DataType) -> pa.Array:
     if pa.types.is_floating(typ):
         values = [float(v) if v is not None else None for v in values]
@@ -76,9 +81,11 @@ def query_batches(
 ) -> tuple[list[str], Generator[pa.RecordBatch, None, None]]:
     """Column names and an iterator of batches of ``query``'s result.
 
-    Types are taken from the first batch that has a value in each column; DECIMAL becomes
-    float64, anything exotic becomes text. A later value of another type is an error that
-    names the column and row.
+    Types are taken from the first batch that has a value in each column: batches are held
+    back (up to :data:`LOOKAHEAD_BYTES`) while some column has held only NULLs, so an integer
+    column whose first rows are NULL is still an integer column. DECIMAL becomes float64,
+    anything exotic becomes text. A later value of another type is an error that names the
+    column and row.
     """
     parsed = parse_url(url)
     if password is not None:
@@ -104,8 +111,20 @@ def query_batches(
         raise InvalidInput(f"The query failed on {redact(url)}: {_scrub(str(getattr(exc, 'orig', exc)), secret)}") from None
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
+        # None: no value seen yet in that column (its arrays so far are all NULL).
         types: list[pa.DataType | None] = [None] * len(names)
+        held: list[tuple[int, list[pa.Array | None]]] = []  # batches waiting for every column's type
+        held_bytes = 0
         seen = 0
+
+        def release() -> Iterator[pa.RecordBatch]:
+            final = [t if t is not None else pa.string() for t in types]
+            for count, columns in held:
+                yield pa.RecordBatch.from_arrays(
+                    [a if a is not None else pa.nulls(count, t) for a, t in zip(columns, final, strict=True)],
+                    names=names)
+            held.clear()
+
         try:
             while True:
                 try:
@@ -114,20 +133,29 @@ def query_batches(
                     raise InvalidInput(f"Reading the query result failed: {_scrub(str(exc), secret)}") from None
                 if not rows:
                     break
-                arrays = []
+                arrays: list[pa.Array | None] = []
                 for i, name in enumerate(names):
                     values = [r[i] for r in rows]
-                    if types[i] is None or pa.types.is_string(types[i]) and seen == 0:
+                    if types[i] is None:
+                        if all(v is None for v in values):
+                            arrays.append(None)
+                            continue
                         types[i] = _arrow_type(values)
                     try:
                         arrays.append(_column(values, types[i]))
-                    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+                    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
                         raise InvalidInput(
                             f"Column {name!r} changes type within rows {seen + 1}–{seen + len(rows)} of the "
                             f"result (expected {types[i]}); cast it in the query."
                         ) from None
                 seen += len(rows)
-                yield pa.RecordBatch.from_arrays(arrays, names=names)
+                held.append((len(rows), arrays))
+                held_bytes += sum(a.nbytes for a in arrays if a is not None)
+                if all(t is not None for t in types) or held_bytes > LOOKAHEAD_BYTES:
+                    yield from release()
+                    types = [t if t is not None else pa.string() for t in types]
+                    held_bytes = 0
+            yield from release()
         finally:
             conn.rollback()
             conn.close()

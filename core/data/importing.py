@@ -35,6 +35,12 @@ from core.tasks import TaskContext, ensure_context
 
 #: A single field longer than this is refused: most likely an unclosed quote or a binary file.
 MAX_FIELD_CHARS = 1_000_000
+#: A table with more columns than this is refused before it is read (a profile and its
+#: correlations grow with the columns; a 100,000-column file is a matrix, not a table).
+MAX_COLUMNS = 2_000
+#: The name given to an unnamed first column (R's ``write.csv`` and pandas' ``to_csv`` write
+#: their row names or index there).
+ROWNAMES = "rownames"
 #: Arrow's block size: one row must fit in one block.
 BLOCK_SIZE = 16 * 1024 * 1024
 #: Parsed text kept from the checking pass so a file this size is parsed once, not twice.
@@ -74,7 +80,8 @@ class TextSource:
 
 
 def check_names(names: list[str], where: str) -> None:
-    """Refuse empty or duplicate column names, naming their positions."""
+    """Refuse too many columns (:data:`MAX_COLUMNS`), empty or duplicate names, naming their positions."""
+    check_width(len(names), where)
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if not str(name).strip():
@@ -82,6 +89,34 @@ def check_names(names: list[str], where: str) -> None:
         if name in seen:
             raise InvalidInput(f"{where}: columns {seen[name]} and {i} are both named {name!r}; names must be unique.")
         seen[name] = i
+
+
+def check_width(count: int, where: str) -> None:
+    """Refuse a table of more than :data:`MAX_COLUMNS` columns, before any of it is read."""
+    if count > MAX_COLUMNS:
+        raise InvalidInput(
+            f"{where}: {count:,} columns, more than the {MAX_COLUMNS:,} an import takes; "
+            "keep the columns you need (or split the table) and import that."
+        )
+
+
+def header_names(header: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The column names a header gives, and a note when one was made up.
+
+    An empty first name with named columns after it is the row-name column that R's
+    ``write.csv`` (and pandas' ``to_csv`` with its index) writes: it is named
+    :data:`ROWNAMES` (``rownames_2``… if that is taken). Any other empty name is refused
+    by :func:`check_names`.
+    """
+    if len(header) < 2 or str(header[0]).strip() or not any(str(n).strip() for n in header[1:]):
+        return list(header), ()
+    name, n = ROWNAMES, 1
+    while name in header:
+        n += 1
+        name = f"{ROWNAMES}_{n}"
+    note = (f"Column 1 has no name in the header (row names, as R's write.csv writes them); "
+            f"it is named {name!r}.")
+    return [name, *header[1:]], (note,)
 
 
 def file_sha256(path: Path) -> str:
@@ -112,6 +147,40 @@ class Dialect:
     encoding: str
     has_header: bool
     quote_char: str
+    #: The decimal mark of numbers: ``.`` or ``,`` (European files, with ``;`` between fields).
+    decimal: str = "."
+    #: What the sniffer decided that the user should know (an encoding read from a byte-order mark).
+    notes: tuple[str, ...] = ()
+
+
+#: Byte-order marks and the encodings they announce (UTF-32's before UTF-16's: FF FE 00 00 starts both).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+#: Encodings in which a zero byte is part of ordinary characters.
+_WIDE = ("utf-16", "utf-32")
+_COMMA_NUMBER = re.compile(r"^[+-]?\d+,\d+([eE][+-]?\d+)?$")
+_POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+
+
+def _bom_encoding(raw: bytes) -> str | None:
+    return next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+
+
+def nul_position(path: Path, offset: int, encoding: str) -> str:
+    """"line L, column C" of the byte at ``offset`` (lines counted from 1, characters from 1)."""
+    with _open(path) as fh:
+        head = fh.read(offset)
+    line = head.count(b"\n") + 1
+    start = head.rfind(b"\n") + 1
+    column = len(head[start:].decode(encoding, errors="replace")) + 1
+    return f"line {line}, column {column}"
+
+
+def _refuse_nul(path: Path, offset: int, encoding: str) -> InvalidInput:
+    return InvalidInput(
+        f"{path}, {nul_position(path, offset, encoding)}: a NUL byte: this looks like a binary file, not delimited "
+        "text (or text in another encoding: give it, e.g. --encoding utf-16)."
+    )
 
 
 def _python_encoding(encoding: str) -> str:
@@ -123,15 +192,27 @@ def _python_encoding(encoding: str) -> str:
 
 
 def sniff(path: Path, options: CsvOptions) -> Dialect:
-    """The delimiter and header of ``path``, each overridable by ``options``."""
+    """The delimiter, header and decimal mark of ``path``, each overridable by ``options``.
+
+    A UTF-16 or UTF-32 byte-order mark decides the encoding when none other than the
+    default UTF-8 was given (such a file is never valid UTF-8); ``notes`` says so.
+    """
     encoding = _python_encoding(options.encoding)
     with _open(path) as fh:
         raw = fh.read(SNIFF_BYTES)
-    if not raw.strip():
+    notes: tuple[str, ...] = ()
+    bom = _bom_encoding(raw)
+    if bom is not None and not encoding.startswith(bom):
+        if encoding != "utf-8-sig":
+            raise InvalidInput(f"{path}: starts with a {bom.upper()} byte-order mark but {options.encoding} was "
+                               f"given; import it with --encoding {bom}.")
+        encoding = bom
+        notes = (f"Read as {bom.upper()} (the file starts with its byte-order mark).",)
+    if not raw.strip() or (bom and not raw.decode(encoding, errors="replace").strip("\ufeff \t\r\n")):
         raise InvalidInput(f"{path}: the file is empty.")
-    if b"\x00" in raw and not encoding.startswith("utf-16") and not encoding.startswith("utf-32"):
-        raise InvalidInput(f"{path}: contains NUL bytes: this looks like a binary file, not delimited text.")
-    sample = raw.decode(encoding, errors="replace")
+    if not encoding.startswith(_WIDE) and (at := raw.find(b"\x00")) >= 0:
+        raise _refuse_nul(path, at, encoding)
+    sample = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
     if len(raw) == SNIFF_BYTES:  # drop a partial last line
         sample = sample[: sample.rfind("\n") + 1] or sample
     delimiter = options.delimiter
@@ -148,7 +229,33 @@ def sniff(path: Path, options: CsvOptions) -> Dialect:
     has_header = options.has_header
     if has_header is None:
         has_header = _looks_like_header(sample, delimiter, options.quote_char)
-    return Dialect(delimiter, encoding, has_header, options.quote_char)
+    decimal = options.decimal
+    if decimal is None:
+        decimal = _likely_decimal(sample, delimiter, options.quote_char)
+    if decimal not in (".", ","):
+        raise InvalidInput(f"The decimal mark is '.' or ',', not {decimal!r}.")
+    if decimal == delimiter:
+        raise InvalidInput(f"The decimal mark {decimal!r} cannot also be the delimiter; give another --delimiter.")
+    return Dialect(delimiter, encoding, has_header, options.quote_char, decimal, notes)
+
+
+def _likely_decimal(sample: str, delimiter: str, quote_char: str) -> str:
+    """``,`` when fields are separated by something else and more numbers in the sample are
+    written ``1,5`` than ``1.5`` (a European file: ``;`` between fields); else ``.``."""
+    if delimiter == ",":
+        return "."
+    comma = point = 0
+    try:
+        for i, record in enumerate(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote_char)):
+            for value in record:
+                value = value.strip()
+                comma += bool(_COMMA_NUMBER.match(value))
+                point += bool(_POINT_NUMBER.match(value))
+            if i >= 200:
+                break
+    except csv.Error:
+        pass
+    return "," if comma > point else "."
 
 
 def _likely_delimiter(sample: str) -> str:
@@ -212,8 +319,9 @@ def _undecodable_at(path: Path, encoding: str) -> str:
 class _HashingReader(io.RawIOBase):
     """Passes bytes through and hashes them; reports how far it has read."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, on_nul: Callable[[int], Exception] | None = None) -> None:
         self._fh = fh
+        self._on_nul = on_nul
         self.digest = hashlib.sha256()
         self.position = 0
 
@@ -222,6 +330,8 @@ class _HashingReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         data = self._fh.read(len(buffer))
+        if self._on_nul is not None and (at := data.find(b"\x00")) >= 0:
+            raise self._on_nul(self.position + at)  # wherever it is (Python's csv reader takes NUL since 3.11)
         self.digest.update(data)
         self.position += len(data)
         buffer[: len(data)] = data
@@ -251,18 +361,20 @@ class _Multiline(Exception):
 _CARRY = 1
 
 
-def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quoted: bool = True) -> _RawFacts:
+def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quoted: bool = True,
+               encoding: str = "utf-8") -> _RawFacts:
     """The file's SHA-256, read in blocks, and whether a quoted value spans lines.
 
     Raises :class:`_Unsure` where Python's strict reader may object: a quote that neither
     opens a field (after a delimiter, a line break or the start) nor closes one (before a
     delimiter, a line break, another quote or the end) may be a stray quote; an odd number
-    of quotes leaves one open; NUL bytes are refused. Each sends the file to the
+    of quotes leaves one open. Each sends the file to the
     line-by-line scan, which names the line (doubled quotes inside a field also do:
     slower, never wrong). A file without any quote (``quoted=False``) skips the quote checks.
 
     Once the quotes are known to pair up, a line break lies inside a quoted value exactly
-    when an odd number of quotes precede it (a doubled quote adds two).
+    when an odd number of quotes precede it (a doubled quote adds two). A NUL byte anywhere
+    is refused (:class:`InvalidInput` with its line and column).
     """
     import numpy as np
 
@@ -278,6 +390,7 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
     buffer = bytearray(b"\n" * _CARRY) + bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
     hits = np.empty(BLOCK_SIZE, dtype=bool)
+    done = 0
     with _open(path) as fh:
         while size := fh.readinto(view[_CARRY:]):
             ctx.check()
@@ -287,8 +400,9 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
             last = int(ext[_CARRY - 1])
             if pending and not edge_or_quote[data[0]]:
                 raise _Unsure
-            if buffer.find(b"\x00", _CARRY, _CARRY + size) >= 0:
-                raise _Unsure
+            if (nul := buffer.find(b"\x00", _CARRY, _CARRY + size)) >= 0:
+                raise _refuse_nul(path, done + nul - _CARRY, encoding)
+            done += size
             if quoted:
                 where = np.flatnonzero(np.equal(data, q, out=hits[:size]))
                 before_block = quotes
@@ -316,8 +430,8 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
     return _RawFacts(digest.hexdigest(), multiline)
 
 
-def _header(path: Path, dialect: Dialect) -> list[str]:
-    """The column names (or generated ones) from the first record, as the full scan takes them."""
+def _header(path: Path, dialect: Dialect) -> tuple[list[str], list[str], tuple[str, ...]]:
+    """The first record as Arrow reads it, the column names the full scan gives, and notes."""
     with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
         text = io.TextIOWrapper(fh, encoding=dialect.encoding, errors="strict", newline="")
         try:
@@ -326,10 +440,13 @@ def _header(path: Path, dialect: Dialect) -> list[str]:
             raise _Unsure from None
     if not first:
         raise _Unsure  # a blank first line: the full scan knows how to count those
+    check_width(len(first), str(path))
     if dialect.has_header:
-        check_names(first, str(path))
-        return first
-    return [f"column_{i}" for i in range(1, len(first) + 1)]
+        names, notes = header_names(first)
+        check_names(names, str(path))
+        return first, names, notes
+    generated = [f"column_{i}" for i in range(1, len(first) + 1)]
+    return generated, generated, ()
 
 
 def _contains(path: Path, char: str) -> bool:
@@ -361,6 +478,7 @@ def _arrow_options(names: list[str], dialect: Dialect, skip_header: bool,
                     for n in names}
     convert = pacsv.ConvertOptions(
         column_types=column_types, strings_can_be_null=True, null_values=NULL_TOKENS, quoted_strings_can_be_null=True,
+        decimal_point=dialect.decimal,
     )
     return read, parse, convert
 
@@ -377,7 +495,7 @@ class _Retype(Exception):
 _CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): .*CSV conversion error")
 
 
-def _sample_decimals(path: Path, dialect: Dialect, names: list[str], *, multiline: bool) -> set[str]:
+def _sample_decimals(path: Path, dialect: Dialect, names: list[str], header: list[str], *, multiline: bool) -> set[str]:
     """The columns whose first block of rows are decimal numbers: parsed straight to float64.
 
     Arrow converts those while it parses (in parallel, without building text first), which
@@ -396,9 +514,9 @@ def _sample_decimals(path: Path, dialect: Dialect, names: list[str], *, multilin
         table = pacsv.read_csv(pa.BufferReader(head), read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return set()  # the full scan finds and reports the problem
-    if table.schema.names != names or table.num_rows == 0:
+    if table.schema.names != header or table.num_rows == 0:
         return set()
-    inference = TypeInference(names, threads=1)
+    inference = TypeInference(names, threads=1, decimal=dialect.decimal)
     inference.add(table.combine_chunks().to_batches()[0])
     types, _ = inference.result()
     return {n for n, t in types.items() if pa.types.is_floating(t)}
@@ -406,7 +524,7 @@ def _sample_decimals(path: Path, dialect: Dialect, names: list[str], *, multilin
 
 def _fast_scan(
     path: Path, dialect: Dialect, names: list[str], ctx: TaskContext, *, multiline: bool = False,
-    decimals: frozenset[str] = frozenset(), known: _RawFacts | None = None,
+    decimals: frozenset[str] = frozenset(), known: _RawFacts | None = None, header: list[str] | None = None,
 ) -> tuple[int, str, Any, list[list[pa.Array]] | None]:
     """One Arrow pass that checks, counts, hashes and types the file; :class:`_Unsure` if it cannot vouch.
 
@@ -427,7 +545,8 @@ def _fast_scan(
     from core.data.snapshot import TypeInference
 
     rows_hint = max(1, path.stat().st_size // max(64, 8 * len(names)))  # for progress only
-    inference = TypeInference(names)
+    inference = TypeInference(names, decimal=dialect.decimal)
+    header = names if header is None else header
     rows = 0
     # Parsed batches, each column as the inference converted it (text where it did not).
     spool: list[list[pa.Array]] | None = []
@@ -440,7 +559,8 @@ def _fast_scan(
     with contextlib.closing(inference), ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
         raw: Future[_RawFacts]
         if known is None:
-            raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted)
+            raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted,
+                              encoding=dialect.encoding)
         else:
             raw = Future()
             raw.set_result(known)
@@ -455,7 +575,7 @@ def _fast_scan(
                 else:
                     reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
                     names_read = reader.schema.names
-                if names_read != names:
+                if names_read != header:
                     raise pa.ArrowInvalid("the header reads differently")  # decided below
                 for batch in reader:
                     ctx.check()
@@ -525,13 +645,14 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     try:
         if dialect.encoding not in ("utf-8-sig", "utf-8"):
             raise _Unsure
-        names = _header(path, dialect)
-        decimals = _sample_decimals(path, dialect, names, multiline=multiline)
+        header, names, notes = _header(path, dialect)
+        decimals = _sample_decimals(path, dialect, names, header, multiline=multiline)
         known: _RawFacts | None = None
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 rows, sha, inferred, spool = _fast_scan(
-                    path, dialect, names, ctx, multiline=multiline, decimals=frozenset(decimals), known=known)
+                    path, dialect, names, ctx, multiline=multiline, decimals=frozenset(decimals), known=known,
+                    header=header)
                 break
             except _Multiline as again:
                 multiline, known = True, again.facts
@@ -544,9 +665,11 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     except _Unsure:
         return _scan_csv_lines(path, dialect, ctx)
     ctx.report(1.0, "Checked")
+    notes = dialect.notes + notes
     if spool is None:
-        return TextSource(SourceKind.CSV, path, names, rows, sha, _csv_batches(path, dialect, names, multiline=multiline),
-                          inferred=inferred)
+        return TextSource(SourceKind.CSV, path, names, rows, sha,
+                          _csv_batches(path, dialect, names, multiline=multiline, header=header),
+                          notes=notes, inferred=inferred)
     kept = spool
 
     def spooled(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
@@ -558,21 +681,24 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
                       for n, a in zip(names, arrays, strict=True)]
             yield pa.RecordBatch.from_arrays(arrays, names=names)
 
-    return TextSource(SourceKind.CSV, path, names, rows, sha, spooled, inferred=inferred)
+    return TextSource(SourceKind.CSV, path, names, rows, sha, spooled, notes=notes, inferred=inferred)
 
 
 def _csv_batches(
-    path: Path, dialect: Dialect, names: list[str], *, multiline: bool = True,
+    path: Path, dialect: Dialect, names: list[str], *, multiline: bool = True, header: list[str] | None = None,
 ) -> Callable[..., Iterator[pa.RecordBatch]]:
-    header = dialect.has_header
+    """Arrow batches of the file; ``header`` is its first record as Arrow reads it, when that
+    differs from ``names`` (an unnamed first column)."""
+    expected = names if header is None else header
 
     def batches(types: dict[str, pa.DataType] | None = None) -> Iterator[pa.RecordBatch]:
-        read, parse, convert = _arrow_options(names, dialect, header, types, multiline=multiline)
+        read, parse, convert = _arrow_options(names, dialect, dialect.has_header, types, multiline=multiline)
         try:
             reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-            if reader.schema.names != names:
+            if reader.schema.names != expected:
                 raise InvalidInput(f"{path}: the header row cannot be read unambiguously (check quotes and line breaks in it).")
-            yield from reader
+            for batch in reader:
+                yield batch if expected == names else batch.rename_columns(names)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             message = str(exc)
             if "straddl" in message:
@@ -586,8 +712,11 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
     """The line-by-line check with Python's strict csv reader, which names the line of a problem."""
     size = max(path.stat().st_size, 1)
     line = 0
+    wide = dialect.encoding.startswith(_WIDE)
+    header: list[str] | None = None
+    notes: tuple[str, ...] = ()
     with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
-        hashing = _HashingReader(fh)
+        hashing = _HashingReader(fh, None if wide else lambda at: _refuse_nul(path, at, dialect.encoding))
         text = io.TextIOWrapper(io.BufferedReader(hashing), encoding=dialect.encoding, errors="strict", newline="")
         reader = csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quote_char, strict=True)
         names: list[str] | None = None
@@ -597,9 +726,15 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
                 line = reader.line_num
                 if not record:
                     continue
+                if wide and any("\x00" in value for value in record):
+                    column = next(i for i, value in enumerate(record, start=1) if "\x00" in value)
+                    raise InvalidInput(f"{path}, line {line}, field {column}: a NUL character: this looks like a "
+                                       "binary file, not delimited text.")
                 if names is None:
+                    check_width(len(record), str(path))
                     if dialect.has_header:
-                        names = record
+                        header = record
+                        names, notes = header_names(record)
                         check_names(names, str(path))
                         continue
                     names = [f"column_{i}" for i in range(1, len(record) + 1)]
@@ -630,7 +765,8 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
     if rows == 0:
         raise InvalidInput(f"{path}: has a header but no data rows.")
     ctx.report(1.0, "Checked")
-    return TextSource(SourceKind.CSV, path, names, rows, hashing.digest.hexdigest(), _csv_batches(path, dialect, names))
+    return TextSource(SourceKind.CSV, path, names, rows, hashing.digest.hexdigest(),
+                      _csv_batches(path, dialect, names, header=header), notes=dialect.notes + notes)
 
 
 # --- Excel ---------------------------------------------------------------------------------
@@ -729,8 +865,67 @@ def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: Task
 # --- Parquet -------------------------------------------------------------------------------
 
 
-def open_parquet(path: Path) -> tuple[pa.Schema, int, BatchFactory]:
-    """A Parquet file's schema, row count and a batch stream; refuses what it cannot read."""
+#: Parquet types stored as they are: the profile, schema and drift handle each of them.
+def _kept_as_is(typ: pa.DataType) -> bool:
+    t = pa.types
+    return bool(
+        t.is_boolean(typ) or t.is_signed_integer(typ) or typ in (pa.uint8(), pa.uint16(), pa.uint32())
+        or t.is_float32(typ) or t.is_float64(typ) or t.is_string(typ) or t.is_large_string(typ)
+        or t.is_date(typ) or t.is_timestamp(typ) or t.is_time(typ) or t.is_duration(typ) or t.is_decimal(typ)
+        or (t.is_dictionary(typ) and (t.is_string(typ.value_type) or t.is_large_string(typ.value_type)))
+    )
+
+
+def _parquet_plan(pf: Any, path: Path) -> tuple[pa.Schema, list[str]]:
+    """The schema a Parquet file is stored with, and warnings for the columns converted.
+
+    Columns of types the profile does not handle are refused, all named at once: nested
+    values (structs, maps, lists), binary, and the like; flatten or cast them first.
+    Converted exactly, with a warning: unsigned 64-bit integers (to int64 when every value
+    fits, else to text, the exact digits), half floats (to float32), a column of nothing but
+    missing values (to text), dictionaries of numbers (to their values).
+    """
+    import pyarrow.compute as pc
+
+    schema = pf.schema_arrow
+    fields: list[pa.Field] = []
+    warnings: list[str] = []
+    refused: list[str] = []
+    for i, field in enumerate(schema):
+        typ = field.type
+        if pa.types.is_dictionary(typ) and not _kept_as_is(typ) and _kept_as_is(typ.value_type):
+            typ = typ.value_type
+        if _kept_as_is(typ):
+            fields.append(field.with_type(typ))
+        elif pa.types.is_uint64(typ):
+            top = pc.max(pf.read(columns=[field.name]).column(0)).as_py()
+            if top is None or top <= 2**63 - 1:
+                fields.append(field.with_type(pa.int64()))
+            else:
+                fields.append(field.with_type(pa.string()))
+                warnings.append(f"Column {field.name!r} holds unsigned 64-bit integers beyond the signed 64-bit range "
+                                f"(up to {top}); stored as text so that every value keeps its exact digits.")
+        elif pa.types.is_float16(typ):
+            fields.append(field.with_type(pa.float32()))
+        elif pa.types.is_null(typ):
+            fields.append(field.with_type(pa.string()))
+            warnings.append(f"Column {field.name!r} is empty in every row; stored as text.")
+        else:
+            refused.append(f"{field.name!r} (column {i + 1}, {typ})")
+    if refused:
+        raise InvalidInput(
+            f"{path}: {len(refused)} column{'s' if len(refused) > 1 else ''} of a type a profile cannot describe: "
+            f"{', '.join(refused[:10])}{' …' if len(refused) > 10 else ''}. Nested values (structs, maps, lists) and "
+            "binary data are not imported: flatten them or cast them to text, or leave them out, and import again."
+        )
+    return pa.schema(fields), warnings
+
+
+def open_parquet(path: Path) -> tuple[pa.Schema, int, BatchFactory, list[str]]:
+    """A Parquet file's schema as stored, row count, a batch stream and warnings; refuses what it cannot read.
+
+    See :func:`_parquet_plan` for the column types that are converted or refused.
+    """
     import pyarrow.parquet as pq
 
     with _open(path):
@@ -739,16 +934,21 @@ def open_parquet(path: Path) -> tuple[pa.Schema, int, BatchFactory]:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise InvalidInput(f"{path}: not a readable Parquet file ({exc}).") from None
-    schema = pf.schema_arrow
-    check_names(list(schema.names), str(path))
+    check_names(list(pf.schema_arrow.names), str(path))
     rows = pf.metadata.num_rows
     if rows == 0:
         raise InvalidInput(f"{path}: the Parquet file has no rows.")
+    try:
+        schema, warnings = _parquet_plan(pf, path)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise InvalidInput(f"{path}: damaged Parquet data ({exc}).") from None
+    same = schema.equals(pf.schema_arrow)
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS)
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                yield batch if same else batch.cast(schema)
         except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
             raise InvalidInput(f"{path}: damaged Parquet data ({exc}).") from None
 
-    return schema, rows, batches
+    return schema, rows, batches, warnings

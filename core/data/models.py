@@ -166,6 +166,7 @@ class CsvOptions:
     encoding: str = "utf-8"
     has_header: bool | None = None
     quote_char: str = '"'
+    decimal: str | None = None  # "." or ","; None: sniffed (a comma only with another delimiter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,12 @@ class Preview:
     sheets: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)  # Parquet only: stored types
     ragged: list[str] = field(default_factory=list)  # "line 4: 4 fields, expected 3"
+
+
+def default_name(path: Path) -> str:
+    """A dataset name made from a file name (``Sales 2024.csv`` → ``Sales_2024``), as the CLI and the wizard give it."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("._-") or "dataset"
+    return name[:100]
 
 
 def file_kind(path: Path) -> SourceKind:
@@ -70,7 +77,7 @@ def _cell(value: object) -> str:
 
 
 def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
-    from core.data.importing import sniff
+    from core.data.importing import check_width, header_names, sniff
 
     dialect = sniff(path, options)
     try:
@@ -93,8 +100,9 @@ def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
         raise InvalidInput(f"{path}, line {reader.line_num}: {exc}.") from None
     if not records:
         raise InvalidInput(f"{path}: the file is empty.")
+    check_width(len(records[0][1]), str(path))
     if dialect.has_header:
-        names = records[0][1]
+        names, _ = header_names(records[0][1])
         body = records[1:]
     else:
         names = [f"column_{i}" for i in range(1, len(records[0][1]) + 1)]
@@ -110,8 +118,11 @@ def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
     sniffed = "sniffed" if options.delimiter is None else "chosen"
     header_how = "sniffed" if options.has_header is None else "chosen"
     delimiter = DELIMITER_NAMES.get(dialect.delimiter, repr(dialect.delimiter))
+    decimal_how = "sniffed" if options.decimal is None else "chosen"
+    bom = " (byte-order mark)" if dialect.notes else ""
     settings = (f"delimiter: {delimiter} ({sniffed}) · header row: {'yes' if dialect.has_header else 'no'} "
-                f"({header_how}) · encoding: {dialect.encoding.removesuffix('-sig')}")
+                f"({header_how}) · decimal mark: {'comma' if dialect.decimal == ',' else 'point'} ({decimal_how}) · "
+                f"encoding: {dialect.encoding.removesuffix('-sig')}{bom}")
     return Preview(SourceKind.CSV, names, [r for _, r in body], settings, dialect.delimiter, dialect.has_header, ragged=ragged)
 
 

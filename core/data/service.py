@@ -11,8 +11,9 @@ the existing version. Profiles and schemas are JSON kept beside the version.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,8 @@ from core.data.models import (
     SourceKind,
     ValidationReport,
 )
-from core.errors import InvalidInput, NotFound
+from core.data.preview import default_name
+from core.errors import AirlockError, IntegrityError, InvalidInput, NotFound
 from core.identity.models import ANALYST
 from core.identity.service import require_member, require_role
 from core.outcome import Change, Outcome, mutation, query
@@ -51,12 +53,6 @@ _EXCEL = (".xlsx", ".xlsm")
 _PARQUET = (".parquet", ".pq")
 #: Blob chunks (1 MiB each) a profile keeps decrypted: a row group's column chunks span several.
 PROFILE_CACHE_CHUNKS = 16
-
-
-def default_name(path: Path) -> str:
-    """A dataset name made from a file name (``Sales 2024.csv`` → ``Sales_2024``)."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem).strip("._-") or "dataset"
-    return name[:100]
 
 
 def _check_name(name: str) -> str:
@@ -125,23 +121,27 @@ class DatasetService:
         self._check_role()
         suffix = path.suffix.lower()
         if suffix in _PARQUET:
-            schema, rows, parquet_batches = importing.open_parquet(path)
+            schema, rows, parquet_batches, warnings = importing.open_parquet(path)
             lineage = self._lineage("parquet", str(path.absolute()), None, importing.file_sha256(path))
-            return self._store_snapshot(name, schema, parquet_batches(), rows, lineage, [], ctx.sub(0.0, 1.0))
+            return self._store_snapshot(name, schema, parquet_batches(), rows, lineage, warnings, ctx.sub(0.0, 1.0))
+        decimal = "."
         if suffix in _EXCEL:
             source = importing.scan_excel(path, sheet, csv.has_header if csv else None, ctx.sub(0.0, 0.2))
         else:
             dialect = importing.sniff(path, csv or CsvOptions())
+            decimal = dialect.decimal
             source = importing.scan_csv(path, dialect, ctx.sub(0.0, 0.3))
         if source.inferred is not None:
             types, warnings = source.inferred
         else:
-            types, warnings = snapshot.infer_types(source.names, source.batches(), source.rows, ctx.sub(0.3, 0.6))
+            types, warnings = snapshot.infer_types(source.names, source.batches(), source.rows, ctx.sub(0.3, 0.6),
+                                                   decimal=decimal)
+        warnings = [*source.notes, *warnings]
         schema = pa.schema(list(types.items()))
         lineage = self._lineage(source.kind, str(path.absolute()), None, source.sha256)
         # A CSV converts numbers while parsing; cast_batches converts the rest (a no-op for those).
         raw = source.batches(types) if source.kind == "csv" else source.batches()
-        batches = snapshot.cast_batches(raw, types)
+        batches = snapshot.cast_batches(raw, types, decimal=decimal)
         return self._store_snapshot(name, schema, batches, source.rows, lineage, warnings, ctx.sub(0.6, 1.0))
 
     @mutation
@@ -278,9 +278,12 @@ class DatasetService:
         return snapshot.read_snapshot(self._snapshot_bytes(version), columns)
 
     def _snapshot_bytes(self, version: DatasetVersion) -> bytearray:
-        """The version's Parquet snapshot, decrypted into memory."""
+        """The version's Parquet snapshot, decrypted into memory (its hash checked: :func:`blobs.read_bytes`)."""
         with self._store.read(self._actor) as tx:
-            return blobs.read_bytes(tx, version.content_sha256)
+            try:
+                return blobs.read_bytes(tx, version.content_sha256)
+            except IntegrityError as exc:
+                raise IntegrityError(f"The snapshot of {version.label}: {exc}") from None
 
     def _dataset(self, tx: Transaction, name: str) -> Dataset:
         ds = data_repo.dataset_by_name(tx, name)
@@ -334,8 +337,9 @@ class DatasetService:
         with self._store.read(self._actor) as tx:
             # Row group by row group from the encrypted store: the snapshot is never whole in memory.
             reader = blobs.open_reader(tx, version.content_sha256, cache_chunks=PROFILE_CACHE_CHUNKS)
-            result = profiling.profile_parquet(reader, version_id=version.id, target=target, ctx=ctx)
-            reader.verify()
+            with _snapshot_checked(version, reader.verify):
+                result = profiling.profile_parquet(reader, version_id=version.id, target=target, ctx=ctx)
+                reader.verify()
         return result
 
     @mutation
@@ -537,6 +541,29 @@ class DatasetService:
         del ref_b, cur_b
         with long_work():
             return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _snapshot_checked(version: DatasetVersion, verify: Callable[[], None]) -> Iterator[None]:
+    """Turn a snapshot that cannot be decoded into the :class:`IntegrityError` it stands for.
+
+    Snapshots were written by the import and are checked by their SHA-256: bytes that
+    Parquet or LZ4 cannot decode were altered, which ``verify`` (the blob's hash check) then
+    proves; the error names the dataset version. Should the hash match, the decoding error is
+    a bug and is raised as it is.
+    """
+    try:
+        yield
+    except IntegrityError as altered:
+        raise IntegrityError(f"The snapshot of {version.label}: {altered}") from None
+    except AirlockError:
+        raise
+    except Exception as exc:  # whatever garbage bytes make a decoder raise
+        try:
+            verify()
+        except IntegrityError as altered:
+            raise IntegrityError(f"The snapshot of {version.label}: {altered}") from exc
+        raise
 
 
 def _check_report_format(format: str) -> None:

@@ -30,9 +30,20 @@ CANDIDATES: tuple[tuple[str, pa.DataType], ...] = (
     ("float", pa.float64()),
     ("boolean", pa.bool_()),
     ("datetime", pa.timestamp("us")),
+    # An ISO timestamp with an offset (``Z``, ``+02:00``): converted to UTC; the offsets seen
+    # are named in the version's warnings.
+    ("datetime with time zone", pa.timestamp("us", tz="UTC")),
 )
 NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 LEADING_ZERO_PATTERN = r"^[+-]?0\d"
+#: Whole numbers as the int64 parser reads them (a plus sign is not one of them).
+INTEGER_PATTERN = r"^-?\d+$"
+#: The time zone offset at the end of an ISO timestamp.
+OFFSET_PATTERN = r"(?P<offset>Z|[+-]\d\d:?\d\d)$"
+#: Distinct offsets kept per column for the warning.
+MAX_OFFSETS = 8
+#: int64 holds every whole number of up to 18 digits; one of 19 or more may not fit.
+_INT64_DIGITS = 19
 #: A text column is reported as mixed when at least this share of its values are numbers.
 MIXED_NUMERIC_SHARE = 0.5
 #: Snapshot compression. LZ4 encodes about a third faster than zstd and decodes twice as
@@ -44,7 +55,8 @@ _PROBE = 256
 
 
 class _Tally:
-    __slots__ = ("alive", "decimal", "first_text_row", "leading_zero", "non_null", "numeric", "seen")
+    __slots__ = ("alive", "big_integer", "decimal", "first_infinite_row", "first_text_row", "infinite", "integral",
+                 "leading_zero", "non_null", "numeric", "offsets", "seen")
 
     def __init__(self) -> None:
         self.alive = [t for _, t in CANDIDATES]
@@ -55,6 +67,13 @@ class _Tally:
         #: Whether the column's first batch with values held decimals (numbers, not all integers).
         self.decimal = False
         self.seen = False
+        #: Whether every value so far is a whole number (checked once the int64 parse failed).
+        self.integral = True
+        #: A whole number too long for int64, when one was met in a column of whole numbers.
+        self.big_integer: str | None = None
+        self.infinite = 0
+        self.first_infinite_row: int | None = None
+        self.offsets: set[str] = set()
 
 
 def _heads(values: pa.Array) -> tuple[Any, Any, Any, Any, Any] | None:
@@ -140,6 +159,60 @@ def _matches(column: pa.Array, pattern: str) -> pa.Array:
     return pc.take(pc.match_substring_regex(encoded.dictionary, pattern), encoded.indices)
 
 
+def decimal_view(values: pa.Array, decimal: str) -> pa.Array:
+    """``values`` as the number parser reads them when the decimal mark is ``decimal``.
+
+    With a decimal comma, ``1,5`` reads as ``1.5`` and a value holding a point (``1.5``,
+    ``1.234,5``) is no number at all (its point becomes a byte no number has), so a
+    thousands separator is never mistaken for a decimal mark. Only used to test and convert
+    numbers: a column that stays text keeps its own values.
+    """
+    if decimal == "." or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return values
+    return pc.replace_substring(pc.replace_substring(values, ".", "\x01"), ",", ".")
+
+
+def _integer_byte_table() -> Any:
+    import numpy as np
+
+    table = np.ones(256, dtype=np.int32)
+    table[list(b"0123456789-")] = 0
+    return table
+
+
+#: 0 for the bytes a whole number (as int64 reads it) can hold, 1 for every other byte.
+_FOREIGN_TO_INTEGERS = _integer_byte_table()
+
+
+def _all_whole_numbers(values: pa.Array) -> bool:
+    """Whether every present value matches :data:`INTEGER_PATTERN` (a byte check first)."""
+    heads = _heads(values)
+    if heads is not None and not values.null_count:
+        _, _, lengths, starts, data = heads
+        lo, hi = int(starts[0]), int(starts[-1] + lengths[-1])
+        if _FOREIGN_TO_INTEGERS[data[lo:hi]].any():
+            return False
+    present = pc.drop_null(values)
+    return bool(pc.all(pc.match_substring_regex(present, INTEGER_PATTERN)).as_py() is not False)
+
+
+def _first_long_integer(values: pa.Array) -> str | None:
+    """The first value with at least :data:`_INT64_DIGITS` digits (a whole number int64 may not hold)."""
+    long = pc.fill_null(pc.greater_equal(pc.utf8_length(pc.utf8_ltrim(values, characters="-")), _INT64_DIGITS), False)
+    where = arrays.first_true(long)
+    return None if where < 0 else str(values[where].as_py())
+
+
+def _count_infinite(t: _Tally, converted: pa.Array, offset: int) -> None:
+    """Tally the infinite values of a float column (``1e400`` overflows to infinity)."""
+    inf = pc.fill_null(pc.is_inf(converted), False)
+    count = int(pc.sum(inf).as_py() or 0)
+    if count:
+        t.infinite += count
+        if t.first_infinite_row is None:
+            t.first_infinite_row = offset + arrays.first_true(inf) + 1
+
+
 class TypeInference:
     """Decides each text column's type batch by batch (see :func:`infer_types`).
 
@@ -152,10 +225,16 @@ class TypeInference:
     to type it. Work is skipped where the answer is already known: a batch that converts to
     an integer also converts to a float, and the number pattern is only matched in batches
     that do not convert to a number (those that do are numbers).
+
+    Nothing changes a value silently: whole numbers beyond int64 keep their digits as text
+    (as floats, distinct ids would merge), infinite floats (``1e400``) and time zone offsets
+    converted to UTC are named in the warnings. ``decimal`` is the decimal mark numbers are
+    written with (``","``: see :func:`decimal_view`).
     """
 
-    def __init__(self, names: list[str], *, threads: int | None = None) -> None:
+    def __init__(self, names: list[str], *, threads: int | None = None, decimal: str = ".") -> None:
         self.names = list(names)
+        self.decimal = decimal
         self._tallies = {n: _Tally() for n in names}
         self.offset = 0
         # Arrow's kernels release the GIL: columns are typed side by side.
@@ -172,14 +251,14 @@ class TypeInference:
         if self._threads > 1 and len(work) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="airlock-types")
-            converted = list(self._pool.map(lambda w: self._add_column(w[0], w[1], self.offset), work))
+            converted = list(self._pool.map(lambda w: self._add_column(w[0], w[1], self.offset, self.decimal), work))
         else:
-            converted = [self._add_column(t, c, self.offset) for t, c in work]
+            converted = [self._add_column(t, c, self.offset, self.decimal) for t, c in work]
         self.offset += batch.num_rows
         return converted
 
     @staticmethod
-    def _add_column(t: _Tally, column: pa.Array, offset: int) -> pa.Array | None:
+    def _add_column(t: _Tally, column: pa.Array, offset: int, decimal: str = ".") -> pa.Array | None:
         non_null = len(column) - column.null_count
         if not pa.types.is_string(column.type):
             # Parsed straight to this type (the reader checked every value): it is the only one left.
@@ -187,12 +266,16 @@ class TypeInference:
             t.numeric += non_null if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) else 0
             t.alive = [column.type]
             t.decimal = t.seen = True
+            if pa.types.is_floating(column.type):
+                t.integral = False  # presumed decimal from its first rows
+                _count_infinite(t, column, offset)
             return column
         if non_null == 0:
             return None
         t.non_null += non_null
+        numbers = decimal_view(column, decimal)
         numeric_alive = any(pa.types.is_integer(a) or pa.types.is_floating(a) for a in t.alive)
-        maybe_numbers = numeric_alive or _may_hold_numbers(column)
+        maybe_numbers = numeric_alive or _may_hold_numbers(numbers)
         if not t.decimal and not t.leading_zero and maybe_numbers and _leads_with_zero(column):
             t.leading_zero = True
             t.alive = [a for a in t.alive if not (pa.types.is_integer(a) or pa.types.is_floating(a))]
@@ -203,15 +286,27 @@ class TypeInference:
             if pa.types.is_floating(typ) and converted_int:
                 survivors.append(typ)  # every integer text is a float text too
                 continue
+            source = numbers if pa.types.is_integer(typ) or pa.types.is_floating(typ) else column
             try:
-                if len(column) > _PROBE:
-                    pc.cast(column.slice(0, _PROBE), typ)  # a failing cast costs a full scan
-                cast = pc.cast(column, typ)
+                if len(source) > _PROBE:
+                    pc.cast(source.slice(0, _PROBE), typ)  # a failing cast costs a full scan
+                cast = pc.cast(source, typ)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 continue
             survivors.append(typ)
             first = cast if first is None else first
             converted_int = converted_int or pa.types.is_integer(typ)
+            if typ.equals(pa.timestamp("us", tz="UTC")) and len(t.offsets) < MAX_OFFSETS:
+                found = pc.struct_field(pc.extract_regex(pc.drop_null(column), OFFSET_PATTERN), [0])
+                t.offsets.update(str(o) for o in pc.unique(found).to_pylist()[:MAX_OFFSETS])
+        if survivors and pa.types.is_floating(survivors[0]) and first is not None:
+            # Whole numbers that int64 refused: too long for it (then they stay text), or
+            # written in a way only the float parser takes (``+5``).
+            if t.integral and not _all_whole_numbers(numbers):
+                t.integral, t.big_integer = False, None
+            if t.integral and t.big_integer is None:
+                t.big_integer = _first_long_integer(numbers)
+            _count_infinite(t, first, offset)
         t.alive = survivors
         if not t.seen:
             t.seen = True
@@ -222,7 +317,7 @@ class TypeInference:
             if t.first_text_row is None:
                 t.first_text_row = offset + arrays.first_true(column.is_valid()) + 1
         else:
-            is_number = _matches(column, NUMBER_PATTERN)
+            is_number = _matches(numbers, NUMBER_PATTERN)
             t.numeric += int(pc.sum(is_number).as_py() or 0)
             if t.first_text_row is None:
                 where = arrays.first_true(pc.and_not_kleene(column.is_valid(), is_number))
@@ -244,8 +339,27 @@ class TypeInference:
             if t.non_null == 0:
                 types[name] = pa.string()
                 warnings.append(f"Column {name!r} is empty in every row; stored as text.")
+            elif t.alive and pa.types.is_floating(t.alive[0]) and t.integral and t.big_integer is not None:
+                types[name] = pa.string()
+                warnings.append(
+                    f"Column {name!r} holds whole numbers beyond the 64-bit integer range (e.g. {t.big_integer}); "
+                    "stored as text so that every value keeps its exact digits (as decimals, distinct values "
+                    "would merge)."
+                )
             elif t.alive:
                 types[name] = t.alive[0]
+                if pa.types.is_floating(t.alive[0]) and t.infinite:
+                    warnings.append(
+                        f"Column {name!r} has {t.infinite:,} infinite value{'s' if t.infinite > 1 else ''} (a number "
+                        f"beyond the range of 64-bit floats, such as 1e400, or written as inf), first at data row "
+                        f"{t.first_infinite_row}; stored as infinity."
+                    )
+                if t.alive[0].equals(pa.timestamp("us", tz="UTC")) and t.offsets:
+                    seen = ", ".join(sorted(t.offsets))
+                    warnings.append(
+                        f"Column {name!r} holds timestamps with a time zone offset ({seen}); stored in UTC "
+                        "(timestamp[us, tz=UTC]), so the same instant compares equal whatever its offset."
+                    )
             else:
                 types[name] = pa.string()
                 share = t.numeric / t.non_null
@@ -258,7 +372,8 @@ class TypeInference:
 
 
 def infer_types(
-    names: list[str], batches: Iterator[pa.RecordBatch], total_rows: int, ctx: TaskContext | None = None
+    names: list[str], batches: Iterator[pa.RecordBatch], total_rows: int, ctx: TaskContext | None = None,
+    *, decimal: str = ".",
 ) -> tuple[dict[str, pa.DataType], list[str]]:
     """The type of each text column, and warnings for the user (mixed and empty columns).
 
@@ -267,7 +382,7 @@ def infer_types(
     missing). Numbers with leading zeros (codes, postcodes) stay text.
     """
     ctx = ensure_context(ctx)
-    inference = TypeInference(names)
+    inference = TypeInference(names, decimal=decimal)
     try:
         for batch in batches:
             ctx.check()
@@ -278,16 +393,26 @@ def infer_types(
         inference.close()
 
 
-def cast_batches(batches: Iterator[pa.RecordBatch], types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+def cast_batches(
+    batches: Iterator[pa.RecordBatch], types: dict[str, pa.DataType], *, decimal: str = ".",
+) -> Iterator[pa.RecordBatch]:
     """Convert text batches to the inferred types (all values were checked to convert).
 
     Columns that already have their type (converted while parsing, or kept from the
-    inference pass) pass through untouched.
+    inference pass) pass through untouched; numbers are read with ``decimal`` as the
+    decimal mark.
     """
     schema = pa.schema([(n, t) for n, t in types.items()])
+
+    def convert(col: pa.Array, typ: pa.DataType) -> pa.Array:
+        if col.type == typ:
+            return col
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+            col = decimal_view(col, decimal)
+        return pc.cast(col, typ)
+
     for batch in batches:
-        columns = [col if col.type == typ else pc.cast(col, typ)
-                   for col, typ in zip(batch.columns, schema.types, strict=True)]
+        columns = [convert(col, typ) for col, typ in zip(batch.columns, schema.types, strict=True)]
         yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 

@@ -43,6 +43,7 @@ from core.api import (
     Outcome,
     Preview,
     TaskContext,
+    default_name,
     file_kind,
 )
 from desktop.tasks import Publish, TaskRunner
@@ -54,12 +55,12 @@ if TYPE_CHECKING:
 FILE_FILTER = "Tables (*.csv *.tsv *.txt *.tab *.parquet *.pq *.xlsx *.xlsm);;All files (*)"
 PAGE_SOURCE, PAGE_FILE, PAGE_SQL, PAGE_RUN = range(4)
 BAD = "color: #b00020;"
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _PASSWORD_IN_URL = re.compile(r"://[^/@:]+:[^/@]+@")
 
 
 def suggested_name(path: Path) -> str:
-    return _NAME_CHARS.sub("_", path.stem).strip("._-")[:100] or "dataset"
+    """The dataset name the command line would give the file (``Sales 2024.csv`` → ``Sales_2024``)."""
+    return default_name(path)
 
 
 class _SourcePage(QWizardPage):
@@ -100,6 +101,7 @@ class _FilePage(QWizardPage):
         self.setSubTitle("Check the preview: the options are sniffed from the file; change them if it looks wrong.")
         self.preview: Preview | None = None
         self._auto_name = ""
+        self._shown_path = ""
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("path of the file")
         self.browse_button = QPushButton("Browse…")
@@ -141,7 +143,7 @@ class _FilePage(QWizardPage):
         layout.addWidget(self.settings_label)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.table, 1)
-        self.path_edit.editingFinished.connect(self._on_options_changed)
+        self.path_edit.editingFinished.connect(self._on_path_edited)
         self.delimiter_box.currentIndexChanged.connect(self._on_options_changed)
         self.encoding_box.currentTextChanged.connect(self._on_options_changed)
         self.header_box.currentIndexChanged.connect(self._on_options_changed)
@@ -160,6 +162,7 @@ class _FilePage(QWizardPage):
         return self.sheet_box.currentText() or None
 
     def set_path(self, path: str) -> None:
+        self._shown_path = path
         self.path_edit.setText(path)
         if not self.name_box.currentText() or self.name_box.currentText() == self._auto_name:
             self._auto_name = suggested_name(Path(path))
@@ -226,6 +229,15 @@ class _FilePage(QWizardPage):
         chosen, _ = QFileDialog.getOpenFileName(self, "Import a table", str(self.path().parent), FILE_FILTER)
         if chosen:
             self.set_path(chosen)
+
+    @Slot()
+    def _on_path_edited(self) -> None:
+        # A typed or pasted path names the dataset as Browse… does (unless a name was typed).
+        text = self.path_edit.text().strip()
+        if text and text != self._shown_path:
+            self.set_path(text)
+        elif not text:
+            self.refresh_preview()
 
     @Slot()
     def _on_options_changed(self) -> None:
