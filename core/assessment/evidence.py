@@ -107,6 +107,12 @@ def _audit_trail(f: WorkspaceFacts, q: Question, m: MaturityModel) -> EvidenceSu
 
 
 def _schema_review(f: WorkspaceFacts, q: Question, m: MaturityModel) -> EvidenceSuggestion | None:
+    """Datasets, their schemas, and the schemas a person has reviewed.
+
+    A schema counts as *reviewed* when its newest revision is a person's edit (``airlock
+    data schema edit`` or the Schema tab); a schema that was only inferred and never
+    touched is not. Without a dataset or schema count the probe says nothing.
+    """
     if f.datasets_total is None or f.datasets_schema_reviewed is None:
         return None
     if f.datasets_total == 0:
@@ -114,15 +120,25 @@ def _schema_review(f: WorkspaceFacts, q: Question, m: MaturityModel) -> Evidence
             q.id, "schema_review", "No dataset has been imported into this workspace yet.",
             None, {"datasets": "0"},
         )
-    share = f.datasets_schema_reviewed / f.datasets_total
-    suggested = m.min_level if f.datasets_schema_reviewed == 0 else None
-    return EvidenceSuggestion(
-        q.id, "schema_review",
-        f"{f.datasets_schema_reviewed} of {f.datasets_total} datasets have a reviewed schema "
-        f"({share:.0%}).",
-        suggested,
-        {"datasets": str(f.datasets_total), "reviewed schemas": str(f.datasets_schema_reviewed)},
+    total, reviewed = f.datasets_total, f.datasets_schema_reviewed
+    with_schema = f.datasets_with_schema if f.datasets_with_schema is not None else reviewed
+    facts = {"datasets": str(total), "with a schema": str(with_schema), "reviewed schemas": str(reviewed)}
+    if with_schema == 0:
+        return EvidenceSuggestion(
+            q.id, "schema_review",
+            f"None of the {total} dataset{'s' if total != 1 else ''} in this workspace has a schema, "
+            "so nothing checks new data against expectations here. Unless quality checks run "
+            "outside Airlock, that matches the lowest level.",
+            m.min_level, facts,
+        )
+    text = (
+        f"{with_schema} of {total} dataset{'s' if total != 1 else ''} have a schema "
+        f"({with_schema / total:.0%}); {reviewed} of them {'was' if reviewed == 1 else 'were'} "
+        "reviewed by a person (the newest schema revision is an edit, not only inferred)."
     )
+    if reviewed == 0:
+        text += " Inferred schemas nobody checked only describe the data as it was."
+    return EvidenceSuggestion(q.id, "schema_review", text, None, facts)
 
 
 #: Every probe a model file may name, by name.

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
 
+from core.errors import InvalidInput
+
 ModelId = NewType("ModelId", str)
 DimensionId = NewType("DimensionId", str)
 QuestionId = NewType("QuestionId", str)
@@ -256,6 +258,11 @@ class Completion:
     def complete(self) -> bool:
         return self.done >= self.total
 
+    @property
+    def open(self) -> int:
+        """Questions neither answered nor skipped (evidence alone does not count)."""
+        return max(0, self.total - self.done)
+
     def describe(self) -> str:
         return (
             f"{self.done} of {self.total} questions done "
@@ -347,6 +354,9 @@ class PlannedStep:
     dimension_name: str
     reason: str
     prerequisite_only: bool = False
+    depends_on: tuple[str, ...] = ()
+    """Each dependency as people read it: ``#2 Write a use-case backlog…`` for a step of
+    this plan, ``Write a use-case backlog… (in place)`` for one already reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +408,23 @@ class WorkspaceFacts:
     audit_events: int | None = None
     audit_chain_ok: bool | None = None
     datasets_total: int | None = None
+    datasets_with_schema: int | None = None
     datasets_schema_reviewed: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class UnansweredQuestions(InvalidInput):
+    """Finalising was asked for while questions are still open; nothing was changed.
+
+    ``open_questions`` lists their ids. Finalising anyway (``force``) records how many were
+    left open, and the report says so.
+    """
+
+    code = "unanswered_questions"
+
+    def __init__(self, message: str, open_questions: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.open_questions = open_questions
 
 
 @dataclass(frozen=True, slots=True)

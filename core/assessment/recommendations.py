@@ -22,6 +22,7 @@ Pure functions, no store.
 from __future__ import annotations
 
 import heapq
+import textwrap
 from collections.abc import Mapping
 
 from core.assessment.models import (
@@ -105,26 +106,40 @@ def plan(
 
     ready = [(key(rid), rid) for rid, deps in waiting.items() if not deps]
     heapq.heapify(ready)
-    steps: list[PlannedStep] = []
+    order: list[RecommendationId] = []
     while ready:
         _, rid = heapq.heappop(ready)
-        r = chosen[rid]
-        steps.append(
-            PlannedStep(
-                position=len(steps) + 1,
-                recommendation=r,
-                dimension_name=dim_name[r.dimension_id],
-                reason=_reason(r, rid in direct, gap_from, needed_by.get(rid, []), chosen, dim_name),
-                prerequisite_only=rid not in direct,
-            )
-        )
+        order.append(rid)
         for nxt in dependants.get(rid, []):
             waiting[nxt].discard(rid)
             if not waiting[nxt]:
                 heapq.heappush(ready, (key(nxt), nxt))
     # The catalogue refuses cyclic dependencies, so every chosen step is placed.
-    assert len(steps) == len(chosen), "cyclic recommendation dependencies"
+    assert len(order) == len(chosen), "cyclic recommendation dependencies"
+    at = {rid: i + 1 for i, rid in enumerate(order)}
+    steps: list[PlannedStep] = []
+    for rid in order:
+        r = chosen[rid]
+        labels = tuple(
+            f"#{at[d]} {title(by_id[d])}" if d in at else f"{title(by_id[d])} (in place)"
+            for d in r.depends_on
+        )
+        steps.append(
+            PlannedStep(
+                position=at[rid],
+                recommendation=r,
+                dimension_name=dim_name[r.dimension_id],
+                reason=_reason(r, rid in direct, gap_from, needed_by.get(rid, []), at, by_id, dim_name),
+                prerequisite_only=rid not in direct,
+                depends_on=labels,
+            )
+        )
     return steps
+
+
+def title(r: Recommendation, width: int = 60) -> str:
+    """A recommendation's text short enough to name it: its start, cut at a word, with "…"."""
+    return textwrap.shorten(r.text, width=width, placeholder="…")
 
 
 def _reason(
@@ -132,7 +147,8 @@ def _reason(
     direct: bool,
     gap_from: Mapping[DimensionId, int],
     needed_by: list[RecommendationId],
-    chosen: Mapping[RecommendationId, Recommendation],
+    at: Mapping[RecommendationId, int],
+    by_id: Mapping[RecommendationId, Recommendation],
     dim_name: Mapping[DimensionId, str],
 ) -> str:
     parts: list[str] = []
@@ -144,9 +160,9 @@ def _reason(
     else:
         parts.append(f"Prerequisite; counts towards {dim_name[r.dimension_id]} level {r.level}.")
     if needed_by:
-        names = ", ".join(sorted(set(needed_by)))
+        names = "; ".join(f"#{at[n]} {title(by_id[n])}" for n in sorted(set(needed_by), key=at.__getitem__))
         parts.append(f"Needed first by: {names}.")
-    deps = [d for d in r.depends_on if d in chosen]
+    deps = sorted((d for d in r.depends_on if d in at), key=at.__getitem__)
     if deps:
-        parts.append(f"Depends on: {', '.join(deps)}.")
+        parts.append(f"Depends on: {'; '.join(f'#{at[d]} {title(by_id[d])}' for d in deps)}.")
     return " ".join(parts)

@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from html import escape
 
 from core.assessment.models import (
     Assessment,
     AssessmentScore,
     Completion,
+    DimensionId,
     MaturityModel,
     PlannedStep,
 )
 
-TARGET_NOTE = "Targets are the assessors' own where set; every other dimension aims at the next level up."
+TARGET_NOTE = (
+    "Targets marked \u201cset\u201d are the assessors' own; those marked \u201cnext level\u201d are the "
+    "default, one level above where the dimension stands now."
+)
+#: How a target is marked in the reports' tables.
+SET_MARK = "set"
+DEFAULT_MARK = "next level"
 
 REPORT_FORMAT_VERSION = 1
 
@@ -37,8 +45,28 @@ class ReportData:
     completion: Completion
     plan: tuple[PlannedStep, ...]
     previous: Assessment | None = None
+    """The unit's previous *finalised* assessment with the same model."""
     previous_score: AssessmentScore | None = None
     generated_at: dt.datetime | None = None
+    own_targets: Mapping[DimensionId, int] = field(default_factory=dict)
+    """The targets the assessors set; ``assessment.targets`` holds every effective one."""
+
+    def target_mark(self, dimension_id: DimensionId) -> str:
+        """``set`` for an assessor's target, ``next level`` for a default one, "" for none."""
+        if dimension_id not in self.assessment.targets:
+            return ""
+        return SET_MARK if dimension_id in self.own_targets else DEFAULT_MARK
+
+    def open_note(self) -> str:
+        """How many questions are open, said plainly; "" when none is."""
+        n = self.completion.open
+        if n == 0:
+            return ""
+        qs = f"{n} question{'s' if n != 1 else ''} of {self.completion.total}"
+        if self.assessment.locked:
+            return (f"{qs} {'were' if n != 1 else 'was'} left open (neither answered nor skipped) "
+                    "when this assessment was finalised; the levels leave them out.")
+        return f"{qs} {'are' if n != 1 else 'is'} not answered yet; the levels leave them out."
 
     def headline(self) -> str:
         """One sentence: where the unit sits and what holds it back."""
@@ -79,7 +107,7 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 .num{text-align:right;white-space:nowrap}.rule{font-size:.92em;color:#444;background:#fafafa;
 padding:.6em .9em;border:1px solid #ddd}
 img{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:1em}
-.skip{color:#8a5a00}.note{white-space:pre-wrap}.small{font-size:.85em;color:#666}
+.skip{color:#8a5a00}.open{color:#8a5a00}.note{white-space:pre-wrap}.small{font-size:.85em;color:#666}
 @media print{h2{page-break-before:auto}.charts img{max-width:48%}}
 """
 
@@ -91,6 +119,14 @@ def _fmt(v: float | None) -> str:
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def previous_note(data: ReportData) -> str:
+    """Which assessment the "Previous" column and the dotted lines show."""
+    if data.previous is None:
+        return "Previous: no earlier finalised assessment of this unit with this model."
+    return (f"Previous: the finalised assessment of {data.previous.assessed_on.isoformat()} "
+            f"(revision {data.previous.revision}).")
 
 
 def render_html(data: ReportData) -> str:
@@ -112,15 +148,18 @@ def render_html(data: ReportData) -> str:
         f'<p class="headline">{e(data.headline())}</p>',
         "<h2>Summary</h2>",
         f"<p>{e(data.completion.describe())}.</p>",
+        *([f'<p class="open"><b>{e(data.open_note())}</b></p>'] if data.open_note() else []),
         "<table><tr><th>Dimension</th><th class=num>Level</th><th class=num>Target</th>"
         "<th class=num>Previous</th><th class=num>Answered</th></tr>",
     ]
     for d in s.dimensions:
         prev = data.previous_score.of(d.dimension_id).score if data.previous_score else None
         target = a.targets.get(d.dimension_id)
+        mark = data.target_mark(d.dimension_id)
+        shown = "—" if target is None else f'{target} <span class="small">({e(mark)})</span>'
         out.append(
             f"<tr><td>{e(d.name)}</td><td class=num>{_fmt(d.score)}</td>"
-            f"<td class=num>{'—' if target is None else target}</td>"
+            f"<td class=num>{shown}</td>"
             f"<td class=num>{_fmt(prev)}</td><td class=num>{d.answered}/{d.total}</td></tr>"
         )
     out.append(
@@ -128,12 +167,9 @@ def render_html(data: ReportData) -> str:
         f"<th class=num>{_fmt(data.previous_score.overall if data.previous_score else None)}</th>"
         "<th></th></tr></table>"
     )
+    out.append(f'<p class="small">{e(TARGET_NOTE)}</p>')
     out.append(f'<p class="rule"><b>Scoring rule.</b> {e(s.rule)}</p>')
-    if data.previous is not None:
-        out.append(
-            f'<p class="small">Previous: assessment of {data.previous.assessed_on.isoformat()} '
-            f"(revision {data.previous.revision}).</p>"
-        )
+    out.append(f'<p class="small">{e(previous_note(data))}</p>')
     out += [
         "<h2>Charts</h2>",
         f"<h3>Placement on the {m.min_level}–{m.max_level} curve</h3>",
@@ -150,12 +186,12 @@ def render_html(data: ReportData) -> str:
                    "<th>Depends on</th></tr>")
         for step in data.plan:
             r = step.recommendation
-            deps = ", ".join(r.depends_on) or "—"
+            deps = "<br>".join(e(d) for d in step.depends_on) or "—"
             extra = " (prerequisite)" if step.prerequisite_only else ""
             out.append(
                 f"<tr><td class=num>{step.position}</td><td>{e(r.text)}"
-                f'<div class="small">{e(r.id)} · {e(step.reason)}</div></td>'
-                f"<td>{e(step.dimension_name)} → {r.level}{extra}</td><td>{e(deps)}</td></tr>"
+                f'<div class="small">{e(step.reason)}</div></td>'
+                f"<td>{e(step.dimension_name)} → {r.level}{extra}</td><td>{deps}</td></tr>"
             )
         out.append("</table>")
     else:

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from core.assessment.report import TARGET_NOTE, ReportData
+from core.assessment.report import TARGET_NOTE, ReportData, previous_note
 from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
 
 SECTIONS = ("Summary", "Charts", "Recommendations", "Answers", "About this report")
@@ -89,20 +89,26 @@ def render_pdf(data: ReportData) -> bytes:
                           f"revision {a.revision}, "
                           f"{'final' if a.locked else 'DRAFT, not yet final'}", small),
                         P(markup_text(data.headline()), headline),
-                        P(markup_text(data.completion.describe()) + ".", base), Spacer(0, 6)]
+                        P(markup_text(data.completion.describe()) + ".", base)]
+    if data.open_note():
+        story.append(P(f"<b>{markup_text(data.open_note())}</b>", base))
+    story.append(Spacer(0, 6))
     rows: list[list[Any]] = [["Dimension", "Level", "Target", "Previous", "Answered"]]
     for d in s.dimensions:
         prev = data.previous_score.of(d.dimension_id).score if data.previous_score else None
         target = a.targets.get(d.dimension_id)
-        rows.append([P(markup_text(d.name)), fmt(d.score), "—" if target is None else str(target),
+        shown = "—" if target is None else f"{target} ({data.target_mark(d.dimension_id)})"
+        rows.append([P(markup_text(d.name)), fmt(d.score), shown,
                      fmt(prev), f"{d.answered}/{d.total}"])
     rows.append([P("<b>Overall</b>"), fmt(s.overall), "",
                  fmt(data.previous_score.overall if data.previous_score else None), ""])
-    table = Table(rows, colWidths=[width * 0.44] + [width * 0.14] * 4, repeatRows=1)
+    table = Table(rows, colWidths=[width * 0.40, width * 0.12, width * 0.22, width * 0.13, width * 0.13],
+                  repeatRows=1)
     table.setStyle(grid)
     table.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                                ("FONTNAME", (0, -1), (-1, -1), f"{FONT}-Bold")]))
-    story += [table, Spacer(0, 8),
+    story += [table, Spacer(0, 4), P(markup_text(TARGET_NOTE), small),
+              P(markup_text(previous_note(data)), small), Spacer(0, 8),
               P(f"<b>Scoring rule.</b> {markup_text(s.rule)}", small), Spacer(0, 8),
               P(f"Placement on the {m.min_level}–{m.max_level} curve", h3),
               image(pngs["curve"], width)]
@@ -126,10 +132,10 @@ def render_pdf(data: ReportData) -> bytes:
             pre = " (prerequisite)" if step.prerequisite_only else ""
             rrows.append([
                 str(step.position),
-                P(f"{markup_text(r.text)}<br/><font size=7 color='#666666'>{markup_text(r.id)} · "
+                P(f"{markup_text(r.text)}<br/><font size=7 color='#666666'>"
                   f"{markup_text(step.reason)}</font>"),
                 P(f"{markup_text(step.dimension_name)} → {r.level}{pre}"),
-                P(markup_text(", ".join(r.depends_on) or "—")),
+                P("<br/>".join(markup_text(d) for d in step.depends_on) or "—"),
             ])
         rt = Table(rrows, colWidths=[width * 0.05, width * 0.55, width * 0.2, width * 0.2],
                    repeatRows=1)

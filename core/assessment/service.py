@@ -2,8 +2,9 @@
 
 Mutations check the acting user's role (analyst or admin), write their audit event in the
 same transaction, and return an :class:`~core.outcome.Outcome`. A final assessment is
-locked: any change to it creates a new draft revision (audited) that carries the change,
-and the final one stays as it was. Every model version an assessment uses is kept in the
+locked: a change to it goes into the assessment's open draft revision, or, when none is
+open, into a new draft revision (audited) copied from the newest final one; the final one
+stays as it was. A lineage has at most one draft at a time. Every model version an assessment uses is kept in the
 workspace, so an assessment can always be read against the exact version it recorded.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import difflib
 import json
 import mimetypes
 import uuid
@@ -37,19 +39,23 @@ from core.assessment.models import (
     PlannedStep,
     QuestionId,
     StoredModel,
+    UnansweredQuestions,
 )
 from core.assessment.report import ReportData
+from core.audit.chain import verify_chain
 from core.errors import InvalidInput, NotFound
 from core.identity.models import ANALYST
 from core.identity.service import require_role
 from core.outcome import Change, Outcome, mutation, query
 from core.store import assessment_repo as repo
-from core.store import blobs, exports
+from core.store import audit_repo, blobs, exports
 from core.store.db import Store, Transaction
 
 #: The name of the area in ``Outcome.changes``.
 _CHANGES = outcome.changes(Change.ASSESSMENTS)
 _MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+#: Up to this many questions, an unknown question id is answered with every valid one.
+_LIST_ALL_QUESTIONS = 12
 
 
 class AssessmentService:
@@ -228,12 +234,24 @@ class AssessmentService:
                 )
 
     def _editable(self, tx: Transaction, assessment_id: str, doing: str) -> tuple[Assessment, MaturityModel]:
-        """The draft to change: the assessment itself, or a new revision if it is final."""
+        """The draft to change: the assessment itself, or its lineage's draft if it is final."""
         require_role(tx, ANALYST, doing)
         a = self._get(tx, assessment_id)
         if a.locked:
-            a = self._new_revision(tx, a)
+            a = self._open_draft(tx, a)
         return a, self._model_in(tx, a)
+
+    def _open_draft(self, tx: Transaction, final: Assessment) -> Assessment:
+        """The lineage's open draft; without one, a new revision of the newest final one.
+
+        Changing a final assessment twice therefore edits one draft, never two copies, and
+        a change named by an older final revision never drops what a newer one holds.
+        """
+        draft = repo.open_draft(tx, final.lineage_id)
+        if draft is not None:
+            return draft
+        newest = repo.newest_in_lineage(tx, final.lineage_id) or final
+        return self._new_revision(tx, newest)
 
     def _model_in(self, tx: Transaction, a: Assessment) -> MaturityModel:
         builtin = self._builtins.get(a.model_id)
@@ -301,7 +319,7 @@ class AssessmentService:
         try:
             model.question(question_id)
         except KeyError:
-            raise InvalidInput(f"Model {model.id} {model.version} has no question {question_id!r}.") from None
+            raise InvalidInput(unknown_question(model, question_id)) from None
 
     @mutation
     def attach_evidence(self, assessment_id: str, question_id: str, path: Path | str) -> Outcome[Assessment]:
@@ -391,8 +409,18 @@ class AssessmentService:
             return Outcome(self._get(tx, a.id), _CHANGES)
 
     @mutation
-    def finalise(self, assessment_id: str) -> Outcome[Assessment]:
-        """Lock an assessment; later changes make a new revision. Audited."""
+    def finalise(self, assessment_id: str, *, force: bool = False) -> Outcome[Assessment]:
+        """Lock an assessment; later changes make a new revision. Audited.
+
+        Questions neither answered nor skipped stop it unless ``force`` is set: the
+        assessor confirms that they stay open. The audit event and the report record how
+        many were left open.
+
+        Raises
+        ------
+        UnansweredQuestions
+            Some questions are open and ``force`` is not set; nothing was changed.
+        """
         with self._store.write(self._actor) as tx:
             require_role(tx, ANALYST, "finalise assessments")
             a = self._get(tx, assessment_id)
@@ -400,22 +428,39 @@ class AssessmentService:
                 raise InvalidInput(f"Assessment {a.id[:8]} is already final (revision {a.revision}).")
             model = self._model_in(tx, a)
             done = scoring.completion(model, a.answers)
+            open_ids = tuple(
+                q.id for q in model.questions()
+                if (ans := a.answers.get(q.id)) is None or ans.pending
+            )
+            if open_ids and not force:
+                shown = ", ".join(open_ids[:5]) + (f" and {len(open_ids) - 5} more" if len(open_ids) > 5 else "")
+                raise UnansweredQuestions(
+                    f"Assessment {a.id[:8]} has {len(open_ids)} of {done.total} questions neither "
+                    f"answered nor skipped ({shown}). Answer or skip them first, or confirm to "
+                    "finalise with them left open (the report will say how many).",
+                    open_ids,
+                )
             repo.finalise(tx, a.id)
             tx.audit("assessment.finalised", f"assessment:{a.id}", {
                 "revision": a.revision, "completion": f"{done.done}/{done.total}",
+                "left_open": len(open_ids),
                 "overall": scoring.score(model, a.answers).overall,
             })
             return Outcome(self._get(tx, a.id), _CHANGES)
 
     @mutation
     def revise(self, assessment_id: str) -> Outcome[Assessment]:
-        """A new draft revision of a final assessment, copying its answers. Audited."""
+        """The draft revision of a final assessment to change. Audited when one is made.
+
+        When the lineage already has an open draft, that draft is returned and nothing is
+        written; otherwise a new draft copies the newest final revision.
+        """
         with self._store.write(self._actor) as tx:
             require_role(tx, ANALYST, "revise assessments")
             a = self._get(tx, assessment_id)
             if not a.locked:
                 raise InvalidInput(f"Assessment {a.id[:8]} is still a draft; change it directly.")
-            return Outcome(self._new_revision(tx, a), _CHANGES)
+            return Outcome(self._open_draft(tx, a), _CHANGES)
 
     # --- results -------------------------------------------------------------------------
 
@@ -455,23 +500,35 @@ class AssessmentService:
     def suggestions(self, assessment: Assessment) -> dict[str, EvidenceSuggestion]:
         """What the workspace shows about each question, as advice beside it."""
         model = self.model_of(assessment)
+        probes = {q.evidence for q in model.questions()}
         with self._store.read(self._actor) as tx:
             facts = repo.workspace_facts(tx)
+            if "audit_trail" in probes:  # walking the chain costs a pass over the log: only when asked
+                report = verify_chain(audit_repo.iter_events(tx), tx.workspace_id, audit_repo.recorded_head(tx))
+                facts = replace(facts, audit_chain_ok=report.ok)
         return evidence.suggest(facts, model)
 
     @query
     def previous(self, assessment: Assessment) -> Assessment | None:
-        """The latest earlier assessment of the same unit (another lineage), if any."""
-        earlier = [
-            a for a in self.list(assessment.unit)
-            if a.lineage_id != assessment.lineage_id and a.assessed_on <= assessment.assessed_on
-            and a.model_id == assessment.model_id
-        ]
+        """The unit's previous *finalised* assessment with the same model, if any.
+
+        Another lineage's newest final revision, assessed before this one (on the same
+        date: started before it). Drafts are work in progress and never count.
+        """
+        everything = self.list(assessment.unit)
+        started: dict[str, tuple[dt.date, dt.datetime]] = {}
+        for a in everything:  # a lineage's place in time: its date and its first revision's creation
+            when = (a.assessed_on, a.created_at or dt.datetime.min)
+            started[a.lineage_id] = min(started.get(a.lineage_id, when), when)
+        mine = started.get(assessment.lineage_id, (assessment.assessed_on, dt.datetime.max))
         best: dict[str, Assessment] = {}
-        for a in earlier:
+        for a in everything:
+            if (a.lineage_id == assessment.lineage_id or not a.locked or a.model_id != assessment.model_id
+                    or a.assessed_on > assessment.assessed_on or started[a.lineage_id] >= mine):
+                continue
             if a.lineage_id not in best or a.revision > best[a.lineage_id].revision:
                 best[a.lineage_id] = a
-        ordered = sorted(best.values(), key=lambda a: (a.assessed_on, a.created_at or dt.datetime.min))
+        ordered = sorted(best.values(), key=lambda a: started[a.lineage_id])
         return ordered[-1] if ordered else None
 
     @query
@@ -504,7 +561,7 @@ class AssessmentService:
         return ReportData(
             model, replace(a, targets=targets), result, scoring.completion(model, a.answers),
             tuple(recommendations.plan(model, result, targets)), prev, prev_score,
-            dt.datetime.now(dt.UTC),
+            dt.datetime.now(dt.UTC), own_targets=dict(a.targets),
         )
 
     @mutation
@@ -532,6 +589,20 @@ class AssessmentService:
             tx.audit("assessment.report_exported", f"assessment:{data.assessment.id}",
                      {"kind": kind, "file": out.name})
         return Outcome(out, outcome.changes())
+
+
+def unknown_question(model: MaturityModel, question_id: str) -> str:
+    """The message for an unknown question id: every valid id, or the closest few."""
+    ids: list[str] = [str(q.id) for q in model.questions()]
+    head = f"Model {model.id} {model.version} has no question {question_id!r}."
+    if len(ids) <= _LIST_ALL_QUESTIONS:
+        return f"{head} Its questions are: {', '.join(ids)}."
+    close = difflib.get_close_matches(question_id, ids, n=3, cutoff=0.4)
+    if not close:  # e.g. a dimension name alone: offer that dimension's questions
+        close = [i for i in ids if i.startswith(question_id.split(".")[0] + ".")][:3]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return (f"{head}{hint} `airlock assess questions {model.id}` lists all {len(ids)} "
+            "with their level descriptions.")
 
 
 def _parse(kept: StoredModel) -> MaturityModel:

@@ -13,12 +13,16 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from core.api import InvalidInput
 from core.cli.common import UsageProblem, add_command, add_group, emit, open_engine, table
 
 
 def register(subparsers: Any) -> None:
     group = add_group(subparsers, "assess", "maturity assessments: baseline, gaps, path forward")
     add_command(group, "models", cmd_models, "the maturity models available")
+    p = add_command(group, "questions", cmd_questions, "a model's questions: ids, texts and level descriptions")
+    p.add_argument("model", metavar="MODEL", help="model id (see 'assess models')")
+    p.add_argument("--version", dest="model_version", metavar="V", help="that version (default: the newest)")
     p = add_command(group, "new", cmd_new, "start an assessment of an organisation unit")
     p.add_argument("--model", required=True, metavar="M", help="model id (see 'assess models')")
     p.add_argument("--unit", required=True, metavar="U", help="the organisation unit assessed")
@@ -49,10 +53,12 @@ def register(subparsers: Any) -> None:
     p = add_command(group, "import", cmd_import, "answer from a filled-in CSV or JSON file")
     p.add_argument("id", metavar="ID")
     p.add_argument("file", metavar="FILE", type=Path)
-    p = add_command(group, "show", cmd_show, "levels, completion and recommendations")
+    p = add_command(group, "show", cmd_show, "levels, answers, completion and recommendations")
     p.add_argument("id", metavar="ID")
     p = add_command(group, "finalise", cmd_finalise, "lock an assessment (later changes revise it)")
     p.add_argument("id", metavar="ID")
+    p.add_argument("--force", action="store_true",
+                   help="finalise even with questions neither answered nor skipped (the report says how many)")
     p = add_command(group, "report", cmd_report, "write the report as HTML or PDF")
     p.add_argument("id", metavar="ID")
     out = p.add_mutually_exclusive_group(required=True)
@@ -98,6 +104,33 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_questions(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        model = engine.assessments.model(args.model, args.model_version)
+    data = {
+        "model": {"id": model.id, "version": model.version, "name": model.name},
+        "levels": [{"number": lv.number, "name": lv.name, "summary": lv.summary} for lv in model.levels],
+        "dimensions": [
+            {"id": d.id, "name": d.name, "questions": [
+                {"id": q.id, "text": q.text, "levels": {str(k): v for k, v in sorted(q.descriptors.items())},
+                 "evidence": q.evidence}
+                for q in d.questions]}
+            for d in model.dimensions
+        ],
+    }
+    lines = [f"{model.name} ({model.id} {model.version}) — levels "
+             + ", ".join(f"{lv.number} {lv.name}" for lv in model.levels),
+             "Pick the highest level whose description is fully true today.", ""]
+    for d in model.dimensions:
+        lines.append(f"{d.name} (dimension {d.id})")
+        for q in d.questions:
+            lines.append(f"  {q.id}: {q.text}")
+            lines += [f"      {n}  {text}" for n, text in sorted(q.descriptors.items())]
+        lines.append("")
+    emit(args, data, lines[:-1])
+    return 0
+
+
 def _targets(items: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in items:
@@ -132,7 +165,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _changed(args: argparse.Namespace, before: str, a: Any, what: str) -> int:
     text = what
     if not a.id.startswith(before) and a.revision > 1:
-        text += (f"\nThe assessment was final, so this change made revision {a.revision}: {a.id}")
+        text += (f"\nThe assessment was final, so this change went into its draft revision "
+                 f"{a.revision}: {a.id}")
     emit(args, _plain(a), text)
     return 0
 
@@ -177,8 +211,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         result = svc.score(a)
         done = svc.completion(a)
         steps = svc.plan(a)
+        targets = svc.targets(a)
     data = {"assessment": _plain(a), "model": {"id": model.id, "version": model.version},
-            "completion": _plain(done), "score": _plain(result), "recommendations": _plain(steps)}
+            "completion": _plain(done), "score": _plain(result), "recommendations": _plain(steps),
+            "targets": {d: {"level": lv, "set_by_assessors": d in a.targets} for d, lv in targets.items()}}
+
+    def target(dim: str) -> str:
+        if dim not in targets:
+            return "—"
+        return f"{targets[dim]} ({'set' if dim in a.targets else 'next level'})"
+
     lines = [
         f"{a.unit} — {model.name} {model.version} — {a.assessed_on.isoformat()} — "
         f"revision {a.revision}, {a.status.value}",
@@ -186,23 +228,51 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"Completion: {done.describe()}",
         "",
         table(("DIMENSION", "LEVEL", "TARGET", "ANSWERED"),
-              [(d.name, _fmt(d.score), a.targets.get(d.dimension_id, "—"), f"{d.answered}/{d.total}")
+              [(d.name, _fmt(d.score), target(d.dimension_id), f"{d.answered}/{d.total}")
                for d in result.dimensions]),
         f"Overall: {_fmt(result.overall)}",
         f"Scoring rule: {result.rule}",
+        "Targets marked 'set' are the assessors' own; 'next level' is the default, one level up.",
         "",
-        "Recommendations:" if steps else "Recommendations: none (no gaps to the targets).",
+        "Answers:",
     ]
-    lines += [f"  {s.position}. [{s.dimension_name} → {s.recommendation.level}] {s.recommendation.text}"
-              for s in steps]
+    for dim in model.dimensions:
+        lines.append(f"  {dim.name}")
+        for q in dim.questions:
+            ans = a.answers.get(q.id)
+            if ans is None or ans.pending:
+                shown = "not answered" + (" (evidence attached)" if ans is not None and ans.evidence else "")
+            elif ans.skipped:
+                shown = f"skipped: {ans.skip_reason}"
+            else:
+                shown = f"{ans.level} — {q.descriptors.get(ans.level or 0, '')}"
+                if ans.note:
+                    shown += f"  [note: {ans.note}]"
+            lines.append(f"    {q.id}: {shown}")
+    lines += ["", "Recommendations:" if steps else "Recommendations: none (no gaps to the targets)."]
+    for s in steps:
+        lines.append(f"  {s.position}. [{s.dimension_name} → {s.recommendation.level}] {s.recommendation.text}")
+        if s.depends_on:
+            lines.append(f"       depends on: {'; '.join(s.depends_on)}")
     emit(args, data, lines)
     return 0
 
 
 def cmd_finalise(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        a = engine.assessments.finalise(args.id).value
-    emit(args, _plain(a), f"Assessment {a.id[:8]} revision {a.revision} is final and locked.")
+        svc = engine.assessments
+        try:
+            a = svc.finalise(args.id, force=args.force).value
+        except InvalidInput as exc:
+            if exc.code != "unanswered_questions":
+                raise
+            raise type(exc)(f"{exc} Run it again with --force to finalise anyway.",
+                            getattr(exc, "open_questions", ())) from None
+        left = svc.completion(a).open
+    text = f"Assessment {a.id[:8]} revision {a.revision} is final and locked."
+    if left:
+        text += f" {left} question{'s' if left != 1 else ''} left open; the report says so."
+    emit(args, _plain(a), text)
     return 0
 
 

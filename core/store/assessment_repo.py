@@ -3,6 +3,10 @@
 Each function takes a :class:`~core.store.db.Transaction`; the assessment service decides
 the transaction's extent and writes the audit event in the same one. Also gathers the
 :class:`~core.assessment.models.WorkspaceFacts` that only the store can see.
+
+The assessment and data areas do not know each other (an import-linter contract): the
+dataset and schema counts are read with plain SQL on the data area's table names, never by
+importing its rows or repository.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from core.assessment.models import (
     Answer,
@@ -207,6 +211,25 @@ def latest_revision(tx: Transaction, lineage_id: str) -> int:
     return max(revs, default=0)
 
 
+def newest_in_lineage(tx: Transaction, lineage_id: str) -> Assessment | None:
+    """The highest revision of a lineage (a draft when one is open, else the newest final)."""
+    row = orm(tx).scalars(
+        select(AssessmentRow).where(AssessmentRow.lineage_id == lineage_id)
+        .order_by(AssessmentRow.revision.desc())
+    ).first()
+    return _assessment(tx, row) if row else None
+
+
+def open_draft(tx: Transaction, lineage_id: str) -> Assessment | None:
+    """The lineage's draft revision, if one is open (there is at most one)."""
+    row = orm(tx).scalars(
+        select(AssessmentRow).where(
+            AssessmentRow.lineage_id == lineage_id, AssessmentRow.status == AssessmentStatus.DRAFT.value
+        ).order_by(AssessmentRow.revision.desc())
+    ).first()
+    return _assessment(tx, row) if row else None
+
+
 # --- workspace facts for evidence suggestions --------------------------------------------
 
 def workspace_facts(tx: Transaction) -> WorkspaceFacts:
@@ -221,6 +244,7 @@ def workspace_facts(tx: Transaction) -> WorkspaceFacts:
     last_backup = _when(ws.last_backup_at) if ws else None
     if last_backup is not None and last_backup.tzinfo is None:
         last_backup = last_backup.replace(tzinfo=dt.UTC)
+    total, with_schema, reviewed = _dataset_schema_counts(tx)
     return WorkspaceFacts(
         collected_at=dt.datetime.now(dt.UTC),
         workspace_role=ws.role if ws else None,
@@ -229,4 +253,46 @@ def workspace_facts(tx: Transaction) -> WorkspaceFacts:
         users_by_role=by_role,
         active_users=active,
         audit_events=ws.audit_head_seq if ws else None,
+        datasets_total=total,
+        datasets_with_schema=with_schema,
+        datasets_schema_reviewed=reviewed,
     )
+
+
+#: The audit action the data area writes when a person edits a schema (its details name the
+#: new ``revision``); read here as a record, not by importing the data area.
+SCHEMA_EDITED = "dataset.schema_edited"
+
+
+def _dataset_schema_counts(tx: Transaction) -> tuple[int, int, int]:
+    """Datasets, datasets with a schema, and those whose newest schema a person edited.
+
+    *Reviewed* means the newest schema revision of the dataset was written by a schema edit
+    (audited as ``dataset.schema_edited`` with that revision), not only inferred: inference
+    describes the data as it is, an edit is someone stating what it should be. A dataset
+    re-inferred after an edit is no longer reviewed.
+    """
+    session = orm(tx)
+    names = {
+        str(r[0]): str(r[1]) for r in session.execute(text("SELECT id, name FROM dataset"))
+    }
+    newest = {
+        str(r[0]): int(r[1])
+        for r in session.execute(
+            text("SELECT dataset_id, MAX(revision) FROM dataset_schema GROUP BY dataset_id")
+        )
+    }
+    edited: set[tuple[str, int]] = set()
+    rows = session.execute(
+        text("SELECT subject, details FROM audit_event WHERE action = :action"), {"action": SCHEMA_EDITED}
+    )
+    for subject, details in rows:
+        try:
+            revision = json.loads(details or "{}").get("revision")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(revision, int) and str(subject).startswith("dataset:"):
+            edited.add((str(subject)[len("dataset:"):], revision))
+    with_schema = [dataset_id for dataset_id in newest if dataset_id in names]
+    reviewed = sum(1 for d in with_schema if (names[d], newest[d]) in edited)
+    return len(names), len(with_schema), reviewed

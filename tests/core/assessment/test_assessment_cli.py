@@ -50,8 +50,10 @@ def test_assess_flow(ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["assess", "report", aid, "--html", str(tmp_path / "r.html")]) == 0
     assert main(["assess", "report", aid, "--pdf", str(tmp_path / "r.pdf")]) == 0
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
-    assert main(["assess", "finalise", aid]) == 0
-    capsys.readouterr()
+    assert main(["assess", "finalise", aid]) == 2  # 6 questions open: confirmation needed
+    assert "--force" in capsys.readouterr().err
+    assert main(["assess", "finalise", aid, "--force"]) == 0
+    assert "6 questions left open" in capsys.readouterr().out
     assert main(["assess", "answer", aid, "google.training.process", "2"]) == 0
     assert "revision 2" in capsys.readouterr().out
     assert main(["assess", "compare", aid, aid]) == 0

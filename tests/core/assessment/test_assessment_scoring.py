@@ -80,7 +80,8 @@ def test_recommendations_follow_dependencies_then_level_then_gap() -> None:
     # level 1 first; then level 2: b-2 must precede a-2, which depends on it
     assert ids == ["a-1", "b-2", "a-2"]
     assert [s.position for s in steps] == [1, 2, 3]
-    assert "Needed first by: a-2" in steps[1].reason
+    assert "Needed first by: #3 do a-2" in steps[1].reason  # by position and title, not by id
+    assert steps[2].depends_on == ("#2 do b-2",) and "Depends on: #2 do b-2" in steps[2].reason
 
 
 def test_dependency_outside_target_is_pulled_in_as_prerequisite() -> None:
@@ -110,3 +111,5 @@ def test_dimensions_without_a_target_aim_one_level_up() -> None:
     assert effective_targets(model, result, {"a": 3}) == {"a": 3}  # the assessors' own wins
     steps = [s.recommendation.id for s in plan(model, result, effective_targets(model, result, {}))]
     assert steps == ["a-2"]  # its prerequisite b-2 is already reached (B stands at 3)
+    only = plan(model, result, effective_targets(model, result, {}))[0]
+    assert only.depends_on == ("do b-2 (in place)",)
