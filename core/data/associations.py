@@ -30,8 +30,16 @@ MAX_LEVELS = 50
 TARGET_SAMPLE = 20_000
 LEAKAGE_AUC = 0.98
 LEAKAGE_R2 = 0.95
-#: Equal-frequency bins of a numeric column (or numeric target) for mutual information.
+#: |Spearman ρ| of a number with a numeric target from which it counts as leakage.
+LEAKAGE_RANK = 0.99
+#: Equal-frequency bins of a numeric column (or numeric target) for mutual information and
+#: the one-column model: at most this many, and about :data:`MIN_BIN_ROWS` rows a bin.
 MI_BINS = 20
+MIN_BIN_ROWS = 30
+#: Shuffles of the target behind each association's p-value.
+PERMUTATIONS = 199
+#: Rows' worth of the overall figure each code's mean or rate is pulled towards.
+SMOOTHING_ROWS = 1.0
 
 
 def sample(table: pa.Table, rows: int) -> pa.Table:
@@ -168,32 +176,82 @@ def _sorted_average_ranks(values: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.empty(0)
     cut = np.flatnonzero(values[1:] != values[:-1]) + 1
+    if cut.size == n - 1:  # no ties
+        return np.arange(1.0, n + 1.0)
     starts = np.concatenate(([0], cut))
     ends = np.concatenate((cut, [n]))
     return np.repeat((starts + ends + 1) / 2.0, ends - starts)
 
 
-def spearman_matrix(x: np.ndarray) -> np.ndarray:
-    """Spearman correlations: Pearson's r of each column's average ranks, pairwise-complete rows.
+def _pearson_pair(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's r of two vectors without missing values (two-pass, centred)."""
+    if a.size < 2:
+        return math.nan
+    a = a - a.mean()
+    b = b - b.mean()
+    den = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    return min(max(float(np.dot(a, b)) / den, -1.0), 1.0) if den > 0 else math.nan
 
-    Each column is ranked once over its own non-missing values. Where no value is missing
-    this is exactly ``pandas.DataFrame.corr("spearman")``; where two columns miss values on
-    different rows pandas re-ranks every pair on the rows both have, which costs a sort
-    per pair, and the two differ slightly (ranks are a monotone transform either way).
+
+def spearman_matrix(x: np.ndarray) -> np.ndarray:
+    """Spearman correlations over pairwise-complete rows, as ``pandas.DataFrame.corr("spearman")``.
+
+    Pearson's r of average ranks, the ranks taken over the rows where both columns of the
+    pair are present (``scipy.stats.spearmanr`` with the missing rows of that pair dropped).
+    Each column is sorted once; its ranks over all its own values serve every pair where
+    they are the pair's ranks — the other column is present wherever this one is (neither
+    misses a value, or both miss the same rows). Otherwise the column is ranked again on the
+    pair's rows, read off its one sort (no sort per pair).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    ranks = np.full(x.shape, np.nan)
+    rows, k = x.shape
+    present = np.asfortranarray(~np.isnan(x))
+    ranks = np.full(x.shape, np.nan, order="F")  # column-major: each column contiguous
+    orders: list[np.ndarray] = [np.empty(0, dtype=np.intp)] * k
+    ordered: list[np.ndarray] = [np.empty(0)] * k  # each column's present values, sorted
 
     def rank(i: int) -> None:  # numpy's sort releases the GIL: columns side by side
         column = x[:, i]
-        order = np.argsort(column)  # ties get their average rank, so their order does not matter
-        order = order[~np.isnan(column[order])]
-        ranks[order, i] = _sorted_average_ranks(column[order])
+        order = np.argsort(column)  # NaN sorts last; ties get their average rank, so their order does not matter
+        order = order[: int(present[:, i].sum())]
+        orders[i] = order
+        ordered[i] = np.take(column, order)
+        ranks[order, i] = _sorted_average_ranks(ordered[i])
 
+    m = present.astype(np.float64)
+    together = m.T @ m  # rows where both are present
+    own = np.diag(together)
+    # The ranks of i are the pair's ranks when i is present only where j is too.
+    fits = own[:, None] == together
     with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
-        list(pool.map(rank, range(x.shape[1])))
-    return pearson_matrix(ranks)
+        list(pool.map(rank, range(k)))
+        out = pearson_matrix(ranks)
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k) if not (fits[i, j] and fits[j, i])]
+
+        # A random gather over the rows costs more than the rest; np.compress and np.take
+        # are several times faster than boolean and fancy indexing.
+        def pair(ij: tuple[int, int]) -> None:
+            i, j = ij
+            if not fits[i, j]:
+                i, j = j, i  # i: a column to rank again on the pair's rows
+            if fits[j, i]:  # j is missing wherever i is: rank i again, keep j's ranks
+                other = np.take(ranks[:, j], orders[i])  # in i's sorted order, NaN where j is missing
+                keep = ~np.isnan(other)
+                ri = _sorted_average_ranks(np.compress(keep, ordered[i]))
+                rj = np.compress(keep, other)
+            else:  # each misses values where the other does not: rank both again
+                keep_i = np.take(present[:, j], orders[i])
+                keep_j = np.take(present[:, i], orders[j])
+                both = present[:, i] & present[:, j]
+                again_i, again_j = np.empty(rows), np.empty(rows)
+                again_i[np.compress(keep_i, orders[i])] = _sorted_average_ranks(np.compress(keep_i, ordered[i]))
+                again_j[np.compress(keep_j, orders[j])] = _sorted_average_ranks(np.compress(keep_j, ordered[j]))
+                ri, rj = np.compress(both, again_i), np.compress(both, again_j)
+            out[i, j] = out[j, i] = _pearson_pair(ri, rj)
+
+        list(pool.map(pair, pairs))
+    return out
 
 
 def correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlation]:
@@ -242,7 +300,7 @@ def _excluded(col: ColumnProfile) -> str | None:
     if col.pii:
         return f"PII-like ({col.pii.replace('_', ' ')})"
     if col.semantic_type == SemanticType.IDENTIFIER:
-        return "identifier"
+        return f"identifier ({col.identifier})" if col.identifier else "identifier"
     if ColumnFlag.CONSTANT in col.flags:
         return "constant"
     return None
@@ -258,34 +316,112 @@ def _feature(table: pa.Table, col: ColumnProfile) -> tuple[np.ndarray, bool] | N
     return None
 
 
-def _bin_codes(x: np.ndarray, discrete: bool) -> np.ndarray:
+def bins_for(rows: int) -> int:
+    """Equal-frequency bins for a numeric column over ``rows`` rows: :data:`MI_BINS`, fewer on
+    small data so that each bin holds about :data:`MIN_BIN_ROWS` rows (two at least)."""
+    return max(2, min(MI_BINS, rows // MIN_BIN_ROWS))
+
+
+def _bin_codes(x: np.ndarray, discrete: bool, bins: int = MI_BINS) -> np.ndarray:
     """Small non-negative integer codes: categories as they are (missing its own), numbers in
-    at most :data:`MI_BINS` equal-frequency bins (fewer when there are fewer distinct values)."""
+    at most ``bins`` equal-frequency bins (fewer when there are fewer distinct values)."""
     if discrete:
         return (x + 1).astype(np.int64)  # missing (-1) becomes code 0
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, MI_BINS + 1)[1:-1]))
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)[1:-1]))
     return np.searchsorted(edges, x, side="right").astype(np.int64)
 
 
-def mutual_information(x: np.ndarray, y: np.ndarray) -> float:
-    """Mutual information (nats) of two code arrays, plug-in with the Miller–Madow correction.
-
-    The plug-in estimate over the contingency table overstates the information by about
-    ``(Bx - 1)(By - 1) / 2n`` for ``Bx`` and ``By`` occupied codes; that bias is subtracted
-    (and the result clipped at 0), so a column with thousands of levels and no relation to
-    the target scores near 0 instead of near its bias.
-    """
-    n = x.size
-    if n == 0:
-        return 0.0
+def contingency(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The contingency table of two code arrays, occupied rows and columns only."""
     cols = int(y.max()) + 1
     joint = np.bincount(x * cols + y, minlength=(int(x.max()) + 1) * cols).reshape(-1, cols)
-    px, py = joint.sum(axis=1), joint.sum(axis=0)
-    nz = joint > 0
-    outer = np.outer(px, py)
-    mi = float(np.sum(joint[nz] * np.log(joint[nz] * n / outer[nz])) / n)
-    bias = (np.count_nonzero(px) - 1) * (np.count_nonzero(py) - 1) / (2 * n)
-    return max(mi - bias, 0.0)
+    occupied: np.ndarray = joint[joint.sum(axis=1) > 0][:, joint.sum(axis=0) > 0]
+    return occupied
+
+
+def _plug_in(tables: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Plug-in mutual information (nats) of tables (last two axes) sharing the margins ``rows``, ``cols``."""
+    t = tables.astype(np.float64)
+    expected = np.outer(rows, cols).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(t > 0, t * np.log(t * n / expected), 0.0)
+    total: np.ndarray = terms.sum(axis=(-2, -1)) / n
+    return total
+
+
+def miller_madow_bias(joint: np.ndarray) -> float:
+    """Miller–Madow's estimate of the plug-in bias of I(X; Y) = H(X) + H(Y) − H(X, Y).
+
+    Each entropy's plug-in estimate falls short by about (K − 1) / 2n for K occupied cells,
+    so the information is overstated by (K_xy − K_x − K_y + 1) / 2n, with K_xy the occupied
+    cells of the table and K_x, K_y its occupied rows and columns.
+    """
+    n = int(joint.sum())
+    if n == 0:
+        return 0.0
+    occupied = int(np.count_nonzero(joint))
+    kx, ky = int(np.count_nonzero(joint.sum(axis=1))), int(np.count_nonzero(joint.sum(axis=0)))
+    return (occupied - kx - ky + 1) / (2 * n)
+
+
+def mutual_information(x: np.ndarray, y: np.ndarray) -> float:
+    """Mutual information (nats) of two code arrays: the plug-in estimate minus Miller–Madow's bias.
+
+    See :func:`miller_madow_bias`; the result is clipped at 0, so a column with thousands
+    of levels and no relation to the target scores near 0 instead of near its bias.
+    """
+    return table_information(contingency(x, y)) if x.size else 0.0
+
+
+def table_information(joint: np.ndarray) -> float:
+    """:func:`mutual_information` from the contingency table."""
+    n = int(joint.sum())
+    if n == 0:
+        return 0.0
+    mi = float(_plug_in(joint, joint.sum(axis=1), joint.sum(axis=0), n))
+    return max(mi - miller_madow_bias(joint), 0.0)
+
+
+def _random_tables(rows: np.ndarray, cols: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` tables drawn as a shuffle of one margin against the other would give them.
+
+    With both margins fixed, a random permutation of the target gives each row of the
+    table a multivariate hypergeometric draw from the column counts still left; that is
+    drawn class by class as univariate hypergeometrics, each call vectorised over the tables.
+    """
+    r, c = rows.size, cols.size
+    out = np.zeros((count, r, c), dtype=np.int64)
+    left_cols = np.tile(cols.astype(np.int64), (count, 1))
+    for i in range(r - 1):
+        need = np.full(count, int(rows[i]), dtype=np.int64)
+        rest = left_cols.sum(axis=1)
+        for k in range(c - 1):
+            rest -= left_cols[:, k]
+            drawn = rng.hypergeometric(left_cols[:, k], rest, need)
+            out[:, i, k] = drawn
+            left_cols[:, k] -= drawn
+            need -= drawn
+        out[:, i, c - 1] = need
+        left_cols[:, c - 1] -= need
+    out[:, r - 1, :] = left_cols
+    return out
+
+
+def permutation_p_value(joint: np.ndarray, permutations: int = PERMUTATIONS, seed: int = 0) -> float:
+    """How often shuffling the target gives as much plug-in information as ``joint`` has.
+
+    ``(1 + #{shuffles with MI ≥ observed}) / (1 + permutations)``, the shuffles drawn with
+    the table's margins kept (:func:`_random_tables`: only the counts are used, not the
+    rows), from a fixed seed. The smallest value is ``1 / (1 + permutations)``.
+    """
+    rows, cols = joint.sum(axis=1), joint.sum(axis=0)
+    n = int(joint.sum())
+    if n == 0 or rows.size < 2 or cols.size < 2:
+        return 1.0
+    observed = float(_plug_in(joint, rows, cols, n))
+    shuffled = _plug_in(_random_tables(rows, cols, permutations, np.random.default_rng(seed)), rows, cols, n)
+    at_least = int(np.count_nonzero(shuffled >= observed - 1e-12 * max(observed, 1.0)))
+    return (1 + at_least) / (1 + permutations)
 
 
 def _folds(y: np.ndarray, folds: int, stratified: bool) -> np.ndarray:
@@ -312,17 +448,29 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
+def constant_score(y: np.ndarray, scoring: str) -> float:
+    """The score of a constant prediction: R² 0, ROC AUC 0.5, balanced accuracy 1 / classes."""
+    if scoring == "r2":
+        return 0.0
+    if scoring == "roc_auc":
+        return 0.5
+    return 1.0 / max(int(np.unique(y).size), 1)
+
+
 def binned_model_score(x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -> float:
     """Held-out score of the one-column model "predict what the training rows of this bin had".
 
     ``x`` holds small non-negative codes (categories, or equal-frequency bins of a number:
     :func:`_bin_codes`); the model learns, on the training folds, the target's mean per code
-    (``r2``), its rate of the positive class (``roc_auc``, smoothed towards the overall rate
-    by one row) or its most common class (``balanced_accuracy``); a code not seen in
-    training gets the overall figure. The score is averaged over the folds, as
-    ``cross_val_score`` does. A step function of one column, like a shallow tree on it, but
-    with the categories as categories (a tree would split their arbitrary codes as numbers)
-    and without loading scikit-learn. NaN when a fold cannot be scored.
+    (``r2``) or its rate of the positive class (``roc_auc``), each smoothed towards the
+    overall figure by :data:`SMOOTHING_ROWS` rows, or its most common class
+    (``balanced_accuracy``); a code not seen in training gets the overall figure. The score
+    is averaged over the folds, as ``cross_val_score`` does, and never reported below
+    :func:`constant_score`: a held-out score under the constant's means the step function
+    over-fitted, and the constant is the better one-column model. A step function of one
+    column, like a shallow tree on it, but with the categories as categories (a tree would
+    split their arbitrary codes as numbers) and without loading scikit-learn. NaN when a
+    fold cannot be scored.
     """
     codes = int(x.max()) + 1
     fold = _folds(y, folds, stratified=scoring != "r2")
@@ -344,24 +492,40 @@ def binned_model_score(x: np.ndarray, y: np.ndarray, folds: int, scoring: str) -
         counts = np.bincount(xt, minlength=codes)
         sums = np.bincount(xt, weights=yt.astype(np.float64), minlength=codes)
         overall = float(yt.mean())
+        per_code = (sums + SMOOTHING_ROWS * overall) / (counts + SMOOTHING_ROWS)
         if scoring == "roc_auc":
-            per_code = (sums + overall) / (counts + 1.0)
             scores.append(_auc(y[test], per_code[x[test]]))
         else:
-            per_code = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
             residual = y[test] - per_code[x[test]]
             total = float(np.sum((y[test] - y[test].mean()) ** 2))
             scores.append(1.0 - float(np.sum(residual**2)) / total if total > 0 else math.nan)
-    return float(np.mean(scores))
+    score = float(np.mean(scores))
+    return max(score, constant_score(y, scoring)) if math.isfinite(score) else score
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's ρ of two vectors over the rows where both are present."""
+    both = ~np.isnan(x) & ~np.isnan(y)
+    x, y = x[both], y[both]
+    if x.size < 3:
+        return math.nan
+    rx, ry = np.empty(x.size), np.empty(y.size)
+    ox, oy = np.argsort(x), np.argsort(y)
+    rx[ox] = _sorted_average_ranks(x[ox])
+    ry[oy] = _sorted_average_ranks(y[oy])
+    return _pearson_pair(rx, ry)
 
 
 def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str) -> list[TargetAssociation]:
-    """Mutual information and a one-column model score of every usable column with ``target``.
+    """Mutual information, its permutation p-value and a one-column model score of every usable
+    column with ``target``, strongest first (model score, then mutual information).
 
     Identifier, PII-like and constant columns are left out (see :func:`excluded_from_target`).
     Both figures use the same codes: categories as they are, numbers (and a numeric target)
-    in at most :data:`MI_BINS` equal-frequency bins; the model is :func:`binned_model_score`
-    over three folds.
+    in :func:`bins_for` equal-frequency bins; the model is :func:`binned_model_score` over
+    three folds. Leakage: a model score of at least :data:`LEAKAGE_AUC` (classification) or
+    :data:`LEAKAGE_R2` (regression), or, for a number against a numeric target, a rank
+    correlation of at least :data:`LEAKAGE_RANK` in absolute value.
     """
     table = sample(table, TARGET_SAMPLE)
     tcol = next(c for c in cols if c.name == target)
@@ -384,7 +548,8 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
     else:
         score_name = "balanced_accuracy"
     folds = 3 if regression else max(2, min(3, int(np.bincount(y.astype(np.int64)).min())))
-    y_codes = _bin_codes(y, False) if regression else y.astype(np.int64)
+    bins = bins_for(y.size)
+    y_codes = _bin_codes(y, False, bins) if regression else y.astype(np.int64)
     limit = LEAKAGE_R2 if regression else LEAKAGE_AUC
     out = []
     for col in cols:
@@ -393,12 +558,16 @@ def target_associations(table: pa.Table, cols: list[ColumnProfile], target: str)
         feat = _feature(table, col)
         if feat is None:
             continue
-        codes = _bin_codes(feat[0][keep], feat[1])
-        mi = mutual_information(codes, y_codes)
+        codes = _bin_codes(feat[0][keep], feat[1], bins)
+        joint = contingency(codes, y_codes)
+        mi = table_information(joint)
+        p_value = permutation_p_value(joint)
         score = binned_model_score(codes, y, folds, score_name)
-        out.append(TargetAssociation(col.name, mi, score if math.isfinite(score) else 0.0, score_name,
-                                     bool(math.isfinite(score) and score >= limit)))
-    out.sort(key=lambda a: -a.model_score)
+        leak = bool(math.isfinite(score) and score >= limit)
+        if regression and not feat[1] and not leak:
+            leak = abs(_rank_correlation(_numeric(table, col.name)[keep], y)) >= LEAKAGE_RANK
+        out.append(TargetAssociation(col.name, mi, score if math.isfinite(score) else 0.0, score_name, leak, p_value))
+    out.sort(key=lambda a: (-a.model_score, -a.mutual_information, a.column))
     return out
 
 

@@ -19,7 +19,8 @@ DatasetId = NewType("DatasetId", str)
 VersionId = NewType("VersionId", str)
 
 #: Layout version of stored profile / schema / drift JSON.
-PROFILE_FORMAT_VERSION = 1
+#: Profile 2: ``ColumnProfile.identifier``, ``TargetAssociation.p_value``, ``Profile.not_pii``.
+PROFILE_FORMAT_VERSION = 2
 SCHEMA_FORMAT_VERSION = 1
 
 REDACTED = "‹redacted›"
@@ -67,6 +68,8 @@ class PiiKind(StrEnum):
     PHONE = "phone"
     CARD = "card"
     NATIONAL_ID = "national_id"
+    PERSON_NAME = "person_name"  # short text unique per row that reads like names
+    FREE_TEXT = "free_text"  # other text with spaces, unique per row (notes, addresses)
 
 
 class ColumnFlag(StrEnum):
@@ -90,6 +93,7 @@ class AlertKind(StrEnum):
     DUPLICATES = "duplicates"
     TARGET_EXCLUDED = "target_excluded"
     LEAKAGE = "leakage"
+    HIGH_CORRELATION = "high_correlation"
 
 
 class CorrelationMethod(StrEnum):
@@ -256,6 +260,10 @@ class ColumnProfile:
     top_values: list[tuple[str, int]] = field(default_factory=list)
     pii: PiiKind | None = None
     flags: tuple[ColumnFlag, ...] = ()
+    #: Why the column is an identifier (``semantic_type`` is then ``identifier``), e.g.
+    #: "consecutive integers, one per row (row numbers)"; None otherwise. Drift and the
+    #: associations leave such columns out.
+    identifier: str | None = None
 
     @property
     def missing_fraction(self) -> float:
@@ -277,6 +285,9 @@ class TargetAssociation:
     model_score: float  # ROC AUC (binary), balanced accuracy (multi-class) or R² (regression)
     score_name: str
     leakage: bool
+    #: Permutation p-value of the mutual information (the target shuffled, margins kept);
+    #: None in profiles from before it was computed.
+    p_value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +305,8 @@ class Profile:
     target: str | None = None
     target_associations: tuple[TargetAssociation, ...] = ()
     sampled_rows: int | None = None  # rows used for correlations/associations when sampled
+    #: Columns the user said hold no personal data: not redacted as PII or identifiers.
+    not_pii: tuple[str, ...] = ()
     format_version: int = PROFILE_FORMAT_VERSION
 
     def column(self, name: str) -> ColumnProfile:
@@ -401,8 +414,19 @@ class DriftReport:
 # Version 1 of each is the layout release 0.1.0 stored (``dataclasses.asdict`` of the value).
 # A layout change raises the version and adds ``upgrades={old: step}`` here.
 
+def _profile_1_to_2(body: dict[str, Any]) -> dict[str, Any]:
+    """Profile 1 → 2: the fields added in 2 with the values a version-1 profile implies."""
+    for col in body["columns"]:
+        col.setdefault("identifier", "identifier" if col.get("semantic_type") == "identifier" else None)
+    for assoc in body.get("target_associations") or []:
+        assoc.setdefault("p_value", None)
+    body.setdefault("not_pii", [])
+    return body
+
+
 formats.register(formats.RecordKind(
     "airlock.profile", Profile, PROFILE_FORMAT_VERSION, "profile", "recompute the profile",
+    upgrades={1: _profile_1_to_2},
 ))
 formats.register(formats.RecordKind(
     "airlock.schema", Schema, SCHEMA_FORMAT_VERSION, "schema", "infer the schema again",

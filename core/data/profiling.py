@@ -18,6 +18,7 @@ identifier columns are redacted. No store, no Qt.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -35,11 +36,15 @@ from core.data.models import (
     AlertKind,
     ColumnFlag,
     ColumnProfile,
+    Correlation,
+    CorrelationMethod,
     PiiKind,
     Profile,
     SemanticType,
     Severity,
+    TargetAssociation,
 )
+from core.errors import InvalidInput
 from core.tasks import TaskContext, ensure_context, long_work
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -54,6 +59,10 @@ SAMPLE_ROWS = 200_000
 GATHER_BYTES = 512 * 1024 * 1024
 #: Rows per part when a table in memory is profiled (a Parquet file uses its row groups).
 PART_ROWS = 65_536
+#: Identifiers found by content need at least this many non-missing values.
+ID_MIN_ROWS = 20
+#: Mean length above which text unique per row is free text rather than a name or code.
+FREE_TEXT_LENGTH = 30
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|number|no|nr)$|^id[_\s-]", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^(\+\d{1,3}[\s.-]?)?\(?\d{2,5}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}$")
@@ -62,7 +71,12 @@ _NATIONAL = (
     re.compile(r"^[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$"),  # UK NINO
     re.compile(r"^\d{3}\s?\d{3}\s?\d{3}$"),  # CA SIN / 9-digit national numbers
 )
+# A person's name: two to six words of letters, each capitalised (a comma, initials,
+# apostrophes, hyphens and parentheses allowed: "Braund, Mr. Owen Harris", "O'Neil").
+_NAME = re.compile(r"^[(\"]?[^\W\d_][^\W\d_'’.\-]*[.)\"]?(?:,?\s+[(\"]?[^\W\d_][^\W\d_'’.\-]*[.)\"]?){1,5}$")
 _SEVERITY_ORDER = {severity: i for i, severity in enumerate(Severity)}
+#: |Pearson r| or |Spearman ρ| above which two predictors get a high-correlation alert.
+HIGH_CORRELATION = 0.95
 
 
 def _f(x: Any) -> float | None:
@@ -184,13 +198,16 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         q1, q3 = float(qs[2]), float(qs[4])
         iqr = q3 - q1
         below_zero, above_zero = np.searchsorted(s, [0.0, 0.0], side="left"), np.searchsorted(s, 0.0, side="right")
-        low, high = np.searchsorted(s, q1 - 1.5 * iqr, side="left"), np.searchsorted(s, q3 + 1.5 * iqr, side="right")
         stats = {
             "min": _f(s[0]), "max": _f(s[-1]), "mean": _f(values.mean()),
             "std": _f(values.std(ddof=1)) if n > 1 else None,
             "zeros": int(above_zero - below_zero[0]), "negatives": int(below_zero[0]),
-            "outliers": int(low + (n - high)),
         }
+        if iqr > 0 and distinct > 2:
+            # Tukey's fences. Not where the IQR is 0 (most values equal: every other value
+            # would be an "outlier") nor on two-valued columns (0/1 flags).
+            low, high = np.searchsorted(s, q1 - 1.5 * iqr, side="left"), np.searchsorted(s, q3 + 1.5 * iqr, side="right")
+            stats["outliers"] = int(low + (n - high))
         bins = min(HIST_BINS, max(distinct, 1))
         try:
             edges = np.histogram_bin_edges(s[[0, -1]], bins=bins)
@@ -207,15 +224,34 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         del s
     is_int = pa.types.is_integer(arr.type)
     semantic = SemanticType.NUMERIC
+    identifier = None
     if is_int and distinct == 2 and set(uniq.tolist()) == {0.0, 1.0}:
         semantic = SemanticType.BOOLEAN
-    elif is_int and n >= 20 and distinct == n and _ID_NAME.search(name):
+    elif is_int and (identifier := _integer_identifier(name, values, distinct)) is not None:
         semantic = SemanticType.IDENTIFIER
     pii = None
     if is_int and n and stats["min"] is not None and stats["min"] >= 1e12:
         pii = pii_kind([str(int(v)) for v in values[:PII_SAMPLE]])
     return ColumnProfile(name, str(arr.type), semantic, count, missing, distinct, stats, quantiles,
-                         histogram, top, pii, tuple(flags))
+                         histogram, top, pii, tuple(flags), identifier)
+
+
+def _integer_identifier(name: str, values: np.ndarray, distinct: int) -> str | None:
+    """Why integers (non-missing, in row order) are an identifier, or None.
+
+    Each value once (at least :data:`ID_MIN_ROWS`) and: consecutive (row numbers, in any
+    order), strictly increasing down the rows (a sequence, with gaps), or an id-like name.
+    """
+    n = values.size
+    if n < ID_MIN_ROWS or distinct != n:
+        return None
+    if float(values.max()) - float(values.min()) == n - 1:
+        return "consecutive integers, one per row (row numbers)"
+    if bool(np.all(values[1:] > values[:-1])):
+        return "strictly increasing integers, one per row (a sequence)"
+    if _ID_NAME.search(name):
+        return "integers unique per row, with an id-like name"
+    return None
 
 
 def _num_text(v: float) -> str:
@@ -239,19 +275,43 @@ def _datetime(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     )
 
 
-def _text_semantic(n: int, distinct: int, mean_len: float, spaces: int, flags: list[ColumnFlag]) -> SemanticType:
-    """Categorical, text or identifier for a text column; appends ``high_cardinality`` to ``flags``.
+def _text_semantic(
+    n: int, distinct: int, mean_len: float, spaces: int, flags: list[ColumnFlag],
+) -> tuple[SemanticType, str | None]:
+    """Categorical, text or identifier for a text column, and why it is an identifier;
+    appends ``high_cardinality`` to ``flags``.
 
+    Text unique per row (every value distinct, at least :data:`ID_MIN_ROWS`; or more than
+    :data:`CATEGORICAL_MAX_DISTINCT` values with ≥ 90% distinct) is an identifier when it
+    is short (mean length ≤ :data:`FREE_TEXT_LENGTH`: codes, names), free text otherwise.
     Shared by the in-memory and the streaming profilers so both classify a column alike.
     """
+    if _unique_per_row(n, distinct):
+        if mean_len > FREE_TEXT_LENGTH:
+            return SemanticType.TEXT, None
+        share = "every value distinct" if distinct == n else f"{distinct / n:.0%} of values distinct"
+        return SemanticType.IDENTIFIER, f"text unique per row ({share})"
     if distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= 0.05 * n:
-        return SemanticType.CATEGORICAL
-    if mean_len > 30 or spaces > 0.5 * max(n, 1):
-        return SemanticType.TEXT
-    if distinct >= 0.9 * n:
-        return SemanticType.IDENTIFIER
+        return SemanticType.CATEGORICAL, None
+    if mean_len > FREE_TEXT_LENGTH or spaces > 0.5 * max(n, 1):
+        return SemanticType.TEXT, None
     flags.append(ColumnFlag.HIGH_CARDINALITY)
-    return SemanticType.CATEGORICAL
+    return SemanticType.CATEGORICAL, None
+
+
+def _unique_per_row(n: int, distinct: int) -> bool:
+    return (n >= ID_MIN_ROWS and distinct == n) or (distinct > CATEGORICAL_MAX_DISTINCT and distinct >= 0.9 * n)
+
+
+def _text_pii(values: list[str], n: int, distinct: int, spaces: int) -> PiiKind | None:
+    """A text column's personal-data kind: a PII pattern (:func:`pii_kind`), or, for text
+    unique per row with spaces in most values, person names (≥ 60% of the sample read as
+    names) or other free text (notes, addresses)."""
+    pii = pii_kind(values)
+    if pii is None and _unique_per_row(n, distinct) and spaces > 0.5 * n:
+        names = sum(1 for v in values if _NAME.match(v.strip()))
+        pii = PiiKind.PERSON_NAME if values and names >= PII_SHARE * len(values) else PiiKind.FREE_TEXT
+    return pii
 
 
 def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
@@ -262,26 +322,30 @@ def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     n = len(values)
     stats: dict[str, Any] = {}
     flags: list[ColumnFlag] = []
+    identifier = None
+    spaces = 0
     if pa.types.is_boolean(arr.type):
         semantic = SemanticType.BOOLEAN
     else:
         lengths = pc.utf8_length(values).to_numpy() if n else np.array([0])
         spaces = int(pc.sum(pc.match_substring(values, " ")).as_py() or 0) if n else 0
         stats = {"min_length": int(lengths.min()), "mean_length": _f(lengths.mean()), "max_length": int(lengths.max())}
-        semantic = _text_semantic(n, distinct, float(lengths.mean()), spaces, flags)
+        semantic, identifier = _text_semantic(n, distinct, float(lengths.mean()), spaces, flags)
     if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
         flags.append(ColumnFlag.NEAR_CONSTANT)
     pii = None
     if n and not pa.types.is_boolean(arr.type):
-        sample = pc.unique(values).slice(0, PII_SAMPLE).to_pylist()
-        pii = pii_kind(sample)
-    if pii or semantic == SemanticType.IDENTIFIER:
-        top = [(REDACTED, c) for _, c in top]
-    return ColumnProfile(name, str(arr.type), semantic, count, count - n, distinct, stats, {}, {}, top, pii, tuple(flags))
+        pii = _text_pii(pc.unique(values).slice(0, PII_SAMPLE).to_pylist(), n, distinct, spaces)
+    return ColumnProfile(name, str(arr.type), semantic, count, count - n, distinct, stats, {}, {}, top, pii,
+                         tuple(flags), identifier)
 
 
-def profile_column(name: str, arr: pa.ChunkedArray) -> ColumnProfile:
-    """The profile of one column (all rows)."""
+def profile_column(name: str, arr: pa.ChunkedArray, *, not_pii: bool = False) -> ColumnProfile:
+    """The profile of one column (all rows).
+
+    PII-like and identifier columns are redacted (:func:`_redact`) unless ``not_pii``: the
+    user said the column holds no personal data (it then has no PII kind either).
+    """
     count = len(arr)
     t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -290,12 +354,7 @@ def profile_column(name: str, arr: pa.ChunkedArray) -> ColumnProfile:
         col = _datetime(name, arr, count)
     else:
         col = _text(name, arr, count)
-    flags = list(col.flags)
-    if col.distinct <= 1:
-        flags = [ColumnFlag.CONSTANT]
-    if col.pii or col.semantic_type == SemanticType.IDENTIFIER:
-        col = _redact(col)
-    return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
+    return _finish(col, not_pii=not_pii)
 
 
 def _as_kwargs(col: ColumnProfile) -> dict[str, Any]:
@@ -353,11 +412,19 @@ def _alerts(table: Profile | None, cols: list[ColumnProfile], dup: int, rows: in
         if c.semantic_type == SemanticType.IDENTIFIER:
             out.append(Alert(
                 Severity.INFO, c.name, AlertKind.IDENTIFIER,
-                f"{c.name} looks like an identifier; exclude it from features.",
+                f"{c.name} looks like an identifier ({c.identifier or 'unique per row'}): left out of correlations, "
+                "target associations and drift; exclude it from features.",
             ))
         outliers = c.stats.get("outliers") or 0
-        if c.count and outliers / c.count > 0.05:
-            out.append(Alert(Severity.LOW, c.name, AlertKind.OUTLIERS, f"{c.name} has {outliers:,} values outside 1.5×IQR."))
+        present = c.count - c.missing
+        if present and outliers / present > 0.05 and "0.25" in c.quantiles and "0.75" in c.quantiles:
+            q1, q3 = c.quantiles["0.25"], c.quantiles["0.75"]
+            lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+            out.append(Alert(
+                Severity.LOW, c.name, AlertKind.OUTLIERS,
+                f"{c.name} has {outliers:,} values ({outliers / present:.0%}) outside Tukey's fences "
+                f"(1.5×IQR beyond the quartiles: below {lo:.6g} or above {hi:.6g}).",
+            ))
     if dup:
         out.append(Alert(
             Severity.MEDIUM, None, AlertKind.DUPLICATES,
@@ -477,29 +544,31 @@ class _TextTally:
         n = self.n
         stats: dict[str, Any] = {}
         flags: list[ColumnFlag] = []
+        identifier = None
         if self.boolean:
             semantic = SemanticType.BOOLEAN
         else:
             mean_len = self.sum_len / n if n else 0.0
             stats = {"min_length": int(self.min_len or 0), "mean_length": _f(mean_len), "max_length": int(self.max_len)}
-            semantic = _text_semantic(n, distinct, mean_len, self.spaces, flags)
+            semantic, identifier = _text_semantic(n, distinct, mean_len, self.spaces, flags)
         if n and distinct > 1 and most / n >= NEAR_CONSTANT_SHARE:
             flags.append(ColumnFlag.NEAR_CONSTANT)
         pii = None
         if n and not self.boolean and merged is not None:
-            pii = pii_kind(merged.column("v").slice(0, PII_SAMPLE).to_pylist())
-        if pii or semantic == SemanticType.IDENTIFIER:
-            top = [(REDACTED, c) for _, c in top]
+            pii = _text_pii(merged.column("v").slice(0, PII_SAMPLE).to_pylist(), n, distinct, self.spaces)
         self._merged = None
         return ColumnProfile(self.name, str(self.type), semantic, self.count, self.count - n, distinct, stats, {}, {},
-                             top, pii, tuple(flags))
+                             top, pii, tuple(flags), identifier)
 
 
-def _finish(col: ColumnProfile) -> ColumnProfile:
+def _finish(col: ColumnProfile, *, not_pii: bool = False) -> ColumnProfile:
+    """Flags every column gets alike, and redaction (none where the user said ``not_pii``)."""
     flags = list(col.flags)
     if col.distinct <= 1:
         flags = [ColumnFlag.CONSTANT]
-    if col.pii or col.semantic_type == SemanticType.IDENTIFIER:
+    if not_pii:
+        col = ColumnProfile(**{**_as_kwargs(col), "pii": None})
+    elif col.pii or col.semantic_type == SemanticType.IDENTIFIER:
         col = _redact(col)
     return ColumnProfile(**{**_as_kwargs(col), "flags": tuple(flags)})
 
@@ -615,9 +684,16 @@ def _plan(parts: _Parts, budget: int) -> list[list[str]]:
 
 
 def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskContext | None,
-             gather_bytes: int, memory_bytes: int | None) -> Profile:
+             gather_bytes: int, memory_bytes: int | None, not_pii: tuple[str, ...] = ()) -> Profile:
     ctx = ensure_context(ctx)
     names = list(parts.schema.names)
+    unknown = [n for n in not_pii if n not in names]
+    if unknown:
+        raise InvalidInput(
+            f"not_pii names {', '.join(map(repr, unknown))}, not a column of this dataset "
+            f"(its columns: {', '.join(names[:20])}{', …' if len(names) > 20 else ''}). Name columns as the profile lists them."
+        )
+    not_pii = tuple(dict.fromkeys(not_pii))
     rows = parts.num_rows
     tallies = {f.name: _TextTally(f.name, f.type) for f in parts.schema if not _gathered(f.type)}
     groups = _plan(parts, gather_bytes)
@@ -663,13 +739,15 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
             ctx.check()
 
             def finish(n: str, chunks: dict[str, list[pa.Array]] = chunks) -> ColumnProfile:
-                return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type))
+                return profile_column(n, pa.chunked_array(chunks.pop(n), type=parts.schema.field(n).type),
+                                      not_pii=n in not_pii)
 
             # numpy sorts and Arrow kernels release the GIL: one column per core at a time. The
             # text columns' figures and the duplicate count join the first group's queue.
             finished = {n: pool.submit(finish, n) for n in group}
             if g == 0:
-                finished.update({n: pool.submit(lambda t: _finish(t.profile()), t) for n, t in tallies.items()})
+                finished.update({n: pool.submit(lambda t: _finish(t.profile(), not_pii=t.name in not_pii), t)
+                                 for n, t in tallies.items()})
                 duplicates = pool.submit(_repeats, np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
             done.update({n: f.result() for n, f in finished.items()})
         dup = duplicates.result()
@@ -686,17 +764,22 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
         assoc: list[Any] = pending_assoc.result() if pending_assoc is not None else []
     ctx.check()
     alerts = _alerts(None, cols, dup, rows)
+    alerts += _correlation_alerts(correlations, target)
     if target is not None:
+        assoc = _leakage_by_rank(assoc, correlations, target)
         for name, why in associations.excluded_from_target(cols, target):
             if why != "constant":  # constant columns have their own alert
                 alerts.append(Alert(Severity.INFO, name, AlertKind.TARGET_EXCLUDED,
                                     f"{name} is not measured against {target}: {why} (unique per row, it cannot generalise)."
-                                    if why == "identifier" else f"{name} is not measured against {target}: {why}."))
+                                    if why.startswith("identifier") else f"{name} is not measured against {target}: {why}."))
         for a in assoc:
             if a.leakage:
+                limit = associations.LEAKAGE_R2 if a.score_name == "r2" else associations.LEAKAGE_AUC
+                how = (f"{a.score_name} {a.model_score:.3f} from this column alone, ≥ {limit}" if a.model_score >= limit
+                       else f"rank correlation |ρ| ≥ {associations.LEAKAGE_RANK}")
                 alerts.append(Alert(
                     Severity.HIGH, a.column, AlertKind.LEAKAGE,
-                    f"{a.column} alone predicts {target} ({a.score_name} {a.model_score:.3f}): possible target leakage.",
+                    f"{a.column} predicts {target} almost perfectly ({how}): possible target leakage.",
                 ))
     alerts.sort(key=lambda a: (_SEVERITY_ORDER[a.severity], a.column or ""))
     ctx.report(1.0, "Profiled")
@@ -704,22 +787,53 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
         version_id=version_id, row_count=rows, column_count=len(names), duplicate_rows=dup,
         memory_bytes=int(memory_bytes if memory_bytes is not None else nbytes), columns=tuple(cols), alerts=tuple(alerts),
         correlations=tuple(correlations), target=target, target_associations=tuple(assoc),
-        sampled_rows=sample.num_rows if sample.num_rows < rows else None,
+        sampled_rows=sample.num_rows if sample.num_rows < rows else None, not_pii=not_pii,
     )
+
+
+def _correlation_alerts(correlations: list[Correlation], target: str | None) -> list[Alert]:
+    """One alert per pair of predictors (the target left out) with |Pearson r| or |Spearman ρ|
+    above :data:`HIGH_CORRELATION`, naming both columns and both figures."""
+    pairs: dict[tuple[str, str], dict[str, float]] = {}
+    for c in correlations:
+        if c.method in (CorrelationMethod.PEARSON, CorrelationMethod.SPEARMAN) and target not in (c.a, c.b):
+            pairs.setdefault((c.a, c.b), {})[c.method] = c.value
+    out = []
+    for (a, b), figures in pairs.items():
+        if max(abs(v) for v in figures.values()) > HIGH_CORRELATION:
+            shown = ", ".join(f"{'Pearson r' if m == CorrelationMethod.PEARSON else 'Spearman ρ'} {v:.3f}"
+                              for m, v in sorted(figures.items()))
+            out.append(Alert(
+                Severity.LOW, a, AlertKind.HIGH_CORRELATION,
+                f"{a} and {b} are highly correlated ({shown}; above {HIGH_CORRELATION}): "
+                "one of them adds little as a feature.",
+            ))
+    return out
+
+
+def _leakage_by_rank(assoc: list[TargetAssociation], correlations: list[Correlation], target: str) -> list[TargetAssociation]:
+    """Mark as leakage the columns whose |Spearman ρ| with the target reaches :data:`associations.LEAKAGE_RANK`."""
+    near = {c.b if c.a == target else c.a for c in correlations
+            if c.method == CorrelationMethod.SPEARMAN and target in (c.a, c.b) and abs(c.value) >= associations.LEAKAGE_RANK}
+    return [dataclasses.replace(a, leakage=True) if a.column in near and not a.leakage else a for a in assoc]
 
 
 def profile_table(
     table: pa.Table, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
+    not_pii: tuple[str, ...] = (),
 ) -> Profile:
-    """Profile every column of ``table``; with ``target``, also each column's association with it."""
+    """Profile every column of ``table``; with ``target``, also each column's association with it.
+
+    ``not_pii``: columns the user says hold no personal data (see :func:`profile_parquet`).
+    """
     with long_work():
         return _profile(_TableParts(table), version_id=version_id, target=target, ctx=ctx,
-                        gather_bytes=GATHER_BYTES, memory_bytes=table.nbytes)
+                        gather_bytes=GATHER_BYTES, memory_bytes=table.nbytes, not_pii=tuple(not_pii))
 
 
 def profile_parquet(
     source: Any, *, version_id: str = "", target: str | None = None, ctx: TaskContext | None = None,
-    gather_bytes: int = GATHER_BYTES,
+    gather_bytes: int = GATHER_BYTES, not_pii: tuple[str, ...] = (),
 ) -> Profile:
     """Profile a Parquet file row group by row group, without loading it whole.
 
@@ -733,10 +847,14 @@ def profile_parquet(
         columns beyond it are read in further passes.
     ctx
         Progress (one step per row group and pass) and cancellation (checked per row group).
+    not_pii
+        Columns the user says hold no personal data: no PII kind, and their values are shown
+        although they look like PII or an identifier (names, unique text). Recorded in
+        ``Profile.not_pii``. A name that is not a column raises :class:`InvalidInput`.
     """
     import pyarrow.parquet as pq
 
     pf = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
     with long_work():
         return _profile(_ParquetParts(pf), version_id=version_id, target=target, ctx=ctx,
-                        gather_bytes=gather_bytes, memory_bytes=None)
+                        gather_bytes=gather_bytes, memory_bytes=None, not_pii=tuple(not_pii))
