@@ -19,6 +19,7 @@ from typing import Any
 
 from core.assessment.models import MaturityModel
 from core.errors import InvalidInput
+from core.reports.cells import safe_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,5 +145,5 @@ def template_csv(model: MaturityModel) -> str:
     writer.writerow(["question", "dimension", "text", "level", "note", "skip_reason"])
     for dim in model.dimensions:
         for q in dim.questions:
-            writer.writerow([q.id, dim.name, q.text, "", "", ""])
+            writer.writerow(safe_row([q.id, dim.name, q.text, "", "", ""]))  # model texts may come from a file
     return buf.getvalue()

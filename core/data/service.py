@@ -434,15 +434,19 @@ class DatasetService:
         ctx.report(1.0, "Report written")
         return Outcome(out, _CHANGES)
 
-    @staticmethod
-    def _render(prof: Profile, format: str, title: str) -> bytes:
+    def _render(self, prof: Profile, format: str, title: str) -> bytes:
+        from core.data.report import ReportInfo
+
+        with self._store.read(self._actor) as tx:  # the report names the version and its source
+            version = data_repo.version_by_id(tx, prof.version_id)
+        info = ReportInfo(title, version.label if version else None, version.lineage.source if version else None)
         if format == "pdf":
             from core.data.report_pdf import render_pdf
 
-            return render_pdf(prof, title)
+            return render_pdf(prof, info)
         from core.data.report import render_html
 
-        return render_html(prof, title).encode("utf-8")
+        return render_html(prof, info).encode("utf-8")
 
     def _checked_version(self, ref: str, target: str | None) -> DatasetVersion:
         version = self.version(ref)

@@ -99,7 +99,7 @@ def test_target_leakage_is_flagged_and_profile_round_trips() -> None:
 def test_html_report_is_self_contained(iris: pd.DataFrame) -> None:
     prof = profile_table(pa.Table.from_pandas(iris.assign(note="<script>x</script>"), preserve_index=False))
     page = render_html(prof, "Iris <1>")
-    assert "data:image/png;base64," in page and "<script>" not in page
+    assert "<svg" in page and "<script>" not in page  # charts are inline SVG
     assert "http://" not in page and "https://" not in page and "src='http" not in page
 
 
