@@ -9,9 +9,11 @@ import itself. Reached through :meth:`core.data.service.DatasetService.preview_f
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,7 +102,7 @@ def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
         raise InvalidInput(f"{path}, line {reader.line_num}: {exc}.") from None
     if not records:
         raise InvalidInput(f"{path}: the file is empty.")
-    check_width(len(records[0][1]), str(path))
+    check_width(_width(path, dialect.encoding, dialect.delimiter, dialect.quote_char), str(path))
     if dialect.has_header:
         names, _ = header_names(records[0][1])
         body = records[1:]
@@ -124,6 +126,28 @@ def _preview_csv(path: Path, options: CsvOptions, limit: int) -> Preview:
                 f"({header_how}) · decimal mark: {'comma' if dialect.decimal == ',' else 'point'} ({decimal_how}) · "
                 f"encoding: {dialect.encoding.removesuffix('-sig')}{bom}")
     return Preview(SourceKind.CSV, names, [r for _, r in body], settings, dialect.delimiter, dialect.has_header, ragged=ragged)
+
+
+def _width(path: Path, encoding: str, delimiter: str, quote_char: str) -> int:
+    """The number of fields of the first record, read whole however long it is (a wide header)."""
+    with path.open("rb") as fh, _field_limit():
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+        try:
+            first = next((r for r in csv.reader(text, delimiter=delimiter, quotechar=quote_char) if r), [])
+        except csv.Error:
+            return 0  # the preview has already shown what it could read
+    return len(first)
+
+
+@contextlib.contextmanager
+def _field_limit() -> Iterator[None]:
+    from core.data.importing import MAX_FIELD_CHARS
+
+    previous = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit: int) -> Preview:

@@ -95,3 +95,15 @@ def test_postgresql_import_never_stores_the_password(
     with pytest.raises(InvalidInput) as info:
         datasets.import_sql(url, "select 1", name="pg2", password="wrong-" + password)
     assert password not in str(info.value)
+
+
+def test_postgresql_integer_column_null_in_its_first_batch_stays_integer(
+    datasets: DatasetService, postgres: tuple[str, str]
+) -> None:
+    url, password = postgres
+    query = ("select g as id, case when g > 60000 then g end as late, null::int as never, "
+             "case when g > 60000 then g * 0.5 end as half from generate_series(1, 60010) g order by g")
+    v = datasets.import_sql(url, query, name="pg_late", password=password).value.version
+    assert [c.type for c in v.columns] == ["int64", "int64", "string", "double"]
+    late = datasets.read_table("pg_late").column("late").to_pylist()
+    assert late[:60_000] == [None] * 60_000 and late[60_000:] == list(range(60_001, 60_011))
