@@ -865,8 +865,8 @@ def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: Task
 # --- Parquet -------------------------------------------------------------------------------
 
 
-#: Parquet types stored as they are: the profile, schema and drift handle each of them.
 def _kept_as_is(typ: pa.DataType) -> bool:
+    """Whether a Parquet column of this type is stored as it is (profile, schema and drift handle it)."""
     t = pa.types
     return bool(
         t.is_boolean(typ) or t.is_signed_integer(typ) or typ in (pa.uint8(), pa.uint16(), pa.uint32())
