@@ -143,11 +143,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
                     f"{'OK' if report.ok else 'anomalies found'}"] + [f"[{a.severity}] {a.message}" for a in report.anomalies]
             emit(args, to_builtins(report), text)
             return 0 if report.ok else 1
-    rows = [(c.name, c.type, c.semantic_type, "yes" if c.required else "", c.minimum if c.minimum is not None else "",
-             c.maximum if c.maximum is not None else "") for c in schema.columns]
+    # Bounds are stored exactly and shown rounded (whole numbers in integer columns).
+    rows = [(c.name, c.type, c.semantic_type, "yes" if c.required else f"≤ {c.max_missing_fraction:.1%} missing",
+             c.bound_text(c.minimum), c.bound_text(c.maximum), _allowed_text(c.allowed_values)) for c in schema.columns]
     emit(args, to_builtins(schema), [f"{schema.dataset_name} schema revision {schema.revision}",
-                                  table(("COLUMN", "TYPE", "SEMANTIC", "REQUIRED", "MIN", "MAX"), rows)])
+                                  table(("COLUMN", "TYPE", "SEMANTIC", "REQUIRED", "MIN", "MAX", "ALLOWED"), rows)])
     return 0
+
+
+def _allowed_text(values: tuple[str, ...] | None, width: int = 40) -> str:
+    if values is None:
+        return ""
+    text = ", ".join(values)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cmd_drift(args: argparse.Namespace) -> int:

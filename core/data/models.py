@@ -21,7 +21,8 @@ VersionId = NewType("VersionId", str)
 #: Layout version of stored profile / schema / drift JSON.
 #: Profile 2: ``ColumnProfile.identifier``, ``TargetAssociation.p_value``, ``Profile.not_pii``.
 PROFILE_FORMAT_VERSION = 2
-SCHEMA_FORMAT_VERSION = 1
+#: Schema 2: ``ColumnSchema.max_out_of_range_fraction``; whole-number bounds of integer columns.
+SCHEMA_FORMAT_VERSION = 2
 
 REDACTED = "‹redacted›"
 
@@ -321,17 +322,36 @@ class Profile:
 
 @dataclass(frozen=True, slots=True)
 class ColumnSchema:
-    """What one column is expected to hold."""
+    """What one column is expected to hold.
+
+    ``minimum`` and ``maximum`` are stored exactly (whole numbers in an integer column); show
+    them with :meth:`bound_text`. Up to ``max_out_of_range_fraction`` of the values may lie
+    outside them before validation calls it a problem (fewer are a low-severity note).
+    """
 
     name: str
     type: ColumnType
     semantic_type: SemanticType
     required: bool = True
     max_missing_fraction: float = 0.0
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     allowed_values: tuple[str, ...] | None = None
     unique: bool = False
+    max_out_of_range_fraction: float = 0.0
+
+    def bound_text(self, value: float | None) -> str:
+        """A bound (or a value) for people: whole in an integer column, else 6 significant digits."""
+        if value is None:
+            return ""
+        if self.type == ColumnType.INTEGER and float(value).is_integer():
+            return str(int(value))
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        text = f"{float(value):.6g}"
+        if "e" in text and 1e-4 <= abs(value) < 1e15:
+            text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,8 +448,16 @@ formats.register(formats.RecordKind(
     "airlock.profile", Profile, PROFILE_FORMAT_VERSION, "profile", "recompute the profile",
     upgrades={1: _profile_1_to_2},
 ))
+def _schema_1_to_2(body: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 → 2: no out-of-range tolerance (what version 1 checked), bounds unchanged."""
+    for col in body["columns"]:
+        col.setdefault("max_out_of_range_fraction", 0.0)
+    return body
+
+
 formats.register(formats.RecordKind(
     "airlock.schema", Schema, SCHEMA_FORMAT_VERSION, "schema", "infer the schema again",
+    upgrades={1: _schema_1_to_2},
 ))
 formats.register(formats.RecordKind(
     "airlock.validation_report", ValidationReport, 1, "validation report", "validate the version again",

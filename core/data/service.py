@@ -458,15 +458,22 @@ class DatasetService:
 
     @mutation
     def infer_schema(self, ref: str) -> Outcome[Schema]:
-        """Infer the expected schema from a version's profile and keep it as a new revision."""
+        """Infer the expected schema from a version's profile and keep it as a new revision.
+
+        Types, missing shares and ranges come from the profile; the levels of few-valued
+        columns (allowed values) are read from the snapshot, since a profile keeps only the
+        top values. The rules are in :func:`core.data.schema.infer`.
+        """
         from core.data import schema as schema_mod
 
         version = self.version(ref)
         prof = self.profile(ref)
+        # Decrypted once, when a column needs its levels; only those are decoded, one at a time.
+        columns = snapshot.SnapshotColumns(self._snapshot_bytes(version)) if schema_mod.reads_levels(prof) else None
         with self._store.write(self._actor) as tx:
             require_role(tx, ANALYST, "set a dataset schema")
             revision = data_repo.next_schema_revision(tx, version.dataset_id)
-            result = schema_mod.infer(prof, version.dataset_name, revision, version.label)
+            result = schema_mod.infer(prof, version.dataset_name, revision, version.label, columns)
             data_repo.save_schema(tx, version.dataset_id, revision, result)
             tx.audit("dataset.schema_inferred", f"dataset:{version.dataset_name}",
                      {"revision": revision, "from": version.label})

@@ -432,7 +432,9 @@ class DatasetsPage(Page):
 
     @Slot(object)
     def _on_schema_saved(self, result: object) -> None:
-        if isinstance(result, Outcome) and isinstance(result.value, Schema):
+        # A schema saved for a dataset the user has since left is not shown over the current one.
+        if isinstance(result, Outcome) and isinstance(result.value, Schema) \
+                and result.value.dataset_name == self.dataset_box.currentText():
             self.schema_widget.set_schema(result.value, result.value.dataset_name)
 
     @Slot(object)

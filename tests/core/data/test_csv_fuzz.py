@@ -46,8 +46,10 @@ def _outcome(path: Path, dialect: importing.Dialect, fast: bool) -> object:
 
     try:
         source = importing.scan_csv(path, dialect) if fast else importing._scan_csv_lines(path, dialect, ensure_context(None))
-        types, warnings = source.inferred or snapshot.infer_types(source.names, source.batches(), source.rows)
-        batches = list(snapshot.cast_batches(source.batches(types), types))
+        types, warnings = source.inferred or snapshot.infer_types(
+            source.names, source.batches(), source.rows, decimal=dialect.decimal)
+        batches = list(snapshot.cast_batches(source.batches(types), types, decimal=dialect.decimal))
+        warnings = [*source.notes, *warnings]
         table = pa.Table.from_batches(batches, schema=pa.schema(list(types.items())))
     except InvalidInput as exc:
         return ("refused", str(exc))
@@ -126,3 +128,27 @@ def test_the_buffer_checks_agree_with_the_patterns(values: list[str | None], sta
         assert snapshot._may_hold_numbers(array)  # never a false "no"
     first = next((i for i, v in enumerate(array.to_pylist()) if v is not None), -1)
     assert arrays.first_true(array.is_valid()) == first
+
+
+_EU_CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda f: repr(f).replace(".", ",")),
+    st.integers(-999, 999).map(str),
+    st.sampled_from(["1.234,5", "0,5", "1.5", "abc, d", "", "NA", "1e5", ",5", "12345678901234567890", "1e400"]),
+)
+_EU_CSV = st.lists(st.lists(_EU_CELLS, min_size=3, max_size=3), min_size=1, max_size=60).map(
+    lambda rows: ("a;b;c\n" + "".join(";".join(r) + "\n" for r in rows)).encode())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_EU_CSV)
+def test_decimal_comma_files_agree_with_the_line_by_line_scan(data: bytes) -> None:
+    original = importing.BLOCK_SIZE
+    importing.BLOCK_SIZE = 64
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "f.csv"
+            path.write_bytes(data)
+            dialect = importing.sniff(path, CsvOptions(has_header=True, delimiter=";", decimal=","))
+            assert _outcome(path, dialect, fast=True) == _outcome(path, dialect, fast=False)
+    finally:
+        importing.BLOCK_SIZE = original
