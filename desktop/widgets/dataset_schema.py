@@ -1,9 +1,11 @@
 """The schema view of one dataset: expectations per column, a field editor, validation.
 
-Shows the latest :class:`~core.data.models.Schema` revision. Inferring a schema, saving an
-edit (a new audited revision) and validating a version are requests (signals) the page
-turns into engine calls; this widget never calls the engine. Editing only sends the fields
-the user changed.
+Shows the latest :class:`~core.data.models.Schema` revision of one dataset. Inferring a
+schema, saving an edit (a new audited revision) and validating a version are requests
+(signals) the page turns into engine calls; this widget never calls the engine. Editing only
+sends the fields the user changed. Bounds are stored exactly and shown rounded
+(``ColumnSchema.bound_text``). Showing another dataset clears the validation results, and a
+late result about another dataset is dropped.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from core.api import ColumnSchema, Schema, ValidationReport
 from desktop.widgets.dataset_profile import (
     SEVERITY_MARK,
     SEVERITY_RANK,
-    number,
     table_view,
 )
 from desktop.widgets.table_model import Column, TableModel
@@ -54,8 +55,10 @@ SCHEMA_COLUMNS = (
     Column("Type", lambda c: c.type, tooltip=lambda c: f"semantic type: {c.semantic_type}"),
     Column("Required", lambda c: c.required, fmt=lambda v: "yes" if v else "no"),
     Column("Max missing", lambda c: c.max_missing_fraction, fmt=lambda v: f"{v:.1%}", align_right=True),
-    Column("Minimum", lambda c: c.minimum, fmt=number, align_right=True),
-    Column("Maximum", lambda c: c.maximum, fmt=number, align_right=True),
+    Column("Minimum", lambda c: c.bound_text(c.minimum), align_right=True,
+           tooltip=lambda c: _tolerance_tip(c)),
+    Column("Maximum", lambda c: c.bound_text(c.maximum), align_right=True,
+           tooltip=lambda c: _tolerance_tip(c)),
     Column("Unique", lambda c: c.unique, fmt=lambda v: "yes" if v else ""),
     Column("Allowed values", _allowed, tooltip=lambda c: ", ".join(c.allowed_values or ())),
 )
@@ -67,6 +70,17 @@ ANOMALY_COLUMNS = (
     Column("Rows", lambda a: a.count, fmt=lambda n: f"{n:,}" if n else "", align_right=True),
     Column("Details", lambda a: a.message),
 )
+
+
+def _tolerance_tip(c: ColumnSchema) -> str:
+    if c.minimum is None and c.maximum is None:
+        return "no range"
+    return (f"up to {c.max_out_of_range_fraction:.2%} of the values may lie outside the range "
+            "(fewer are a note, not a problem)")
+
+
+def _dataset_of(label: str) -> str:
+    return label.rpartition("@")[0] or label
 
 
 def _optional_float(text: str, what: str) -> float | None:
@@ -125,6 +139,11 @@ class SchemaWidget(QWidget):
         self.allowed_edit = QLineEdit()
         self.allowed_edit.setPlaceholderText("any value (or: a, b, c)")
         self.unique_box = QCheckBox("every value differs")
+        self.range_tolerance_spin = QDoubleSpinBox()
+        self.range_tolerance_spin.setRange(0.0, 100.0)
+        self.range_tolerance_spin.setDecimals(2)
+        self.range_tolerance_spin.setSuffix(" %")
+        self.range_tolerance_spin.setToolTip("Share of the values that may lie outside the range before it is a problem")
         self.save_button = QPushButton("Save as new revision")
         self.save_button.clicked.connect(self._on_save_clicked)
         self.edit_problem = QLabel()
@@ -136,6 +155,7 @@ class SchemaWidget(QWidget):
         form.addRow("Max missing:", self.missing_spin)
         form.addRow("Minimum:", self.min_edit)
         form.addRow("Maximum:", self.max_edit)
+        form.addRow("Outside range allowed:", self.range_tolerance_spin)
         form.addRow("Allowed values:", self.allowed_edit)
         form.addRow("Unique:", self.unique_box)
         form.addRow(self.save_button)
@@ -174,6 +194,7 @@ class SchemaWidget(QWidget):
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self.writable = True
+        self.dataset = ""
         self.set_schema(None, "")
 
     def set_versions(self, labels: list[str], selected: str | None) -> None:
@@ -185,8 +206,15 @@ class SchemaWidget(QWidget):
         self._update_buttons()
 
     def set_schema(self, schema: Schema | None, dataset: str) -> None:
-        """Show ``schema`` (None: the dataset has none yet), keeping the selected column."""
-        keep = self.selected_column()
+        """Show dataset ``dataset``'s ``schema`` (None: it has none yet), keeping the selected column.
+
+        Another dataset than the one shown clears the validation results.
+        """
+        if dataset != self.dataset:
+            self.set_validation(None)
+        self.dataset = dataset
+        keep = self.selected_column() if schema is not None and self.schema is not None \
+            and schema.dataset_name == self.schema.dataset_name else None
         self.schema = schema
         self.model.set_rows(schema.columns if schema else [])
         if schema is None:
@@ -203,17 +231,29 @@ class SchemaWidget(QWidget):
         self._on_selection_changed(QItemSelection(), QItemSelection())
 
     def set_validation(self, report: ValidationReport | None) -> None:
+        """Show a validation report (None: clear); one about another dataset is dropped.
+
+        The verdict counts the rows listed: problems (high and medium) and notes (low).
+        """
+        if report is not None and _dataset_of(report.version_label) != self.dataset:
+            return
         self.anomaly_model.set_rows(report.anomalies if report else [])
         if report is None:
+            self.verdict.setStyleSheet("")
             self.verdict.setText("")
-        elif report.ok:
+            return
+        problems = sum(1 for a in report.anomalies if a.severity in ("high", "medium"))
+        notes = len(report.anomalies) - problems
+        note_text = f"{notes} note{'s' if notes != 1 else ''}"
+        if report.ok:
             self.verdict.setStyleSheet(OK)
-            extra = f" ({len(report.anomalies)} low-severity notes)" if report.anomalies else ""
+            extra = f" ({note_text}, low severity)" if notes else ""
             self.verdict.setText(f"✔ {report.version_label} conforms to revision {report.schema_revision}{extra}.")
         else:
             self.verdict.setStyleSheet(BAD)
-            serious = sum(1 for a in report.anomalies if a.severity in ("high", "medium"))
-            self.verdict.setText(f"✖ {report.version_label}: {serious} problem(s) against revision {report.schema_revision}.")
+            extra = f" and {note_text}" if notes else ""
+            self.verdict.setText(f"✖ {report.version_label}: {problems} problem{'s' if problems != 1 else ''}{extra} "
+                                 f"against revision {report.schema_revision}.")
 
     def selected_column(self) -> ColumnSchema | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -242,6 +282,7 @@ class SchemaWidget(QWidget):
             "maximum": _optional_float(self.max_edit.text(), "Maximum"),
             "allowed_values": tuple(v.strip() for v in allowed_text.split(",") if v.strip()) if allowed_text else None,
             "unique": self.unique_box.isChecked(),
+            "max_out_of_range_fraction": round(self.range_tolerance_spin.value() / 100.0, 6),
         }
         if new["minimum"] is not None and new["maximum"] is not None and new["minimum"] > new["maximum"]:
             raise ValueError("Minimum is above maximum.")
@@ -261,8 +302,9 @@ class SchemaWidget(QWidget):
         self.type_box.setCurrentText(col.type if col else "string")
         self.required_box.setChecked(bool(col and col.required))
         self.missing_spin.setValue((col.max_missing_fraction if col else 0.0) * 100.0)
-        self.min_edit.setText("" if col is None or col.minimum is None else f"{col.minimum:.6g}")
-        self.max_edit.setText("" if col is None or col.maximum is None else f"{col.maximum:.6g}")
+        self.min_edit.setText("" if col is None else col.bound_text(col.minimum))
+        self.max_edit.setText("" if col is None else col.bound_text(col.maximum))
+        self.range_tolerance_spin.setValue((col.max_out_of_range_fraction if col else 0.0) * 100.0)
         self.allowed_edit.setText(", ".join(col.allowed_values) if col and col.allowed_values else "")
         self.unique_box.setChecked(bool(col and col.unique))
         self.edit_problem.setText("")
