@@ -124,7 +124,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     text = [f"{label}: {prof.row_count:,} rows, {prof.duplicate_rows:,} duplicates",
             table(("COLUMN", "TYPE", "MISSING", "DISTINCT", "PII"), rows), ""]
     text += [f"[{a.severity}] {a.message}" for a in prof.alerts]
-    emit(args, to_builtins(prof), text)
+    emit(args, to_builtins(prof) if args.json else None, text)  # converted only when printed
     return 0
 
 
@@ -151,6 +151,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+_CORRECTIONS = {"bh": "Benjamini–Hochberg", "bonferroni": "Bonferroni"}
+
+
+def _share(v: float) -> str:
+    return f"{100 * v:.0f}%" if v == 0 or v >= 0.01 else f"{100 * v:.1g}%"
+
+
 def _allowed_text(values: tuple[str, ...] | None, width: int = 40) -> str:
     if values is None:
         return ""
@@ -161,10 +168,18 @@ def _allowed_text(values: tuple[str, ...] | None, width: int = 40) -> str:
 def cmd_drift(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         report = _service(engine).drift(args.reference, args.current, correction=args.correction)
-    rows = [(c.column, c.kind, f"{c.psi:.3f}", f"{c.p_adjusted:.3g}", f"{c.distance:.3f}", c.level, "DRIFT" if c.drifted else "")
+    rows = [(c.column, c.kind, f"{c.psi:.3f}", f"{c.psi_expected:.3f}", f"{c.p_adjusted:.3g}", f"{c.distance:.3f}",
+             f"{_share(c.missing_reference)} → {_share(c.missing_current)}" if c.missing_reference or c.missing_current else "",
+             c.level, ("DRIFT (" + ", ".join(c.reasons) + ")") if c.drifted else "")
             for c in report.columns]
     text = [f"{report.reference} → {report.current}: {report.verdict}",
-            table(("COLUMN", "KIND", "PSI", "P (ADJ)", "DISTANCE", "LEVEL", ""), rows)]
+            table(("COLUMN", "KIND", "PSI", "BY CHANCE", "P (ADJ)", "DISTANCE", "MISSING", "LEVEL", ""), rows)]
+    if report.skipped:
+        text += ["", "Not compared:"] + [f"  {s}" for s in report.skipped]
+    correction = _CORRECTIONS.get(report.correction, report.correction)
+    text += ["", f"A column drifts when its test is significant (adjusted p < {report.alpha:g}, {correction}) and PSI "
+                 f"exceeds what chance gives by ≥ {report.psi_moderate:g}, or when its share of missing values moves "
+                 f"significantly by ≥ {100 * report.missing_moderate:g} points."]
     if args.json:
         print(json.dumps(to_builtins(report), indent=2, ensure_ascii=False))
     else:

@@ -132,6 +132,7 @@ class DriftColumnKind(StrEnum):
 
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
+    DISCRETE = "discrete"  # numbers or booleans with few levels, compared as categories
 
 
 class DriftTest(StrEnum):
@@ -145,11 +146,18 @@ class DriftDistance(StrEnum):
 
 
 class DriftLevel(StrEnum):
-    """How far a column's population stability index moved."""
+    """How large a column's drift is (``none`` when it did not drift)."""
 
     NONE = "none"
     MODERATE = "moderate"
     MAJOR = "major"
+
+
+class DriftReason(StrEnum):
+    """What moved in a drifted column."""
+
+    DISTRIBUTION = "distribution"  # the values' distribution (test and PSI)
+    MISSING = "missing"  # the share of missing values
 
 
 class Correction(StrEnum):
@@ -391,6 +399,14 @@ class ValidationReport:
 
 @dataclass(frozen=True, slots=True)
 class ColumnDrift:
+    """One column's comparison (see :mod:`core.data.drift` for the rule).
+
+    ``psi`` is over the values only (missing values are compared on their own:
+    ``missing_reference`` / ``missing_current`` are shares of all rows, with a two-proportion
+    test). ``psi_expected`` is the PSI two samples of these sizes from one distribution show
+    on average (``(cells - 1) × (1/n_ref + 1/n_cur)``); the effect that counts is the excess.
+    """
+
     column: str
     kind: DriftColumnKind
     psi: float
@@ -402,6 +418,18 @@ class ColumnDrift:
     distance_name: DriftDistance
     level: DriftLevel
     drifted: bool
+    psi_expected: float = 0.0
+    cells: int = 0  # bins or levels compared
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    missing_p_value: float = 1.0
+    missing_p_adjusted: float = 1.0
+    reasons: tuple[DriftReason, ...] = ()
+
+    @property
+    def psi_excess(self) -> float:
+        """PSI beyond what sampling alone gives at these sample sizes (never below 0)."""
+        return max(self.psi - self.psi_expected, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +441,12 @@ class DriftReport:
     psi_moderate: float
     psi_major: float
     columns: tuple[ColumnDrift, ...]
-    skipped: tuple[str, ...]  # columns not compared, with the reason
+    skipped: tuple[str, ...]  # columns not compared, "NAME: reason"
+    missing_moderate: float = 0.05  # change in missing share (of all rows) that counts as drift
+    missing_major: float = 0.20
+    reference_columns: int = 0  # columns in each table, and in both (0: not recorded, format 1)
+    current_columns: int = 0
+    shared_columns: int = 0
 
     @property
     def drifted_columns(self) -> tuple[str, ...]:
@@ -424,10 +457,21 @@ class DriftReport:
         return bool(self.drifted_columns)
 
     @property
+    def few_shared(self) -> bool:
+        """Fewer than half of all the columns are in both tables: probably different datasets."""
+        union = self.reference_columns + self.current_columns - self.shared_columns
+        return self.reference_columns > 0 and 2 * self.shared_columns < union
+
+    @property
     def verdict(self) -> str:
+        union = self.reference_columns + self.current_columns - self.shared_columns
+        note = (f"only {self.shared_columns} of {union} columns in common (different datasets?); "
+                if self.few_shared else "")
+        if not self.columns:
+            return f"{note}nothing compared (every shared column was skipped)"
         if not self.drift:
-            return "no drift"
-        return f"drift in {len(self.drifted_columns)} of {len(self.columns)} columns"
+            return f"{note}no drift"
+        return f"{note}drift in {len(self.drifted_columns)} of {len(self.columns)} columns"
 
 
 # --- formats -------------------------------------------------------------------------------
@@ -463,7 +507,20 @@ formats.register(formats.RecordKind(
     "airlock.validation_report", ValidationReport, 1, "validation report", "validate the version again",
     derived=lambda r: {"ok": r.ok},
 ))
+def _drift_report_1_to_2(body: dict[str, Any]) -> dict[str, Any]:
+    # Format 2 added missing-value figures, the PSI expected by chance, the reasons and the
+    # column counts. A format-1 column's level was its PSI band, drifted or not; now a
+    # column that did not drift is level "none".
+    for column in body.get("columns", []):
+        if not column["drifted"]:
+            column["level"] = "none"
+        else:
+            column.setdefault("reasons", ["distribution"])
+    return body
+
+
 formats.register(formats.RecordKind(
-    "airlock.drift_report", DriftReport, 1, "drift report", "compare the versions again",
+    "airlock.drift_report", DriftReport, 2, "drift report", "compare the versions again",
+    upgrades={1: _drift_report_1_to_2},
     derived=lambda r: {"drift": r.drift, "drifted_columns": list(r.drifted_columns), "verdict": r.verdict},
 ))

@@ -533,13 +533,21 @@ class DatasetService:
         """Compare the distributions of two versions, column by column.
 
         ``options`` go to :func:`core.data.drift.compare` (``correction``, ``alpha``,
-        ``psi_moderate``, ``psi_major``).
+        ``psi_moderate``, ``psi_major``, ``missing_moderate``, ``missing_major``, ``columns``).
+        Columns the reference's kept profile calls identifiers are skipped, like those found
+        so by content.
         """
         from concurrent.futures import ThreadPoolExecutor
 
         from core.data import drift as drift_mod
+        from core.data.models import SemanticType
 
         ref_v, cur_v = self.version(reference), self.version(current)
+        try:
+            kept = self.stored_profile(reference)
+        except AirlockError:  # a kept profile this Airlock cannot read: identifiers by content only
+            kept = None
+        identifiers = {c.name for c in kept.columns if c.semantic_type == SemanticType.IDENTIFIER} if kept else set()
 
         # Both snapshots are decrypted at once (one core each); each column is then decoded
         # only while it is compared, so memory holds the compressed snapshots and a few columns.
@@ -551,7 +559,8 @@ class DatasetService:
         ref_t, cur_t = (snapshot.SnapshotColumns(b, text_as_codes=True) for b in (ref_b, cur_b))
         del ref_b, cur_b
         with long_work():
-            return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label, **options)  # type: ignore[arg-type]
+            return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label,
+                                     identifiers=identifiers, **options)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

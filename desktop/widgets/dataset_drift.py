@@ -1,8 +1,9 @@
 """The compare view: pick a reference and a current version, see drift column by column.
 
 Shows a :class:`~core.data.models.DriftReport`: the dataset's verdict, a table per column
-(PSI, test statistic, adjusted p-value, distance, level, drifted) with drifted columns
-first, and a PSI chart against the thresholds. Comparing is a request (signal) the page
+(PSI and the PSI expected by chance, test statistic, adjusted p-value, change in missing
+share, distance, level, drifted and why) with drifted columns first, the columns not
+compared and why, and a PSI chart against the thresholds. Comparing is a request (signal) the page
 turns into an engine call; this widget never calls the engine.
 """
 
@@ -47,6 +48,14 @@ DRIFT_COLUMNS = (
     Column("Statistic", lambda c: c.statistic, fmt=lambda v: f"{v:.4g}", align_right=True),
     Column("p (adjusted)", lambda c: c.p_adjusted, fmt=_p, align_right=True,
            tooltip=lambda c: f"raw p = {c.p_value:.3g}; adjusted for testing many columns at once"),
+    Column("PSI by chance", lambda c: c.psi_expected, fmt=lambda v: f"{v:.3f}", align_right=True,
+           tooltip=lambda c: f"The PSI two samples of these sizes show on average with no drift ({c.cells} cells); "
+                             "only PSI beyond it counts"),
+    Column("Missing", lambda c: c.missing_current - c.missing_reference,
+           fmt=lambda v: "" if v == 0 else f"{100 * v:+.1f} pts", align_right=True,
+           tooltip=lambda c: f"Missing values: {100 * c.missing_reference:.1f}% of the reference's rows, "
+                             f"{100 * c.missing_current:.1f}% of the current rows (adjusted p = {c.missing_p_adjusted:.3g})"),
+    Column("Why", lambda c: ", ".join(c.reasons)),
     Column("Distance", lambda c: c.distance, fmt=lambda v: f"{v:.3f}", align_right=True,
            tooltip=lambda c: DISTANCES.get(c.distance_name, c.distance_name)),
     Column("Measure", lambda c: c.distance_name, fmt=lambda n: DISTANCES.get(n, n)),
@@ -136,19 +145,24 @@ class DriftWidget(QWidget):
             return
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         e = html.escape
+        compared = f"{len(report.columns)} columns compared"
         if report.drift:
             self.verdict.setStyleSheet("color: #b00020; font-size: 13pt;")
             names = ", ".join(report.drifted_columns)
             self.verdict.setText(f"<b>⚠ {e(report.reference)} → {e(report.current)}: {e(report.verdict)}</b> — {e(names)}")
+        elif report.few_shared or not report.columns:
+            self.verdict.setStyleSheet("color: #8a5a00; font-size: 13pt;")
+            self.verdict.setText(f"<b>⚠ {e(report.reference)} → {e(report.current)}: {e(report.verdict)}</b> ({compared})")
         else:
             self.verdict.setStyleSheet("color: #1b5e20; font-size: 13pt;")
-            self.verdict.setText(f"<b>✔ {e(report.reference)} → {e(report.current)}: no drift</b> "
-                                 f"in {len(report.columns)} columns")
+            self.verdict.setText(f"<b>✔ {e(report.reference)} → {e(report.current)}: no drift</b> ({compared})")
         correction = {"bh": "Benjamini–Hochberg", "bonferroni": "Bonferroni"}.get(report.correction, report.correction)
         skipped = f" Not compared: {'; '.join(report.skipped)}." if report.skipped else ""
         self.rule.setText(
-            f"A column drifts when PSI ≥ {report.psi_major:g}, or when its adjusted p-value < {report.alpha:g} "
-            f"and PSI ≥ {report.psi_moderate:g} (p-values adjusted by {correction}).{skipped}"
+            f"A column drifts when its test is significant (adjusted p < {report.alpha:g}, {correction}) and its PSI "
+            f"exceeds what chance gives at these sample sizes by ≥ {report.psi_moderate:g} (major from "
+            f"{report.psi_major:g}), or when its share of missing values moves significantly by ≥ "
+            f"{100 * report.missing_moderate:g} points (major from {100 * report.missing_major:g}).{skipped}"
         )
         self.chart.set_figure(drift_figure(report))
 
