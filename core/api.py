@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from core.assessment.service import AssessmentService
     from core.data.service import DatasetService
     from core.store.opening import OpenedStore
+    from core.training.service import TrainingService
 
 
 class Engine:
@@ -76,6 +77,12 @@ class Engine:
         from core.data.service import DatasetService
 
         return DatasetService(self._opened.store, self.actor)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        from core.training.service import TrainingService
+
+        return TrainingService(self._opened.store, self.actor)
 
     @classmethod
     def create(
@@ -224,6 +231,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, tuple[str, str | None]] = {
     "AssessmentService": ("core.assessment.service", "AssessmentService"),
     "DatasetService": ("core.data.service", "DatasetService"),
+    "TrainingService": ("core.training.service", "TrainingService"),
     "assessment_charts": ("core.assessment.charts", None),
 }
 
@@ -282,4 +290,39 @@ __all__ += [
     "ANALYST", "AlertKind", "AnomalyKind", "ColumnFlag", "ColumnType", "Correction", "CorrelationMethod",
     "DriftColumnKind", "DriftDistance", "DriftLevel", "DriftTest", "PiiKind", "REVIEWER", "SemanticType",
     "Severity", "SourceKind", "UserRole",
+]
+
+# Training values, kinds and the spec reader/writer (light: no scikit-learn), for the CLI and
+# the desktop; the service resolves lazily through ``_LAZY``.
+from core.training.models import (
+    Algorithm,
+    Device,
+    Encoding,
+    ExcludedColumn,
+    Imputation,
+    MetricValue,
+    ModelVersion,
+    ModelVersionId,
+    Preprocessing,
+    RunId,
+    RunStatus,
+    Scaling,
+    SearchKind,
+    SearchSpec,
+    SpecProblem,
+    SplitKind,
+    SplitSpec,
+    Task,
+    TrainingRun,
+    TrainingSpec,
+    TrialResult,
+    spec_hash,
+)
+from core.training.spec import InvalidSpec, dump_spec, infer_task, load_spec, parse_spec
+
+__all__ += [
+    "Algorithm", "Device", "Encoding", "ExcludedColumn", "Imputation", "InvalidSpec", "MetricValue", "ModelVersion",
+    "ModelVersionId", "Preprocessing", "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SpecProblem",
+    "SplitKind", "SplitSpec", "Task", "TrainingRun", "TrainingService", "TrainingSpec", "TrialResult", "dump_spec",
+    "infer_task", "load_spec", "parse_spec", "spec_hash",
 ]
