@@ -16,7 +16,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from core.audit.models import AuditEvent, ChainHead, ChainReport
-from core.doctor import DoctorReport, run_doctor
 from core.errors import AirlockError
 from core.identity.models import ROLES as USER_ROLES
 from core.identity.models import User
@@ -36,6 +35,7 @@ from core.workspace.models import (
 if TYPE_CHECKING:
     from core.assessment.service import AssessmentService
     from core.data.service import DatasetService
+    from core.doctor import DoctorReport
     from core.store.opening import OpenedStore
     from core.training.service import TrainingService
 
@@ -160,6 +160,8 @@ def restore_backup(backup: Path | str, dest: Path | str, unlock: Unlock, ctx: Ta
 
 
 def doctor() -> DoctorReport:
+    from core.doctor import run_doctor  # importlib.metadata & co. load only for the doctor
+
     return run_doctor()
 
 
@@ -232,6 +234,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "AssessmentService": ("core.assessment.service", "AssessmentService"),
     "DatasetService": ("core.data.service", "DatasetService"),
     "TrainingService": ("core.training.service", "TrainingService"),
+    "DoctorReport": ("core.doctor", "DoctorReport"),
     "assessment_charts": ("core.assessment.charts", None),
 }
 
