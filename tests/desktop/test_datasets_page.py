@@ -268,3 +268,37 @@ def test_a_second_comparison_supersedes_the_first(qtbot, page: DatasetsPage, eng
         assert tasks.read_pool().waitForDone(TIMEOUT)  # the first one ends, and its result is dropped
     assert len(reports) == 1 and dw.report is not None and dw.report.reference == "loans@2"
     assert not dw.report.drift
+
+
+def test_the_schema_tab_follows_the_selected_dataset(qtbot, page: DatasetsPage, engine: Engine, tmp_path: Path) -> None:
+    from tests.core.data import real_data
+
+    engine.datasets.import_file(write_table(tmp_path / "a.csv"), name="loans")
+    engine.datasets.infer_schema("loans")
+    engine.datasets.import_file(write_table(tmp_path / "b.csv", shift=3.0, seed=2), name="loans")
+    engine.datasets.import_file(real_data.write_csv("iris", tmp_path), name="iris")
+    page.reload()
+    page.dataset_box.setCurrentText("loans")
+    page.tabs.setCurrentIndex(TAB_SCHEMA)
+    sw = page.schema_widget
+    sw.version_box.setCurrentText("loans@2")
+    with qtbot.waitSignal(page.runner("validate").finished, timeout=TIMEOUT) as late:
+        sw.validate_button.click()
+    listed = sw.anomaly_model.rows()
+    problems = sum(1 for a in listed if a.severity in ("high", "medium"))
+    notes = len(listed) - problems
+    assert problems and f"{problems} problem" in sw.verdict.text()  # the verdict counts the rows listed
+    assert notes == 0 or f"{notes} note" in sw.verdict.text()
+
+    page.dataset_box.setCurrentText("iris")
+    assert sw.schema is None and "iris" in sw.heading.text() and "no schema yet" in sw.heading.text()
+    assert sw.anomaly_model.rowCount() == 0 and sw.verdict.text() == ""
+    assert [sw.version_box.itemText(i) for i in range(sw.version_box.count())] == ["iris@1"]
+    page._on_validated(late.args[0])  # a late result about loans is not shown over iris
+    assert sw.anomaly_model.rowCount() == 0 and sw.verdict.text() == ""
+    with qtbot.waitSignal(page.runner("schema").finished, timeout=TIMEOUT):
+        sw.infer_button.click()
+    assert sw.schema is not None and sw.schema.dataset_name == "iris"
+    assert sw.schema.column("target").allowed_values == ("0", "1", "2")
+    page.dataset_box.setCurrentText("loans")
+    assert sw.schema is not None and sw.schema.dataset_name == "loans" and sw.anomaly_model.rowCount() == 0
