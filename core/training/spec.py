@@ -95,10 +95,11 @@ def parse_spec(text: str, *, source: str = "the spec") -> TrainingSpec:
     try:
         body = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # Python 3.14 gives the position as attributes; 3.11's message ends "(at line L, column C)".
         line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        what = getattr(exc, "msg", None) if line is not None else None
         where = f", line {line}, column {column}" if line is not None else ""
-        what = getattr(exc, "msg", str(exc))
-        raise InvalidInput(f"{source}{where}: not valid TOML ({what}). Fix the file and try again.") from None
+        raise InvalidInput(f"{source}{where}: not valid TOML: {what or exc}. Fix the file and try again.") from None
     problems: list[SpecProblem] = []
     spec = spec_from_dict(body, problems)
     if spec is None or problems:
