@@ -25,11 +25,25 @@ run: $(STAMP)
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
 	  echo "No display found: Airlock's desktop needs a screen."; \
 	  echo "  On a desktop session, run 'make run' from a terminal inside it."; \
-	  echo "  On a headless machine: apt-get install xvfb libxcb-cursor0 libxkbcommon-x11-0 && xvfb-run make run"; \
+	  echo "  On a headless machine: sudo apt-get install xvfb $(QT_XCB_PACKAGES) && xvfb-run make run"; \
 	  echo "  The command line works without a screen: $(BIN)/airlock --help"; \
 	  exit 1; \
 	fi
+	@missing=$$(ldd $(QT_XCB_PLUGIN) 2>/dev/null | awk '/not found/ {print $$1}' | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+	  echo "Qt's xcb plugin cannot load; missing libraries: $$missing"; \
+	  echo "  On Debian or Ubuntu: sudo apt-get install $(QT_XCB_PACKAGES)"; \
+	  exit 1; \
+	fi
 	$(BIN)/airlock-desktop
+
+# Every Debian package the xcb plugin of PySide6's Qt loads (ldd on the plugin, libQt6XcbQpa and
+# the GLX/EGL integrations, each library mapped to its package with dpkg -S), beyond a base system.
+QT_XCB_PLUGIN   := $(VENV)/lib/python3.11/site-packages/PySide6/Qt/plugins/platforms/libqxcb.so
+QT_XCB_PACKAGES := libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+  libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 \
+  libxcb-xkb1 libxcb-glx0 libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libegl1 libgl1 \
+  libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3
 
 # Static checks; each new checker is one more line here.
 lint: $(STAMP)

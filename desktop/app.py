@@ -3,7 +3,10 @@
 ``airlock-desktop [--workspace W] [--page NAME] [--screenshot OUT.png] [--read-only] [--timing]``
 
 With ``--screenshot`` the window opens on the page, renders it, saves ``window.grab()`` to
-the file and exits 0: for the docs, page reviews and the cold-start benchmark. Imports stay
+the file and exits 0: for the docs, page reviews and the cold-start benchmark. It never
+waits on a person: the workspace is unlocked only by the OS keyring or ``AIRLOCK_PASSPHRASE``,
+and a missing workspace, a wrong key or a workspace in use ends with the reason on stderr and
+exit status 1 instead of a dialog. Imports stay
 light until needed (``core.api`` loads when a workspace is opened, a page's module when it
 is first shown) so the window appears quickly. No feature logic here.
 """
@@ -78,9 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workspace is not None:
         window.workspace_label.setText(f"Opening {args.workspace.name}…")
         app.processEvents()
-        if not window.open_path(args.workspace, read_only=args.read_only) and args.screenshot is not None:
-            window.close()
-            return 1
+        if args.screenshot is not None:
+            problem = _open_unattended(window, args.workspace, read_only=args.read_only)
+            if problem is not None:
+                print(f"airlock-desktop: {problem}", file=sys.stderr)
+                window.close()
+                return 1
+        else:
+            window.open_path(args.workspace, read_only=args.read_only)
     if args.page and window.engine is not None:
         window.show_page(args.page)
         app.processEvents()
@@ -90,6 +98,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _screenshot(window, args.screenshot, app)
     code = app.exec() if created else 0
     return int(code)
+
+
+def _open_unattended(window: object, path: Path, *, read_only: bool) -> str | None:
+    """Open ``path`` in ``window`` without asking anyone; the reason it could not, else None."""
+    from core.api import AirlockError, Engine, KeyUnavailable, WrongKey
+    from desktop.main_window import MainWindow
+    from desktop.opening import PASSPHRASE_ENV, automatic_unlocks
+
+    assert isinstance(window, MainWindow)
+    path = path.expanduser().absolute()
+    if not path.is_file():
+        return f"there is no workspace at {path}."
+    unlocks = automatic_unlocks(path)
+    if not unlocks:
+        return (f"{path.name} needs its passphrase, and a screenshot asks no one: set {PASSPHRASE_ENV} "
+                "(or store the key in the OS keyring).")
+    tried: list[str] = []
+    for unlock, source in unlocks:
+        try:
+            engine = Engine.open(path, unlock, read_only=read_only)
+        except (WrongKey, KeyUnavailable) as exc:
+            tried.append(f"{source}: {exc}")
+            continue
+        except AirlockError as exc:
+            return f"could not open {path.name}: {exc}"
+        window.set_engine(engine)
+        return None
+    return f"could not unlock {path.name} ({'; '.join(tried)})."
 
 
 def _screenshot(window: object, out: Path, app: object) -> int:

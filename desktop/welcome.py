@@ -1,6 +1,8 @@
 """The page shown when no workspace is open: create one, open one, or pick a recent one.
 
-It only emits requests; the main window carries them out.
+Laid out as one compact column at the top left (title, a sentence, the two buttons, the
+recent list), whatever the window's size: on a fresh home with no recent workspace nothing
+is spread over the empty space. It only emits requests; the main window carries them out.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+#: The column never grows wider than this (a sentence stays readable) …
+COLUMN_WIDTH = 680
+#: … and the recent list no taller than about ten entries.
+RECENT_HEIGHT = 240
+
 
 class WelcomePage(QWidget):
     create_requested = Signal()
@@ -28,7 +35,7 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel("<h1>Welcome to Airlock</h1>")
+        title = QLabel("<h1 style='margin-bottom:0'>Welcome to Airlock</h1>")
         intro = QLabel(
             "Airlock keeps your datasets, models, reviews and audit log in one encrypted "
             "<i>workspace</i> file. Create a workspace to start, or open one you already have."
@@ -45,16 +52,27 @@ class WelcomePage(QWidget):
         buttons.addStretch(1)
         self.recent_label = QLabel("<b>Recent workspaces</b> (double-click to open)")
         self.recent = QListWidget()
+        self.recent.setMaximumHeight(RECENT_HEIGHT)
         self.recent.itemActivated.connect(self._on_recent_activated)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 30, 40, 30)
+        column = QWidget()
+        column.setMaximumWidth(COLUMN_WIDTH)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
         layout.addWidget(title)
         layout.addWidget(intro)
-        layout.addSpacing(12)
+        layout.addSpacing(8)
         layout.addLayout(buttons)
-        layout.addSpacing(20)
+        layout.addSpacing(16)
         layout.addWidget(self.recent_label)
-        layout.addWidget(self.recent, 1)
+        layout.addWidget(self.recent)
+        row = QHBoxLayout()
+        row.addWidget(column, 1)
+        row.addStretch(0)  # the column keeps its width; any wider window leaves the rest free
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(40, 30, 40, 30)
+        outer.addLayout(row)
+        outer.addStretch(1)  # the free space stays below the content, not between its lines
         self.set_recent([])
 
     def set_recent(self, paths: list[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -48,6 +50,7 @@ from desktop.widgets.assessment_compare import CompareData, CompareDialog
 from desktop.widgets.assessment_new import NewAssessmentDialog
 from desktop.widgets.assessment_question import QuestionPanel
 from desktop.widgets.assessment_results import ResultsView, ResultsWidget
+from desktop.widgets.assessment_tree import WrappingDelegate
 
 COMPARE = "compare"
 EXPORT = "export"
@@ -101,6 +104,13 @@ class AssessmentPage(Page):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setMinimumWidth(360)
+        # Question texts are sentences: they wrap onto as many lines as they need (rows are
+        # not of one height), and the tooltip and the Answer tab show them whole as well.
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.setItemDelegate(WrappingDelegate(self.tree))
+        header.sectionResized.connect(self._on_tree_section_resized)
         self.tree.currentItemChanged.connect(self._on_tree_current_changed)
         split.addWidget(self.tree)
         self.tabs = QTabWidget()
@@ -198,7 +208,7 @@ class AssessmentPage(Page):
                     shown = f"{shown} · {files} file{'s' if files > 1 else ''}".lstrip(" ·")
                 item = QTreeWidgetItem([q.text, shown])
                 item.setData(0, Qt.ItemDataRole.UserRole, q.id)
-                item.setToolTip(0, q.text)
+                item.setToolTip(0, f"<p>{escape(q.text)}</p><p><i>{escape(q.id)}</i></p>")
                 top.addChild(item)
                 if q.id == select:
                     chosen = item
@@ -323,12 +333,28 @@ class AssessmentPage(Page):
         self._write(work, "Saving targets", "The targets were not saved.", "Targets saved.")
 
     def finalise(self) -> None:
+        """Lock the assessment; with open questions, only after the user confirms it."""
         if self.engine is None or self.current is None:
             return
         svc, aid = self.engine.assessments, self.current.id
+        done = svc.completion(self.current)
+        force = False
+        if done.open:
+            answer = QMessageBox.question(
+                self, "Finalise with open questions?",
+                f"{done.open} of {done.total} questions are neither answered nor skipped.\n\n"
+                "Finalise anyway? They stay open: the levels leave them out and the report says "
+                f"{done.open} {'were' if done.open != 1 else 'was'} left open. A later change makes a new revision.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self.note.setText("Not finalised: answer or skip the open questions first.")
+                return
+            force = True
 
         def work(ctx: TaskContext) -> Outcome[Assessment]:
-            return svc.finalise(aid)
+            return svc.finalise(aid, force=force)
 
         self._write(work, "Finalising", "The assessment was not finalised.", "Finalised.")
 
@@ -401,6 +427,10 @@ class AssessmentPage(Page):
         super().on_task_failed(concern, error)
         if concern == MAIN and self.current is not None:  # show what the store holds now, whatever got through
             self.open_assessment(self.current.id)
+
+    @Slot(int, int, int)
+    def _on_tree_section_resized(self, _index: int, _old: int, _new: int) -> None:
+        self.tree.scheduleDelayedItemsLayout()  # wrapped rows take their new heights
 
     @Slot(int)
     def _on_picker_changed(self, index: int) -> None:

@@ -1,15 +1,17 @@
 """The audit log: paged, filterable, with a chain verification that says where it breaks.
 
 Pages of :data:`PAGE_SIZE` events, newest first, come from ``engine.audit.events``; the
-filters are the engine's own (action prefix, exact actor, text). "Verify chain" runs
+filters are the engine's own (action prefix, exact actor, text). Details read as
+``key: value`` text (the Details column on one line, the pane under the table one line per
+key for the selected entry), never as raw JSON. "Verify chain" runs
 ``engine.audit.verify`` through the task runner and shows the verdict prominently.
 """
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,8 +34,47 @@ PAGE_SIZE = 100
 ACTION_PREFIXES = ("", "workspace.", "user.", "assessment.")
 
 
+def _value(value: Any) -> str:
+    """One detail value as people read it: lists joined, nothing for null, no JSON quoting."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def details_lines(details: dict[str, Any] | None, indent: str = "") -> list[str]:
+    """``key: value`` lines, keys sorted; a nested object's keys indented under its own."""
+    lines: list[str] = []
+    for key in sorted(details or {}):
+        value = (details or {})[key]
+        if isinstance(value, dict):
+            lines.append(f"{indent}{_label(key)}:" + ("" if value else " none"))
+            lines += details_lines(value, indent + "    ")
+        else:
+            lines.append(f"{indent}{_label(key)}: {_value(value)}")
+    return lines
+
+
 def details_text(event: AuditEvent) -> str:
-    return json.dumps(event.details, sort_keys=True, ensure_ascii=False) if event.details else ""
+    """The details on one line, for the table: ``level: 2 · question: security.backup``."""
+    parts = []
+    for key in sorted(event.details or {}):
+        value = event.details[key]
+        if isinstance(value, dict):
+            inner = ", ".join(f"{_label(k)} {_value(v)}" for k, v in sorted(value.items()))
+            parts.append(f"{_label(key)}: {inner or 'none'}")
+        else:
+            parts.append(f"{_label(key)}: {_value(value)}")
+    return " · ".join(parts)
 
 
 COLUMNS = (
@@ -42,7 +83,7 @@ COLUMNS = (
     Column("Who", lambda e: e.actor),
     Column("Action", lambda e: e.action),
     Column("Subject", lambda e: e.subject),
-    Column("Details", details_text, tooltip=lambda e: json.dumps(e.details, indent=2, sort_keys=True)),
+    Column("Details", details_text, tooltip=lambda e: "\n".join(details_lines(e.details))),
 )
 
 
@@ -99,6 +140,16 @@ class AuditPage(Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.layout_.addWidget(self.table, 1)
+        self.details = QLabel("Select an entry to read its details.")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)  # details hold user text: never markup
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setStyleSheet("background: palette(base); border: 1px solid palette(mid); padding: 6px;")
+        self.details.setMinimumHeight(60)
+        self.layout_.addWidget(self.details)
+        selection = self.table.selectionModel()
+        if selection is not None:
+            selection.currentRowChanged.connect(self._on_table_current_changed)
 
         self.prev_button = QPushButton("◀ Newer")
         self.prev_button.clicked.connect(self._on_prev_clicked)
@@ -138,6 +189,7 @@ class AuditPage(Page):
             self.offset = 0
             events, self.total = self.engine.audit.events(limit=PAGE_SIZE, offset=0, **self.filters())
         self.model.set_rows(events)
+        self.show_details(None)  # the selection went with the old rows
         if self.total == 0:
             self.range_label.setText("No entries match." if any(self.filters().values()) else "No entries.")
         else:
@@ -146,6 +198,15 @@ class AuditPage(Page):
             )
         self.prev_button.setEnabled(self.offset > 0)
         self.next_button.setEnabled(self.offset + PAGE_SIZE < self.total)
+
+    def show_details(self, event: AuditEvent | None) -> None:
+        """The selected entry in the pane under the table, one ``key: value`` per line."""
+        if event is None:
+            self.details.setText("Select an entry to read its details.")
+            return
+        head = f"#{event.seq} · {event.at} · {event.actor} · {event.action} · {event.subject}"
+        lines = details_lines(event.details) or ["(no details)"]
+        self.details.setText("\n".join([head, *lines]))
 
     def verify(self) -> None:
         if self.engine is None:
@@ -164,6 +225,11 @@ class AuditPage(Page):
                 f"✖ Broken at #{report.first_bad_seq}: {report.problem}\n"
                 "Entries from there on cannot be trusted. Compare with a backup and report it to your admin."
             )
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.proxy.mapToSource(current).row() if current.isValid() else -1
+        self.show_details(self.model.row_object(row) if row >= 0 else None)
 
     @Slot()
     def _on_filter_edited(self) -> None:

@@ -46,6 +46,7 @@ class ResultsView:
     own_targets: Mapping[str, int]
     plan: Sequence[PlannedStep]
     previous: Assessment | None = None
+    """The unit's previous finalised assessment with the same model."""
     previous_score: AssessmentScore | None = None
     editable: bool = False
 
@@ -107,10 +108,12 @@ class ResultsWidget(QWidget):
             overall = view.previous_score.overall if view.previous_score else None
             shown = "—" if overall is None else f"{overall:.1f}"
             self.previous_note.setText(
-                f"<b>Previous</b> (grey in the charts): assessed {view.previous.assessed_on.isoformat()}, "
+                f"<b>Previous finalised assessment</b> (grey in the charts): assessed "
+                f"{view.previous.assessed_on.isoformat()}, "
                 f"revision {view.previous.revision}, overall {shown}.")
         else:
-            self.previous_note.setText("No earlier assessment of this unit with this model to compare with.")
+            self.previous_note.setText(
+                "No earlier finalised assessment of this unit with this model to compare with.")
         self.targets.set_targets(view.model, view.score, view.targets, view.own_targets, editable=view.editable)
         self._fill_plan(view.plan)
         self._dirty = True

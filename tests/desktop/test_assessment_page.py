@@ -81,9 +81,12 @@ def test_answer_save_and_reopen(qtbot, engine, tmp_path: Path) -> None:  # type:
     assert "Skipped: no one from infrastructure" in reopened.panel.status.text()
 
 
-def test_finalised_assessment_revises_on_change(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
+def test_finalised_assessment_revises_on_change(qtbot, engine, messages) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
     created = engine.assessments.create("google-mlops", "Ops").value
     page = _page(qtbot, engine)
+    messages.answer = QMessageBox.StandardButton.Yes  # finalise with every question open
     with qtbot.waitSignal(page.runner().finished, timeout=10000):
         page.finalise_button.click()
     assert page.current is not None and page.current.locked
@@ -94,6 +97,62 @@ def test_finalised_assessment_revises_on_change(qtbot, engine) -> None:  # type:
         page.panel.save_button.click()
     assert page.current.revision == 2 and not page.current.locked
     assert engine.assessments.get(created.id).answers == {}
+    draft_id = page.current.id
+    _select(page, "google.ops.monitoring")
+    page.panel.choose(2)
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
+        page.panel.save_button.click()
+    assert page.current.id == draft_id  # the second change goes into the same draft
+    assert {q: a.level for q, a in page.current.answers.items()} == {
+        "google.training.process": 1, "google.ops.monitoring": 2}
+    assert page.picker.count() == 2  # revision 1 (final) and one draft, not two
+
+
+def test_finalising_with_open_questions_asks_first(qtbot, engine, messages) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    created = engine.assessments.create("google-mlops", "Ops").value
+    engine.assessments.answer(created.id, "google.training.process", 1)
+    page = _page(qtbot, engine)
+    messages.answer = QMessageBox.StandardButton.No
+    with qtbot.assertNotEmitted(page.runner().started, wait=200):
+        page.finalise_button.click()
+    assert messages.shown and messages.shown[-1][0] == "Finalise with open questions?"
+    assert "6 of 7 questions" in messages.shown[-1][1]
+    assert not engine.assessments.get(created.id).locked and "Not finalised" in page.note.text()
+
+    messages.answer = QMessageBox.StandardButton.Yes
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
+        page.finalise_button.click()
+    assert engine.assessments.get(created.id).locked
+    events, _ = engine.audit.events(action="assessment.finalised")
+    assert events[0].details["left_open"] == 6
+
+
+def test_a_complete_assessment_finalises_without_asking(qtbot, engine, messages) -> None:  # type: ignore[no-untyped-def]
+    created = engine.assessments.create("google-mlops", "Ops").value
+    for q in engine.assessments.model("google-mlops").questions():
+        engine.assessments.answer(created.id, q.id, 1)
+    page = _page(qtbot, engine)
+    with qtbot.waitSignal(page.runner().finished, timeout=10000):
+        page.finalise_button.click()
+    assert messages.shown == [] and engine.assessments.get(created.id).locked
+
+
+def test_question_texts_wrap_in_the_tree(qtbot, engine) -> None:  # type: ignore[no-untyped-def]
+    engine.assessments.create("airlock-data-ml", "Risk Analytics")
+    page = _page(qtbot, engine)
+    page.show()
+    qtbot.waitExposed(page)
+    page.tree.setColumnWidth(0, 260)
+    qtbot.wait(50)  # the delayed item layout runs
+    top = page.tree.topLevelItem(0)
+    long_item = max((top.child(j) for j in range(top.childCount())), key=lambda it: len(it.text(0)))
+    one_line = page.tree.fontMetrics().height()
+    rect = page.tree.visualItemRect(long_item)
+    assert rect.height() >= 2 * one_line, (rect.height(), one_line)  # the whole text, on several lines
+    assert page.tree.wordWrap()
+    assert long_item.text(0) in long_item.toolTip(0) and str(long_item.data(0, 0x0100)) in long_item.toolTip(0)
 
 
 def _recs(page: AssessmentPage) -> list[str]:
