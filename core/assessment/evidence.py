@@ -109,8 +109,8 @@ def _audit_trail(f: WorkspaceFacts, q: Question, m: MaturityModel) -> EvidenceSu
 def _schema_review(f: WorkspaceFacts, q: Question, m: MaturityModel) -> EvidenceSuggestion | None:
     """Datasets, their schemas, and the schemas a person has reviewed.
 
-    A schema counts as *reviewed* when its newest revision is a person's edit (``airlock
-    data schema edit`` or the Schema tab); a schema that was only inferred and never
+    A schema counts as *reviewed* when its newest revision is a person's edit (the
+    desktop's Schema tab, ``edit_schema``); a schema that was only inferred and never
     touched is not. Without a dataset or schema count the probe says nothing.
     """
     if f.datasets_total is None or f.datasets_schema_reviewed is None:
