@@ -93,6 +93,42 @@ SAMPLES: dict[str, object] = {
     "airlock.drift_report": DRIFT,
 }
 
+# --- training (core/training/models.py) ---------------------------------------------------
+from core.training.models import (  # noqa: E402  (grouped with the samples they serve)
+    Algorithm,
+    Device,
+    EnvironmentLock,
+    ExcludedColumn,
+    MetricValue,
+    ModelVersion,
+    ModelVersionId,
+    RunId,
+    RunStatus,
+    Task,
+    TrainingRun,
+    TrainingSpec,
+)
+
+SPEC = TrainingSpec(
+    dataset="loans@1", dataset_sha256="ab" * 32, target="defaulted", task=Task.BINARY,
+    features=("income", "grade"), excluded=(ExcludedColumn("id", "identifier: 1..n"),),
+    algorithms=(Algorithm.LOGISTIC, Algorithm.XGBOOST), slices=("grade",), seed=7,
+)
+SAMPLES["airlock.training_spec"] = SPEC
+SAMPLES["airlock.model_version"] = ModelVersion(
+    id=ModelVersionId("mv-1"), model="loans-default", number=1, spec_hash="cd" * 32, dataset="loans@1",
+    dataset_version_id="v-1", dataset_sha256="ab" * 32, algorithm=Algorithm.LOGISTIC, params={"C": 0.5},
+    metric="roc_auc", holdout=MetricValue("roc_auc", 0.81, 0.77, 0.85, "percentile bootstrap, 200 rounds"),
+    device=Device.CPU, seed=7, wall_seconds=3.5, peak_memory_bytes=300_000_000,
+    environment=EnvironmentLock("3.11.7", "Linux-x86_64", "Intel Xeon", None, (("numpy", "2.4.6"),)),
+    created_by="ana", created_at="2026-12-01T10:00:00+00:00", artefacts=(("pipeline.joblib", "ef" * 32),),
+)
+SAMPLES["airlock.training_run"] = TrainingRun(
+    id=RunId("run-1"), spec_hash="cd" * 32, model="loans-default", status=RunStatus.SUCCEEDED,
+    started_at="2026-12-01T10:00:00+00:00", finished_at="2026-12-01T10:00:04+00:00", error=None,
+    model_version=ModelVersionId("mv-1"), trials=4,
+)
+
 
 def _keys_sorted(value: Any) -> bool:
     if isinstance(value, list):
@@ -247,7 +283,7 @@ def test_canonical_json_matches_the_rfc_8785_examples() -> None:
 
 def test_canonical_json_of_a_record_carries_its_envelope_and_refuses_nan() -> None:
     body = json.loads(formats.canonical_json(SCHEMA))
-    assert body["format"] == "airlock.schema" and body["format_version"] == 1
+    assert body["format"] == "airlock.schema" and body["format_version"] == _version_of("airlock.schema")
     assert formats.loads(Schema, json.dumps(body)) == SCHEMA
     with pytest.raises(ValueError):
         formats.canonical_json({"x": math.nan})
@@ -356,7 +392,7 @@ def test_the_cli_reports_an_unknown_profile_format_without_a_traceback(
     code = main(["data", "profile", "d"])
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
-    assert "This profile was written in format 99; this Airlock reads format 1" in err
+    assert f"This profile was written in format 99; this Airlock reads formats 1–{_version_of('airlock.profile')}" in err
     assert "d@1" in err and "recompute" in err
     assert main(["--json", "data", "profile", "d"]) != 0
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "unknown_format"
@@ -394,15 +430,39 @@ def test_release_0_1_0_profile_and_schema_read_through_formats(
         prof = engine.datasets.profile("loans", target="defaulted")
         assert prof.target == "defaulted" and prof.row_count == 60 and prof.version_id == version.id
         assert {a.column for a in prof.target_associations} == {"income", "grade", "age"}
-        # Same content as 0.1.0 stored it: only the envelope's name is added on writing.
+        # Everything 0.1.0 stored is still there, unchanged; the upgrades only add fields.
         rewritten = json.loads(formats.dumps(prof))
-        assert rewritten.pop("format") == "airlock.profile" and rewritten == json.loads(stored)
+        assert rewritten.pop("format") == "airlock.profile"
+        _keeps(rewritten, json.loads(stored))
 
         schema = engine.datasets.schema("loans")
         assert schema.revision == 1 and schema.based_on == "loans@1"
         assert schema.column("grade") is not None and schema.column("grade").allowed_values == ("A", "B", "C")  # type: ignore[union-attr]
         rewritten = json.loads(formats.dumps(schema))
-        assert rewritten.pop("format") == "airlock.schema" and rewritten == json.loads(stored_schema)
+        assert rewritten.pop("format") == "airlock.schema"
+        _keeps(rewritten, json.loads(stored_schema))
 
         report = engine.audit.verify()
         assert report.ok and report.checked >= 10
+
+
+def _keeps(new: object, old: object, path: str = "$") -> None:
+    """``new`` holds every value of ``old`` unchanged (it may add keys; ``format_version`` rises)."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict), path
+        for key, value in old.items():
+            assert key in new, f"{path}.{key} was lost"
+            if key == "format_version":
+                assert new[key] >= value, path
+            else:
+                _keeps(new[key], value, f"{path}.{key}")
+    elif isinstance(old, list):
+        assert isinstance(new, list) and len(new) == len(old), path
+        for i, (a, b) in enumerate(zip(new, old, strict=True)):
+            _keeps(a, b, f"{path}[{i}]")
+    else:
+        assert new == old, f"{path}: {new!r} != {old!r}"
+
+
+def _version_of(name: str) -> int:
+    return {k.name: k for k in formats.kinds()}[name].version
