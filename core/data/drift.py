@@ -28,9 +28,10 @@ The rule
     when any column does.
 
 Not compared (``skipped``, "NAME: reason"): columns in only one table, identifiers (the
-profile's verdict when the service passes it, and by content: a strictly increasing integer
-sequence, all-distinct integers with an id-like name, text unique per row), columns with too
-few values. Two tables with no column in common are refused.
+profile's verdict when the service passes it, and by content with the profile's own rule:
+consecutive or strictly increasing integers, all-distinct integers with an id-like name,
+short text unique per row), free text unique per row, columns with too few values. Two
+tables with no column in common are refused.
 
 This module computes; it does not read the store or know about versions.
 """
@@ -130,13 +131,14 @@ def adjust(p: list[float], method: Correction | str) -> list[float]:
     return list(out)
 
 
-def identifier(name: str, arr: pa.ChunkedArray) -> bool:
-    """Whether a reference column is an identifier, by content (the profile's rule).
+def skip_reason(name: str, arr: pa.ChunkedArray) -> str | None:
+    """Why a reference column is not compared for drift, by content: "identifier", "free text", or None.
 
-    Integers (at least 20 values, every one distinct): a strictly increasing sequence (row
-    numbers), or any order under an id-like name. Text: every non-missing value distinct (at
-    least 20), or more than 100 distinct values that are at least 90% of the non-missing ones.
-    An identifier's values are new in every version, so its "drift" says nothing.
+    The profile's rule (:mod:`core.data.profiling`, its own functions): integers each once
+    (at least 20) that are consecutive (row numbers), strictly increasing (a sequence) or under
+    an id-like name; text unique per row (every value distinct, or more than 100 values ≥ 90%
+    distinct) — an identifier when short (codes, names), free text otherwise. Their values
+    are new in every version, so their "drift" says nothing.
     """
     import pyarrow.compute as pc
 
@@ -145,28 +147,35 @@ def identifier(name: str, arr: pa.ChunkedArray) -> bool:
     encoded = pa.types.is_dictionary(arr.type)
     kind = arr.type.value_type if encoded else arr.type
     if not (pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        return False
+        return None
     values = arr.drop_null()
     n = len(values)
-    if n < 20:
-        return False
+    if n < profiling.ID_MIN_ROWS:
+        return None
     # The first fifth of the values settles most columns: with d distinct among them, the
     # whole column has at most d + (the rest) distinct values.
-    head = values.slice(0, max(20, n // 5))
+    head = values.slice(0, max(profiling.ID_MIN_ROWS, n // 5))
     head_distinct = pc.count_distinct(head.cast(kind) if encoded else head).as_py()
     if encoded:
         values = values.cast(kind)
     if pa.types.is_integer(kind):
         if head_distinct < len(head):
-            return False
+            return None
         ints = np.asarray(values.to_numpy())
-        if bool(np.all(ints[1:] > ints[:-1])):
-            return True
-        return bool(profiling._ID_NAME.search(name)) and pc.count_distinct(values).as_py() == n
+        found = profiling._integer_identifier(name, ints, int(pc.count_distinct(values).as_py()))
+        return "identifier" if found else None
     if head_distinct + (n - len(head)) < 0.9 * n:
-        return False
-    distinct = pc.count_distinct(values).as_py()
-    return bool(distinct == n or (distinct > profiling.CATEGORICAL_MAX_DISTINCT and distinct >= 0.9 * n))
+        return None
+    distinct = int(pc.count_distinct(values).as_py())
+    if not profiling._unique_per_row(n, distinct):
+        return None
+    mean_length = (pc.sum(pc.utf8_length(values)).as_py() or 0) / n
+    return "free text" if mean_length > profiling.FREE_TEXT_LENGTH else "identifier"
+
+
+def identifier(name: str, arr: pa.ChunkedArray) -> bool:
+    """Whether a reference column is an identifier by content (see :func:`skip_reason`)."""
+    return skip_reason(name, arr) == "identifier"
 
 
 def _numeric(arr: pa.ChunkedArray) -> tuple[np.ndarray, int]:
@@ -478,8 +487,11 @@ def compare(
     def measure(name: str) -> _Measured | str:
         # Decoded once here (lazily, for a snapshot: text as dictionary codes, see the service).
         ref_col, cur_col = reference.column(name), current.column(name)
-        if name in known_ids or identifier(name, ref_col):
+        if name in known_ids:
             return "identifier"
+        reason = skip_reason(name, ref_col)
+        if reason is not None:
+            return reason
         rt, ct = logical_type(reference.schema.field(name).type), logical_type(current.schema.field(name).type)
         if rt in _NUMERIC_TYPES and ct in _NUMERIC_TYPES:
             result = _numeric_drift(name, ref_col, cur_col)

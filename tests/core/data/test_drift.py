@@ -359,10 +359,12 @@ def test_missing_values_do_not_dilute_a_new_level() -> None:
 def test_identifiers_are_skipped_by_content() -> None:
     wine = real_data.frame("wine")[["alcohol"]]
     names = [f"{a} {b}" for a, b in zip(np.repeat(["Ann", "Bo"], 89), range(178), strict=True)]
-    ref = wine.iloc[:89].assign(row=np.arange(1, 90), name=names[:89])
-    cur = wine.iloc[89:].assign(row=np.arange(90, 179), name=names[89:])
+    notes = [f"Tasting note {i}: {'dry, ' * (i % 5 + 3)}long finish" for i in range(178)]
+    shuffled = np.random.default_rng(0).permutation(np.arange(1, 90))  # row numbers in any order
+    ref = wine.iloc[:89].assign(row=np.arange(1, 90), name=names[:89], note=notes[:89], n=shuffled)
+    cur = wine.iloc[89:].assign(row=np.arange(90, 179), name=names[89:], note=notes[89:], n=shuffled + 89)
     report = drift.compare(_table(ref), _table(cur))
-    assert {"row: identifier", "name: identifier"} <= set(report.skipped)
+    assert {"row: identifier", "name: identifier", "n: identifier", "note: free text"} <= set(report.skipped)
     assert [c.column for c in report.columns] == ["alcohol"]
     told = drift.compare(_table(ref), _table(cur), identifiers={"alcohol"})
     assert "alcohol: identifier" in told.skipped and not told.columns
