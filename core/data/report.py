@@ -30,6 +30,7 @@ from core.reports.display import (
     percent,
     quantile_label,
     shorten,
+    size_text,
     stat_label,
 )
 
@@ -39,6 +40,8 @@ MAX_CHARTS = 100
 HEATMAP_MAX = 25
 #: Rows the target associations use at most (``core.data.associations.TARGET_SAMPLE``; a test keeps them equal).
 TARGET_SAMPLE = 20_000
+#: Charts are drawn in points; on screen they are this much larger (CSS pixels are smaller than points).
+HTML_SCALE = 1.5
 #: Bars in a chart of most frequent values.
 TOP_BARS = 10
 
@@ -46,7 +49,8 @@ METHOD_NAMES = {"pearson": "Pearson r", "spearman": "Spearman ρ", "cramers_v": 
                 "correlation_ratio": "Correlation ratio η"}
 SCORE_NAMES = {"roc_auc": "ROC AUC", "balanced_accuracy": "balanced accuracy", "r2": "R²"}
 PII_NAMES = {"email": "e-mail addresses", "phone": "phone numbers", "card": "card numbers",
-             "national_id": "national ID numbers"}
+             "national_id": "national ID numbers", "person_name": "person names",
+             "free_text": "free text unique per row"}
 
 _STYLE = (
     "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:70em;color:#222;line-height:1.35}"
@@ -80,6 +84,9 @@ def holds_text(profile: Profile) -> str:
             "it holds no whole rows.")
     if hidden:
         text += f" Values of {len(hidden)} personal-data or identifier column(s) are hidden; only their counts are shown."
+    if profile.not_pii:
+        text += (" Shown although they may look personal, because the user marked them as not personal data: "
+                 + ", ".join(profile.not_pii) + ".")
     return text
 
 
@@ -106,6 +113,8 @@ def column_kind(c: ColumnProfile) -> str:
     text = f"{c.semantic_type} ({c.storage_type})"
     if c.pii:
         text += f", personal data: {PII_NAMES.get(c.pii, str(c.pii))}"
+    if c.identifier and c.identifier != "identifier":
+        text += f", identifier: {c.identifier}"
     return text
 
 
@@ -159,7 +168,8 @@ def column_chart(c: ColumnProfile) -> charts.Chart | None:
     if counts and edges and len(edges) == len(counts) + 1:
         if c.semantic_type == SemanticType.DATETIME:
             span = edges[-1] - edges[0]
-            return charts.histogram(counts, edges, x_label=f"{c.name} (UTC)", tick_text=lambda s: date_text(s, span))
+            return charts.histogram(counts, edges, x_label=f"{c.name} (UTC)", tick_text=lambda s: date_text(s, span),
+                                    round_ticks=False)
         years = is_year_column(c.storage_type, c.stats.get("min"), c.stats.get("max"))
         return charts.histogram(counts, edges, x_label=c.name, tick_text=None if not years else _year_tick)
     top = top_value_rows(c)
@@ -245,6 +255,17 @@ def strongest_pairs(profile: Profile, n: int = 20) -> list[tuple[str, str, str, 
     return [(c.a, c.b, METHOD_NAMES.get(c.method, str(c.method)), c.value) for c in pairs]
 
 
+def p_value_text(p: float | None) -> str:
+    """A permutation p-value for people: "<0.001" at the resolution of the test, "—" when absent."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    return "<0.001" if p < 0.001 else number(p, digits=2)
+
+
+PERMUTATION_NOTE = ("Chance by luck: the share of shuffles of the target that gave the column as much mutual "
+                    "information (a permutation p-value); above 0.05 the association may be noise.")
+
+
 def score_text(score_name: str, value: float) -> str:
     return f"{number(value, digits=3)} ({SCORE_NAMES.get(score_name, score_name.replace('_', ' '))})"
 
@@ -263,7 +284,7 @@ def render_html(profile: Profile, title: str | ReportInfo) -> str:
             ("Source", info.source or "—"), ("Generated", f"{info.generated_text()} by Airlock"),
             ("Size", f"{count(p.row_count)} rows × {count(p.column_count)} columns"),
             ("Duplicate rows", f"{count(p.duplicate_rows)} ({percent(p.duplicate_rows / max(p.row_count, 1))})"),
-            ("Size in memory", f"{number(p.memory_bytes / 1e6)} MB")]
+            ("Size in memory", size_text(p.memory_bytes))]
     if p.target:
         meta.append(("Target", p.target))
     out.append("<table class='meta'>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in meta) + "</table>")
@@ -279,23 +300,27 @@ def render_html(profile: Profile, title: str | ReportInfo) -> str:
         out.append("<p>No alerts.</p>")
 
     if p.target:
-        out.append(f"<h2>Association with the target {e(p.target)}</h2>")
+        out.append(f"<h2>Association with the target: {e(p.target)}</h2>")
         if p.target_associations:
+            perm = any(a.p_value is not None for a in p.target_associations)
             out.append("<p class='note'>Mutual information (in nats, 0 = none), and the cross-validated score of a model "
-                       "that uses the column alone. A column that alone nearly predicts the target may leak it.</p>"
-                       "<table><tr><th>Column</th><th>Mutual information</th><th>Score of the column alone</th>"
-                       "<th>Possible leakage</th></tr>")
+                       "that uses the column alone. A column that alone nearly predicts the target may leak it."
+                       + (f" {e(PERMUTATION_NOTE)}" if perm else "") + "</p>"
+                       "<table><tr><th>Column</th><th>Mutual information</th>"
+                       + ("<th>Chance by luck</th>" if perm else "")
+                       + "<th>Score of the column alone</th><th>Possible leakage</th></tr>")
             out += [f"<tr><td>{e(a.column)}</td><td class='n'>{e(number(a.mutual_information, digits=3))}</td>"
-                    f"<td class='n'>{e(score_text(a.score_name, a.model_score))}</td><td>{'yes' if a.leakage else ''}</td></tr>"
+                    + (f"<td class='n'>{e(p_value_text(a.p_value))}</td>" if perm else "")
+                    + f"<td class='n'>{e(score_text(a.score_name, a.model_score))}</td><td>{'yes' if a.leakage else ''}</td></tr>"
                     for a in p.target_associations]
             out.append("</table>")
         else:
             out.append("<p>No column could be compared with the target.</p>")
 
-    heat = heatmap_chart(p, width=640, hover=True)
+    heat = heatmap_chart(p, width=560, hover=True)
     if heat is not None:
         chart, note = heat
-        out += ["<h2>Correlations</h2>", f"<p class='note'>{e(note)}</p>", charts.to_svg(chart)]
+        out += ["<h2>Correlations</h2>", f"<p class='note'>{e(note)}</p>", charts.to_svg(chart, HTML_SCALE)]
         out.append("<table><tr><th>Column</th><th>Column</th><th>Measure</th><th>Value</th></tr>")
         out += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(m)}</td><td class='n'>{v:.3f}</td></tr>"
                 for a, b, m, v in strongest_pairs(p, 10)]
@@ -322,7 +347,7 @@ def render_html(profile: Profile, title: str | ReportInfo) -> str:
         drawing = column_chart(c) if drawn < MAX_CHARTS else None
         if drawing is not None:
             drawn += 1
-            out.append(charts.to_svg(drawing))
+            out.append(charts.to_svg(drawing, HTML_SCALE))
         out.append("</section>")
     hidden_charts = sum(1 for c in p.columns if column_chart(c) is not None) - drawn if drawn >= MAX_CHARTS else 0
     if hidden_charts > 0:

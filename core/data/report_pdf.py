@@ -6,7 +6,7 @@ of at most :data:`MAX_PLOTS` columns), *Correlations* (heatmap and the strongest
 *Target associations* (when the profile has a target) and *About this report*. What is
 shown is what the HTML report shows (:mod:`core.data.report`: same labels, numbers and
 wording): aggregates, and for columns that are not personal data the most frequent values;
-hidden values stay hidden. Charts are vector drawings (:func:`core.reports.charts.to_drawing`),
+hidden values stay hidden. Charts are vector drawings (:func:`core.reports.charts.to_flowable`),
 fonts DejaVu Sans embedded, so the file is self-contained. Table cells never break inside
 a word or a number: a text too long for its cell is cut with an ellipsis. Nothing is
 written to disk: the PDF is returned as bytes.
@@ -20,11 +20,13 @@ from typing import Any
 
 from core.data.models import ColumnProfile, Profile, SemanticType
 from core.data.report import (
+    PERMUTATION_NOTE,
     ReportInfo,
     column_chart,
     column_kind,
     heatmap_chart,
     holds_text,
+    p_value_text,
     sampling_text,
     score_text,
     strongest_pairs,
@@ -32,7 +34,7 @@ from core.data.report import (
     value_text,
 )
 from core.reports import charts
-from core.reports.display import ELLIPSIS, count, number, percent, quantile_label
+from core.reports.display import ELLIPSIS, count, number, percent, quantile_label, size_text
 from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
 
 SECTIONS = ("Overview", "Alerts", "Columns", "Distributions", "Correlations", "Target associations",
@@ -163,7 +165,7 @@ def render_pdf(profile: Profile, title: str | ReportInfo, *, generated_at: dt.da
         ["Column kinds", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))],
         ["Missing cells", f"{count(missing_cells)} ({percent(missing_cells / cells)})"],
         ["Duplicate rows", f"{count(p.duplicate_rows)} ({percent(p.duplicate_rows / max(p.row_count, 1))})"],
-        ["Size in memory", f"{number(p.memory_bytes / 1e6)} MB"],
+        ["Size in memory", size_text(p.memory_bytes)],
         ["Alerts", ", ".join(f"{sum(a.severity == s for a in p.alerts)} {s}" for s in ("high", "medium", "low", "info"))],
         ["Sampling", sampling_text(p)],
     ]
@@ -213,7 +215,7 @@ def render_pdf(profile: Profile, title: str | ReportInfo, *, generated_at: dt.da
         for c, ch in plotted:
             scale = min(1.0, (half - 8) / ch.width)
             box = [line_para(f"{c.name} — {column_kind(c)}", half - 4, h3),
-                   charts.to_drawing(ch, FONT, bold, scale)]
+                   charts.to_flowable(ch, FONT, bold, scale)]
             caption = _caption(c)
             if caption:
                 box.append(line_para(caption, half - 4, small))
@@ -232,7 +234,7 @@ def render_pdf(profile: Profile, title: str | ReportInfo, *, generated_at: dt.da
     else:
         chart, note = heat
         scale = min(1.0, width / chart.width, 560 / chart.height)
-        story += [P(markup_text(note), small), Spacer(0, 4), charts.to_drawing(chart, FONT, bold, scale), Spacer(0, 6)]
+        story += [P(markup_text(note), small), Spacer(0, 4), charts.to_flowable(chart, FONT, bold, scale), Spacer(0, 6)]
         fp = [0.34, 0.34, 0.2, 0.12]
         rows = [header("Column", "Column", "Measure", "Value")]
         rows += [[one_line(a, width * fp[0]), one_line(b, width * fp[1]), one_line(m, width * fp[2]),
@@ -245,12 +247,22 @@ def render_pdf(profile: Profile, title: str | ReportInfo, *, generated_at: dt.da
                     "each column alone (the target's average per category or value band, learned on two thirds of "
                     "the sample and scored on the rest, three times). A column that alone nearly predicts the target "
                     "is flagged as possible leakage.", small)]
-        ft = [0.4, 0.2, 0.25, 0.15]
-        rows = [header("Column", "Mutual information", "Score of the column alone", "Possible leakage")]
-        rows += [[one_line(a.column, width * ft[0]), one_line(number(a.mutual_information, digits=3), width * ft[1]),
-                  one_line(score_text(a.score_name, a.model_score), width * ft[2]),
-                  P("<font color='#b00000'><b>yes</b></font>" if a.leakage else "")] for a in p.target_associations]
-        story.append(table(rows, ft, right=(1, 2)) if p.target_associations
+        perm = any(a.p_value is not None for a in p.target_associations)
+        if perm:
+            story.append(P(markup_text(PERMUTATION_NOTE), small))
+        ft = [0.3, 0.16, 0.13, 0.29, 0.12] if perm else [0.4, 0.2, 0.25, 0.15]
+        heads = ["Column", "Mutual information"] + (["Chance by luck"] if perm else []) + \
+            ["Score of the column alone", "Leakage"]
+        rows = [header(*heads)]
+        for a in p.target_associations:
+            row: list[Any] = [one_line(a.column, width * ft[0]),
+                              one_line(number(a.mutual_information, digits=3), width * ft[1])]
+            if perm:
+                row.append(p_value_text(a.p_value))
+            row += [one_line(score_text(a.score_name, a.model_score), width * ft[-2]),
+                    P("<font color='#b00000'><b>yes</b></font>" if a.leakage else "")]
+            rows.append(row)
+        story.append(table(rows, ft, right=(1, 2, 3) if perm else (1, 2)) if p.target_associations
                      else P("No column could be compared with the target.", base))
 
     story += [Spacer(0, 10), Bookmark("About this report"), P("About this report", h2),

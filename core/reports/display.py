@@ -119,6 +119,14 @@ def number(v: object, *, years: bool = False, digits: int = 4) -> str:
     return text
 
 
+def size_text(n_bytes: int) -> str:
+    """A size in bytes as people say it: "27.6 kB", "249.1 MB", "1.2 GB"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{number(n_bytes / scale)} {unit}"
+    return f"{n_bytes} bytes"
+
+
 def is_year_column(storage_type: str, low: object, high: object) -> bool:
     """An integer column whose minimum and maximum both lie in :data:`YEAR_RANGE`."""
     if not storage_type.startswith(("int", "uint")):

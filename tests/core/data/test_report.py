@@ -58,6 +58,7 @@ def test_html_has_no_external_references(profile) -> None:  # type: ignore[no-un
     assert not re.findall(r"""(?:src|href)\s*=""", page, flags=re.IGNORECASE)
     assert not re.search(r"https?:|//[a-z]|url\(|@import|<script|<link|<iframe|<image", page, flags=re.IGNORECASE)
     assert page.count("<svg") >= 10 and "association heatmap" in page and "cancer &lt;1&gt;" in page
+    assert 'aria-label="most frequent values of grade &lt;i&gt;&amp;"' in page  # a bar chart for a category
 
 
 def test_cli_writes_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,6 +120,12 @@ def test_reports_use_human_labels_and_rounded_numbers(wine) -> None:  # type: ig
     years = wine.column("vintage")
     assert str(int(years.stats["min"])) in visible and f"{int(years.stats['min']):,}" not in visible
     assert "178" in visible
+    if any(a.p_value is not None for a in wine.target_associations):  # permutation p-values, where the profile has them
+        assert "Chance by luck" in visible and "Chance by luck" in pdf
+    # Every chart has axis labels (rows against values; the heatmap its colour key).
+    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.DOTALL)
+    assert len(svgs) == len(wine.columns)  # every number a histogram, the heatmap; the names (unique) none
+    assert all(">Rows</text>" in g or "Association strength" in g for g in svgs)
 
 
 def test_report_says_exactly_what_it_holds(wine) -> None:  # type: ignore[no-untyped-def]
