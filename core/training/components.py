@@ -21,7 +21,7 @@ from sklearn.compose import ColumnTransformer
 
 #: How each datetime part is read from a pandas datetime Series (``.dt.<attribute>``).
 _PART_ATTRIBUTE = {
-    "year": "year", "month": "month", "day": "day", "dayofweek": "dayofweek", "dayofyear": "dayofyear",
+    "year": "year", "month": "month", "day": "day", "dayofweek": "day_of_week", "dayofyear": "day_of_year",
     "hour": "hour", "minute": "minute",
 }
 

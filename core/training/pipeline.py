@@ -244,37 +244,41 @@ def search_space(algorithm: Algorithm, task: Task, kind: SearchKind = SearchKind
 
 
 def suggest_params(trial: optuna.Trial, algorithm: Algorithm, task: Task) -> dict[str, Any]:
-    """The same space as :func:`search_space`, drawn through an Optuna trial (``model__`` keys)."""
+    """The same space as :func:`search_space`, drawn through an Optuna trial (``model__`` keys).
+
+    Optuna's own parameter names carry the algorithm (``xgboost.max_depth``), so one study can
+    search several algorithms whose parameters share a name but not a range.
+    """
     classify = task != Task.REGRESSION
     p: dict[str, Any]
     if algorithm == Algorithm.LOGISTIC:
-        p = {"C": trial.suggest_float("C", 1e-3, 1e2, log=True),
-             "class_weight": trial.suggest_categorical("class_weight", [None, "balanced"])}
+        p = {"C": trial.suggest_float(f"{algorithm}.C", 1e-3, 1e2, log=True),
+             "class_weight": trial.suggest_categorical(f"{algorithm}.class_weight", [None, "balanced"])}
     elif algorithm == Algorithm.LINEAR:
         p = {}
     elif algorithm == Algorithm.RIDGE:
-        p = {"alpha": trial.suggest_float("alpha", 1e-3, 1e3, log=True)}
+        p = {"alpha": trial.suggest_float(f"{algorithm}.alpha", 1e-3, 1e3, log=True)}
         if classify:
-            p["class_weight"] = trial.suggest_categorical("class_weight", [None, "balanced"])
+            p["class_weight"] = trial.suggest_categorical(f"{algorithm}.class_weight", [None, "balanced"])
     elif algorithm == Algorithm.RANDOM_FOREST:
-        p = {"n_estimators": trial.suggest_int("n_estimators", 100, 400),
-             "max_depth": trial.suggest_categorical("max_depth", [None, 4, 8, 12, 16, 24]),
-             "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20),
-             "max_features": trial.suggest_categorical("max_features", ["sqrt", "log2", 0.5, 1.0])}
+        p = {"n_estimators": trial.suggest_int(f"{algorithm}.n_estimators", 100, 400),
+             "max_depth": trial.suggest_categorical(f"{algorithm}.max_depth", [None, 4, 8, 12, 16, 24]),
+             "min_samples_leaf": trial.suggest_int(f"{algorithm}.min_samples_leaf", 1, 20),
+             "max_features": trial.suggest_categorical(f"{algorithm}.max_features", ["sqrt", "log2", 0.5, 1.0])}
     elif algorithm == Algorithm.HIST_GRADIENT_BOOSTING:
-        p = {"learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-             "max_iter": trial.suggest_int("max_iter", 100, 500),
-             "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 8, 64),
-             "min_samples_leaf": trial.suggest_int("min_samples_leaf", 5, 60),
+        p = {"learning_rate": trial.suggest_float(f"{algorithm}.learning_rate", 0.01, 0.3, log=True),
+             "max_iter": trial.suggest_int(f"{algorithm}.max_iter", 100, 500),
+             "max_leaf_nodes": trial.suggest_int(f"{algorithm}.max_leaf_nodes", 8, 64),
+             "min_samples_leaf": trial.suggest_int(f"{algorithm}.min_samples_leaf", 5, 60),
              "l2_regularization": trial.suggest_float("l2_regularization", 1e-4, 10.0, log=True)}
     elif algorithm == Algorithm.XGBOOST:
-        p = {"n_estimators": trial.suggest_int("n_estimators", 100, 600),
-             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-             "max_depth": trial.suggest_int("max_depth", 2, 10),
-             "subsample": trial.suggest_float("subsample", 0.6, 1.0),
-             "colsample_bytree": trial.suggest_float("colsample_bytree", 0.6, 1.0),
-             "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 20.0, log=True),
-             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True)}
+        p = {"n_estimators": trial.suggest_int(f"{algorithm}.n_estimators", 100, 600),
+             "learning_rate": trial.suggest_float(f"{algorithm}.learning_rate", 0.01, 0.3, log=True),
+             "max_depth": trial.suggest_int(f"{algorithm}.max_depth", 2, 10),
+             "subsample": trial.suggest_float(f"{algorithm}.subsample", 0.6, 1.0),
+             "colsample_bytree": trial.suggest_float(f"{algorithm}.colsample_bytree", 0.6, 1.0),
+             "min_child_weight": trial.suggest_float(f"{algorithm}.min_child_weight", 1.0, 20.0, log=True),
+             "reg_lambda": trial.suggest_float(f"{algorithm}.reg_lambda", 1e-3, 10.0, log=True)}
     else:
         raise ValueError(f"unknown algorithm {algorithm!r}")
     return {f"{MODEL_STEP}__{k}": v for k, v in p.items()}
