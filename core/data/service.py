@@ -308,6 +308,19 @@ class DatasetService:
             return data_repo.load_profile(tx, version.id, target, version.label)
 
     @query
+    def profile_targets(self, ref: str) -> builtins.list[str | None]:
+        """The targets a version has kept profiles for: None (no target) first when kept, then by name.
+
+        Parameters
+        ----------
+        ref
+            ``name`` or ``name@N``.
+        """
+        version = self.version(ref)
+        with self._store.read(self._actor) as tx:
+            return data_repo.profile_targets(tx, version.id)
+
+    @query
     def profile(self, ref: str, *, target: str | None = None, refresh: bool = False,
                 ctx: TaskContext | None = None) -> Profile:
         """The profile of a version: the kept one, or computed now (and not kept).

@@ -125,6 +125,15 @@ def load_profile(tx: Transaction, version_id: str, target: str | None, source: s
     return formats.loads(Profile, row.body, source=source) if row else None
 
 
+def profile_targets(tx: Transaction, version_id: str) -> list[str | None]:
+    """The targets a version has kept profiles for (None: the one without a target first, then by name)."""
+    stored = orm(tx).scalars(
+        select(DatasetProfileRow.target).where(DatasetProfileRow.version_id == version_id)
+        .order_by(DatasetProfileRow.target)
+    ).all()
+    return [t or None for t in stored]  # '' (no target) sorts first
+
+
 def save_profile(tx: Transaction, profile: Profile) -> None:
     """Keep ``profile`` with its version, replacing an earlier one for the same target."""
     version_id, target = profile.version_id, profile.target
