@@ -480,6 +480,30 @@ class Evidence:
         return next((i for i in self.items if i.kind == kind), None)
 
 
+#: Layout version of the smoke run's evidence item.
+SMOKE_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeResult(EvidenceItem):
+    """The smoke run before the full run (T2's runner): does the spec train, predict and beat chance?
+
+    One candidate (the spec's first algorithm, default parameters) is fitted on ``rows``
+    sampled training rows and scored with the spec's metric on those same rows; ``chance``
+    is a dummy model's score there (prior class probabilities / the mean). ``passed`` when
+    ``score > chance``. Built with ``kind=EvidenceKind.SMOKE``.
+    """
+
+    algorithm: Algorithm
+    metric: str
+    rows: int
+    score: float
+    chance: float
+    passed: bool
+    seconds: float
+    format_version: int = SMOKE_FORMAT_VERSION
+
+
 # --- the seam between the service (parent) and the runner (child) ---------------------------
 
 
@@ -522,6 +546,10 @@ class TrainingResult:
         ``(name, PNG bytes)`` of the plots built in the child.
     notes
         What the user should hear (``"no GPU found: trained on the CPU"``).
+    holdout_output
+        The final model's numeric output on the holdout rows, flattened row by row
+        (class probabilities, else decision values, else predictions): what the
+        reproducibility check compares with a second training in a fresh child.
     """
 
     algorithm: Algorithm
@@ -536,6 +564,7 @@ class TrainingResult:
     evidence: tuple[EvidenceItem, ...] = ()
     plots: tuple[tuple[str, bytes], ...] = ()
     notes: tuple[str, ...] = ()
+    holdout_output: tuple[float, ...] = ()
 
 
 # --- formats -------------------------------------------------------------------------------
@@ -549,6 +578,9 @@ formats.register(formats.RecordKind(
     "train the model again",
 ))
 formats.register(formats.RecordKind(
+    "airlock.evidence.smoke", SmokeResult, SMOKE_FORMAT_VERSION, "smoke run result", "train the model again",
+))
+formats.register(formats.RecordKind(
     "airlock.training_run", TrainingRun, TRAINING_RUN_FORMAT_VERSION, "training run",
     "start the run again",
 ))
@@ -558,6 +590,6 @@ __all__ = [
     "ALGORITHMS", "DATETIME_PARTS", "DEFAULT_METRIC", "METRICS", "PROBABILITY_METRICS", "Algorithm",
     "Device", "Encoding", "EnvironmentLock", "Evidence", "EvidenceItem", "EvidenceKind",
     "ExcludedColumn", "Imputation", "MetricValue", "ModelVersion", "ModelVersionId", "Preprocessing",
-    "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SpecProblem", "SplitKind",
+    "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SmokeResult", "SpecProblem", "SplitKind",
     "SplitSpec", "Task", "TrainingJob", "TrainingResult", "TrainingRun", "TrainingSpec", "spec_hash",
 ]
