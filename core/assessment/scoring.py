@@ -77,9 +77,12 @@ def score(model: MaturityModel, answers: Mapping[QuestionId, Answer]) -> Assessm
     else:
         overall = sum(s.score or 0.0 for _, s in known) / len(known)
 
+    # A weakest dimension is one another answered dimension beats: with one answered dimension,
+    # or all answered ones level, there is none to name.
     weakest: tuple[DimensionId, ...] = ()
-    if known:
-        low = min(s.score for _, s in known if s.score is not None)
+    scores = [s.score for _, s in known if s.score is not None]
+    if len(scores) >= 2 and max(scores) > min(scores) + _EPS:
+        low = min(scores)
         weakest = tuple(s.dimension_id for _, s in known if s.score is not None and s.score <= low + _EPS)
     return AssessmentScore(tuple(dims), overall, model.describe_scoring(), weakest)
 

@@ -72,6 +72,13 @@ def test_unanswered_dimension_has_no_level_and_blocks_weakest_link_overall() -> 
     assert score(_model("mean", "mean"), _answers(a1=2)).overall == 2.0
 
 
+def test_a_weakest_dimension_needs_another_answered_dimension_above_it() -> None:
+    assert score(_model(), _answers(a1=1)).weakest == ()  # only A answered: nothing to compare with
+    assert score(_model(), _answers(a1=2, a2=2, b1=2)).weakest == ()  # all level: none is weakest
+    assert score(_model(), _answers(a1=1, b1=2)).weakest == ("a",)
+    assert score(_model("minimum", "minimum"), _answers(a1=3, a2=2, b1=3)).weakest == ("a",)
+
+
 def test_recommendations_follow_dependencies_then_level_then_gap() -> None:
     m = _model()
     result = score(m, _answers(a1=0, a2=1, b1=1))  # A 0.5 (reached 0), B 1
