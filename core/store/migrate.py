@@ -32,6 +32,17 @@ def head_revision() -> str:
     return head
 
 
+def newest_script_revision() -> str | None:
+    """The newest revision among the migration scripts, read from their file names (``NNNN_*.py``).
+
+    An open whose workspace is at this revision needs no migration, so it never loads Alembic
+    (about 0.1 s of every command). ``tests/core/store/test_migrations.py`` checks that every
+    script's name starts with its revision and that this equals Alembic's own head.
+    """
+    names = [p.name[:4] for p in (_SCRIPTS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(names) if names else None
+
+
 def current_revision(dbapi_conn: sqlcipher3.Connection) -> str | None:
     """The schema revision the workspace records, or ``None`` for a database with no Airlock schema."""
     has_table = dbapi_conn.execute(
@@ -51,12 +62,14 @@ def check_and_upgrade(
     Raises NotAWorkspace for an encrypted database that was never an Airlock workspace and
     WorkspaceTooNew for one written by a newer Airlock (nothing is written in either case).
     """
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
     current = current_revision(dbapi_conn)
     if current is None and not new:
         raise NotAWorkspace("This encrypted database is not an Airlock workspace (it has no Airlock schema).")
+    if current is not None and current == newest_script_revision():
+        return
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config(None))
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:

@@ -152,3 +152,34 @@ def test_every_migration_has_a_downgrade_back_to_the_previous_schema(workspace: 
         assert "blob_ref" not in tables and "blob" in tables
         command.upgrade(_config(connection), "head")
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+
+
+def test_script_names_carry_their_revisions_so_an_up_to_date_open_skips_alembic() -> None:
+    import re
+
+    from core.store import migrate
+
+    for script in (Path(migrate.__file__).parent / "migrations" / "versions").glob("*.py"):
+        if script.name == "__init__.py":
+            continue
+        revision = re.search(r'^revision = "([^"]+)"', script.read_text(encoding="utf-8"), re.M)
+        assert revision is not None and script.name.startswith(revision.group(1) + "_"), script.name
+    assert migrate.newest_script_revision() == migrate.head_revision()
+
+
+def test_opening_an_up_to_date_workspace_loads_no_alembic(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from core.api import Engine
+
+    Engine.create(tmp_path / "w.airlock", name="T", passphrase="correct horse", use_keyring=False)[0].close()
+    probe = (
+        "import sys\nfrom core.api import Engine, Unlock\n"
+        f"Engine.open({str(tmp_path / 'w.airlock')!r}, Unlock(passphrase='correct horse')).close()\n"
+        "print([m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True,
+                         env={**os.environ, "AIRLOCK_NO_KEYRING": "1"})
+    assert out.stdout.strip().splitlines()[-1] == "[]"
