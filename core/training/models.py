@@ -504,6 +504,343 @@ class SmokeResult(EvidenceItem):
     format_version: int = SMOKE_FORMAT_VERSION
 
 
+# --- evidence items (T3): one dataclass per kind, each registered as airlock.evidence.<kind> ---
+# Scores follow scikit-learn's scorer names and signs (greater is better: ``neg_log_loss``),
+# like the search's trial scores, so gaps and margins read the same way everywhere.
+
+#: Layout version of every evidence item below (each kind has its own registration).
+EVIDENCE_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class HoldoutMetrics(EvidenceItem):
+    """The chosen model's metrics on the holdout rows, each with its bootstrap interval.
+
+    ``metric`` is the spec's (optimised) metric; ``metrics`` holds it first, then the usual
+    others for the task. Built with ``kind=EvidenceKind.HOLDOUT_METRICS``.
+    """
+
+    metric: str
+    rows: int
+    bootstrap_rounds: int
+    seed: int
+    metrics: tuple[MetricValue, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+    def value(self, name: str) -> MetricValue | None:
+        """The metric called ``name``, or None when it was not computed."""
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossValidation(EvidenceItem):
+    """CV mean ± sd of the chosen candidate on the training part (from its search trial)."""
+
+    metric: str
+    algorithm: Algorithm
+    trial: int
+    folds: int
+    mean: float
+    sd: float
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTable(EvidenceItem):
+    """Every trial of the search (parameters, CV score, time) and the chosen parameters."""
+
+    metric: str
+    trials: tuple[TrialResult, ...]
+    chosen_trial: int | None
+    chosen_algorithm: Algorithm
+    chosen_params: dict[str, object]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineScore:
+    """One baseline on the holdout and the chosen model's margin over it (paired bootstrap interval).
+
+    ``beaten`` when the margin's interval lies above zero.
+    """
+
+    name: str
+    description: str
+    score: float
+    margin: float
+    margin_ci_low: float | None
+    margin_ci_high: float | None
+    beaten: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Baselines(EvidenceItem):
+    """A dummy and a linear model trained on the same split, scored like the chosen model."""
+
+    metric: str
+    model_score: float
+    baselines: tuple[BaselineScore, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureImportance:
+    """One feature's permutation importance: the mean drop of the metric and its interval.
+
+    ``uninformative`` when the interval reaches zero (or lies below it): no evidence that
+    the model needs the feature.
+    """
+
+    feature: str
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    uninformative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PermutationImportance(EvidenceItem):
+    """Permutation importance of every input column on the holdout, most important first."""
+
+    metric: str
+    repeats: int
+    features: tuple[FeatureImportance, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureCostRow:
+    """What one input column costs at scoring time: its transformed columns, time and memory."""
+
+    feature: str
+    transformed_columns: int
+    seconds: float
+    time_share: float
+    bytes: int
+    memory_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureCost(EvidenceItem):
+    """Per-feature scoring cost on the holdout (``scoring_seconds``: the whole pipeline's predict)."""
+
+    rows: int
+    scoring_seconds: float
+    features: tuple[FeatureCostRow, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class SliceMetric:
+    """The metric on one slice of the holdout, its interval and its gap to the overall figure.
+
+    ``gap = value - overall`` (negative: worse than overall); ``declared`` when the column is
+    one of the spec's slices; ``weak`` when the gap is below ``-weak_slice_gap`` and the
+    interval excludes the overall value.
+    """
+
+    column: str
+    level: str
+    declared: bool
+    rows: int
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    gap: float
+    weak: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SliceReport(EvidenceItem):
+    """The metric per declared and automatically found slice; ``skipped`` says what was not scored and why."""
+
+    metric: str
+    overall: float
+    min_rows: int
+    weak_slice_gap: float
+    slices: tuple[SliceMetric, ...]
+    skipped: tuple[str, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+    @property
+    def weak(self) -> tuple[SliceMetric, ...]:
+        """The slices flagged weak."""
+        return tuple(s for s in self.slices if s.weak)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRates:
+    """One group of a sensitive attribute: its size and fairlearn's per-group figures (None: not for this task)."""
+
+    group: str
+    rows: int
+    selection_rate: float | None
+    false_positive_rate: float | None
+    false_negative_rate: float | None
+    accuracy: float | None
+    mean_absolute_error: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeFairness:
+    """One sensitive attribute: per-group rates and the two differences (binary classification only)."""
+
+    attribute: str
+    groups: tuple[GroupRates, ...]
+    demographic_parity_difference: float | None
+    equalized_odds_difference: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion(EvidenceItem):
+    """Inclusion (fairness) figures per sensitive attribute, computed with fairlearn on the holdout."""
+
+    positive_label: str | None
+    attributes: tuple[AttributeFairness, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration(EvidenceItem):
+    """Brier score and reliability curve of a classifier's probabilities on the holdout.
+
+    ``mean_predicted[i]``, ``fraction_positive[i]`` and ``counts[i]`` describe the i-th
+    non-empty bin of ``bins`` equal-width probability bins.
+    """
+
+    positive_label: str | None
+    brier: float
+    bins: int
+    mean_predicted: tuple[float, ...]
+    fraction_positive: tuple[float, ...]
+    counts: tuple[int, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class ResidualBin:
+    """Residuals (``y - prediction``) of the holdout rows whose prediction falls in one bin."""
+
+    low: float
+    high: float
+    rows: int
+    mean_residual: float
+    sd_residual: float
+
+
+@dataclass(frozen=True, slots=True)
+class Residuals(EvidenceItem):
+    """Residual analysis of a regressor on the holdout: quantiles, mean, sd, and residual against prediction."""
+
+    quantiles: tuple[tuple[float, float], ...]
+    mean: float
+    sd: float
+    bins: tuple[ResidualBin, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class ReproducibilityResult(EvidenceItem):
+    """A second training in a fresh child with the same data and seed, its holdout output compared.
+
+    ``identical`` when every number is bit-for-bit equal; ``passed`` when identical or the
+    largest absolute difference is within ``tolerance``; ``max_abs_difference`` is None when
+    the two outputs do not even have the same length.
+    """
+
+    identical: bool
+    passed: bool
+    max_abs_difference: float | None
+    tolerance: float
+    compared: int
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class StalenessWindow:
+    """One newer time window scored by a model trained on the older rows."""
+
+    start: str
+    end: str
+    age_days: float
+    rows: int
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Staleness(EvidenceItem):
+    """Quality against age: trained on the oldest rows, scored on successively newer windows."""
+
+    date_column: str
+    metric: str
+    trained_rows: int
+    trained_until: str
+    windows: tuple[StalenessWindow, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One transformed feature of an explained row: its value and its contribution to the output."""
+
+    feature: str
+    source: str
+    value: float
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation(EvidenceItem):
+    """Why the model gave one row its output: transformed features and per-feature contributions.
+
+    ``output`` is the number the contributions explain (``output_kind`` says which: margin,
+    decision value, probability of the predicted class, or prediction); where the method is
+    additive, ``base_value + sum(contributions) == output``; otherwise ``base_value`` is None.
+    """
+
+    row: int
+    predicted: str
+    output: float
+    output_kind: str
+    base_value: float | None
+    contributions: tuple[Contribution, ...]
+    format_version: int = EVIDENCE_FORMAT_VERSION
+
+
+#: The dataclass of each evidence kind (SmokeResult above is the runner's).
+EVIDENCE_TYPES: dict[EvidenceKind, type[EvidenceItem]] = {
+    EvidenceKind.HOLDOUT_METRICS: HoldoutMetrics,
+    EvidenceKind.CV: CrossValidation,
+    EvidenceKind.SEARCH: SearchTable,
+    EvidenceKind.BASELINES: Baselines,
+    EvidenceKind.IMPORTANCE: PermutationImportance,
+    EvidenceKind.FEATURE_COST: FeatureCost,
+    EvidenceKind.SLICES: SliceReport,
+    EvidenceKind.FAIRNESS: Inclusion,
+    EvidenceKind.CALIBRATION: Calibration,
+    EvidenceKind.RESIDUALS: Residuals,
+    EvidenceKind.REPRODUCIBILITY: ReproducibilityResult,
+    EvidenceKind.STALENESS: Staleness,
+    EvidenceKind.SMOKE: SmokeResult,
+    EvidenceKind.EXPLANATION: Explanation,
+}
+
+_EVIDENCE_TITLES: dict[EvidenceKind, str] = {
+    EvidenceKind.HOLDOUT_METRICS: "holdout metrics", EvidenceKind.CV: "cross-validation result",
+    EvidenceKind.SEARCH: "search table", EvidenceKind.BASELINES: "baseline comparison",
+    EvidenceKind.IMPORTANCE: "permutation importance", EvidenceKind.FEATURE_COST: "feature cost",
+    EvidenceKind.SLICES: "slice report", EvidenceKind.FAIRNESS: "inclusion report",
+    EvidenceKind.CALIBRATION: "calibration", EvidenceKind.RESIDUALS: "residual analysis",
+    EvidenceKind.REPRODUCIBILITY: "reproducibility check", EvidenceKind.STALENESS: "staleness curve",
+    EvidenceKind.EXPLANATION: "explanation",
+}
+for _kind, _title in _EVIDENCE_TITLES.items():
+    formats.register(formats.RecordKind(
+        f"airlock.evidence.{_kind}", EVIDENCE_TYPES[_kind], EVIDENCE_FORMAT_VERSION, _title, "train the model again",
+    ))
+
+
 # --- the seam between the service (parent) and the runner (child) ---------------------------
 
 
@@ -588,6 +925,10 @@ formats.register(formats.RecordKind(
 
 __all__ = [
     "ALGORITHMS", "DATETIME_PARTS", "DEFAULT_METRIC", "METRICS", "PROBABILITY_METRICS", "Algorithm",
+    "AttributeFairness", "BaselineScore", "Baselines", "Calibration", "Contribution", "CrossValidation",
+    "EVIDENCE_TYPES", "Explanation", "FeatureCost", "FeatureCostRow", "FeatureImportance", "GroupRates",
+    "HoldoutMetrics", "Inclusion", "PermutationImportance", "ReproducibilityResult", "ResidualBin", "Residuals",
+    "SearchTable", "SliceMetric", "SliceReport", "Staleness", "StalenessWindow",
     "Device", "Encoding", "EnvironmentLock", "Evidence", "EvidenceItem", "EvidenceKind",
     "ExcludedColumn", "Imputation", "MetricValue", "ModelVersion", "ModelVersionId", "Preprocessing",
     "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SmokeResult", "SpecProblem", "SplitKind",

@@ -129,6 +129,62 @@ SAMPLES["airlock.training_run"] = TrainingRun(
     model_version=ModelVersionId("mv-1"), trials=4,
 )
 
+# --- training evidence (core/training/models.py, the evidence section) ----------------------
+from core.training import models as _tm  # noqa: E402
+
+_K = _tm.EvidenceKind
+_TRIAL = _tm.TrialResult(0, Algorithm.LOGISTIC, {"C": 0.5, "class_weight": None}, 0.8, 0.02, 1.25)
+SAMPLES["airlock.evidence.holdout_metrics"] = _tm.HoldoutMetrics(
+    _K.HOLDOUT_METRICS, "percentile bootstrap", "roc_auc", 120, 200, 7,
+    (MetricValue("roc_auc", 0.81, 0.77, 0.85, "percentile bootstrap, 200 rounds"),
+     MetricValue("neg_log_loss", -0.45, None, None, "point estimate")),
+)
+SAMPLES["airlock.evidence.cv"] = _tm.CrossValidation(_K.CV, "5-fold CV", "roc_auc", Algorithm.LOGISTIC, 0, 5, 0.8, 0.02)
+SAMPLES["airlock.evidence.search"] = _tm.SearchTable(
+    _K.SEARCH, "random search", "roc_auc",
+    (_TRIAL, _tm.TrialResult(1, Algorithm.XGBOOST, {}, None, None, 0.5, "failed: out of memory")),
+    0, Algorithm.LOGISTIC, {"C": 0.5, "class_weight": None},
+)
+SAMPLES["airlock.evidence.baselines"] = _tm.Baselines(
+    _K.BASELINES, "same split", "roc_auc", 0.81,
+    (_tm.BaselineScore("dummy", "most frequent class", 0.5, 0.31, 0.25, 0.37, True),
+     _tm.BaselineScore("linear", "logistic regression", 0.8, 0.01, None, None, False)),
+)
+SAMPLES["airlock.evidence.importance"] = _tm.PermutationImportance(
+    _K.IMPORTANCE, "permutation", "roc_auc", 10,
+    (_tm.FeatureImportance("income", 0.1, 0.02, 0.0876, 0.1124, False),),
+)
+SAMPLES["airlock.evidence.feature_cost"] = _tm.FeatureCost(
+    _K.FEATURE_COST, "branch timing", 120, 0.004, (_tm.FeatureCostRow("grade", 3, 0.001, 0.25, 2880, 0.75),),
+)
+SAMPLES["airlock.evidence.slices"] = _tm.SliceReport(
+    _K.SLICES, "per level", "roc_auc", 0.81, 30, 0.05,
+    (_tm.SliceMetric("grade", "A", True, 40, 0.7, 0.6, 0.76, -0.11, True),), ("grade=C: 3 rows (fewer than 30)",),
+)
+SAMPLES["airlock.evidence.fairness"] = _tm.Inclusion(
+    _K.FAIRNESS, "fairlearn MetricFrame", "1",
+    (_tm.AttributeFairness("sex", (_tm.GroupRates("f", 60, 0.3, 0.1, 0.2, 0.85, None),), 0.02, 0.05),),
+)
+SAMPLES["airlock.evidence.calibration"] = _tm.Calibration(
+    _K.CALIBRATION, "calibration_curve", "1", 0.12, 10, (0.05, 0.5), (0.04, 0.55), (50, 10),
+)
+SAMPLES["airlock.evidence.residuals"] = _tm.Residuals(
+    _K.RESIDUALS, "y - prediction", ((0.0, -30.0), (0.5, 1.5), (1.0, 40.0)), 0.3, 12.5,
+    (_tm.ResidualBin(10.0, 20.0, 30, -1.0, 9.5),),
+)
+SAMPLES["airlock.evidence.reproducibility"] = _tm.ReproducibilityResult(
+    _K.REPRODUCIBILITY, "fresh child", False, True, 1e-15, 1e-9, 240,
+)
+SAMPLES["airlock.evidence.staleness"] = _tm.Staleness(
+    _K.STALENESS, "oldest half", "when", "roc_auc", 200, "2021-06-30T00:00:00",
+    (_tm.StalenessWindow("2021-07-01T00:00:00", "2021-09-30T00:00:00", 45.5, 50, 0.78),
+     _tm.StalenessWindow("2021-10-01T00:00:00", "2021-12-31T00:00:00", 137.0, 50, None)),
+)
+SAMPLES["airlock.evidence.explanation"] = _tm.Explanation(
+    _K.EXPLANATION, "coefficients × values", 3, "1", 1.2, "decision value", 0.4,
+    (_tm.Contribution("numeric__income", "income", 1.5, 0.8),),
+)
+
 
 def _keys_sorted(value: Any) -> bool:
     if isinstance(value, list):
