@@ -329,3 +329,8 @@ __all__ += [
     "SplitKind", "SplitSpec", "Task", "TrainingRun", "TrainingService", "TrainingSpec", "TrialResult", "dump_spec",
     "infer_task", "load_spec", "parse_spec", "spec_hash",
 ]
+
+# How a report writes a size (decimal units: "1.0 MB"), so the desktop says it the same way.
+from core.reports.display import size_text
+
+__all__ += ["size_text"]

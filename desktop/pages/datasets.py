@@ -61,10 +61,17 @@ TAB_VERSIONS, TAB_PROFILE, TAB_SCHEMA, TAB_DRIFT = range(4)
 
 @dataclass(frozen=True, slots=True)
 class ProfileRun:
-    """What the profile query found: the profile, and whether it was already kept with its version."""
+    """What the profile query found: the profile, whether it was already kept, and the targets kept for its version."""
 
     profile: Profile
     kept: bool
+    kept_targets: tuple[str | None, ...] = ()
+
+
+def preferred_target(kept_targets: tuple[str | None, ...]) -> str | None:
+    """The kept profile to show first: one with a target (it says more) before the one without."""
+    with_target = [t for t in kept_targets if t is not None]
+    return with_target[0] if with_target else None
 
 
 def _source(v: DatasetVersion) -> str:
@@ -118,8 +125,9 @@ class DatasetsPage(Page):
         self.versions: list[DatasetVersion] = []
         self.version: DatasetVersion | None = None
         self.wizard: ImportWizard | None = None
-        self._profile_key: tuple[str, str | None] | None = None
+        self._profile_key: tuple[str, str | None, bool] | None = None  # (version id, target, picked from kept)
         self._wanted_target: str | None = None
+        self._target_auto = True  # no target chosen yet for this version: show a kept profile if any
         self._drift_labels: list[str] = []
 
         self.dataset_box = QComboBox()
@@ -178,6 +186,7 @@ class DatasetsPage(Page):
         self.layout_.addWidget(self.tabs, 1)
         self.runner(PROFILE).finished.connect(self._on_profile_computed)
         self.runner(PROFILE).cancelled.connect(self._on_profile_cancelled)
+        self.runner(PROFILE_SAVE).finished.connect(self._on_profile_saved)
         self.runner(SCHEMA).finished.connect(self._on_schema_saved)
         self.runner(VALIDATE).finished.connect(self._on_validated)
         self.runner(DRIFT).finished.connect(self._on_drift_compared)
@@ -259,7 +268,9 @@ class DatasetsPage(Page):
         if changed:
             self._profile_key = None
             self._wanted_target = None
+            self._target_auto = True
             self.profile_widget.set_profile(None)
+            self.clear_status()
         if self.tabs.currentIndex() == TAB_PROFILE:
             self.ensure_profile()
 
@@ -269,24 +280,32 @@ class DatasetsPage(Page):
         """Show the selected version's profile, computing it (in the background) if needed."""
         if self.version is None or self.engine is None:
             return
-        if self._profile_key == (self.version.id, self._wanted_target):
+        if self._profile_key == (self.version.id, self._wanted_target, self._target_auto):
             return
-        self.request_profile(self._wanted_target)
+        self.request_profile(self._wanted_target, auto=self._target_auto)
 
-    def request_profile(self, target: str | None) -> None:
+    def request_profile(self, target: str | None, *, auto: bool = False) -> None:
+        """Show the profile for ``target``: the kept one, else computed now (and then kept).
+
+        With ``auto`` (no target chosen yet) ``target`` is ignored and a kept profile is shown,
+        one with a target first (:func:`preferred_target`); only when none is kept is a
+        profile without a target computed.
+        """
         assert self.engine is not None and self.version is not None
         service, ref = self.engine.datasets, self.version.label
-        self._wanted_target = target
-        self._profile_key = (self.version.id, target)
+        self._wanted_target, self._target_auto = target, auto
+        self._profile_key = (self.version.id, target, auto)
 
         def profile(ctx: TaskContext) -> ProfileRun:
-            kept = service.stored_profile(ref, target=target)
+            kept_targets = tuple(service.profile_targets(ref))
+            chosen = preferred_target(kept_targets) if auto else target
+            kept = service.stored_profile(ref, target=chosen) if chosen in kept_targets else None
             if kept is not None:
-                return ProfileRun(kept, kept=True)
-            return ProfileRun(service.profile(ref, target=target, refresh=True, ctx=ctx), kept=False)
+                return ProfileRun(kept, True, kept_targets)
+            return ProfileRun(service.profile(ref, target=chosen, refresh=True, ctx=ctx), False, kept_targets)
 
-        with_target = f" with target {target}" if target else ""
-        self.profile_widget.set_busy(f"Profiling {ref}{with_target}…")
+        with_target = f" with target {target}" if target and not auto else ""
+        self.profile_widget.set_busy(f"Loading the profile of {ref}…" if auto else f"Profiling {ref}{with_target}…")
         self.query(profile, f"Profiling {ref}{with_target}", f"{ref} could not be profiled.", concern=PROFILE)
 
     def save_profile(self, profile: Profile) -> None:
@@ -343,8 +362,14 @@ class DatasetsPage(Page):
             if isinstance(v, DatasetVersion) and v != self.version:
                 self.select_version(v.number)
 
+    def clear_status(self) -> None:
+        """Forget the last status line (an export written, a profile not kept): it was about what was shown."""
+        self.status.clear()
+        self.status.setVisible(False)
+
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
+        self.clear_status()
         if index == TAB_PROFILE:
             self.ensure_profile()
 
@@ -426,9 +451,18 @@ class DatasetsPage(Page):
             return
         value = result.profile
         if self.version is not None and value.version_id == self.version.id:
-            self.profile_widget.set_profile(value, self.version.label)
+            # What is shown is now the chosen target, whether picked from the kept ones or asked for.
+            self._wanted_target, self._target_auto = value.target, False
+            self._profile_key = (value.version_id, value.target, False)
+            self.profile_widget.set_profile(value, self.version.label, kept_targets=result.kept_targets)
         if not result.kept:
             self.save_profile(value)
+
+    @Slot(object)
+    def _on_profile_saved(self, result: object) -> None:
+        if isinstance(result, Outcome) and isinstance(result.value, Profile) \
+                and self.version is not None and result.value.version_id == self.version.id:
+            self.profile_widget.mark_kept(result.value.target)
 
     @Slot(object)
     def _on_schema_saved(self, result: object) -> None:

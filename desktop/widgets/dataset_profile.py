@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.api import ColumnProfile, Profile
+from core.api import ColumnProfile, Profile, size_text
 from desktop.widgets.dataset_plots import (
     HEATMAP_METHODS,
     FigureHolder,
@@ -39,16 +39,9 @@ from desktop.widgets.table_model import Column, TableModel, sorting_proxy
 SEVERITY_MARK = {"high": "✖ high", "medium": "⚠ medium", "low": "• low", "info": "ℹ info"}
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2, "info": 3}
 NO_TARGET = "(no target)"
+KEPT_MARK = "  ✔ kept"
+KEPT_TIP = "A profile for this target is kept with the version: choosing it shows that one, nothing is computed"
 SCORE_NAMES = {"roc_auc": "ROC AUC", "balanced_accuracy": "balanced accuracy", "r2": "R²"}
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"  # pragma: no cover
 
 
 def number(v: Any) -> str:
@@ -150,6 +143,7 @@ class ProfileWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profile: Profile | None = None
+        self.kept_targets: set[str | None] = set()
         self.summary = QLabel("Pick a version to see its profile.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -235,9 +229,15 @@ class ProfileWidget(QWidget):
 
     # --- showing ---------------------------------------------------------------------------
 
-    def set_profile(self, profile: Profile | None, label: str = "") -> None:
-        """Show ``profile`` (of version ``label``), or nothing."""
+    def set_profile(self, profile: Profile | None, label: str = "",
+                    kept_targets: tuple[str | None, ...] = ()) -> None:
+        """Show ``profile`` (of version ``label``), or nothing.
+
+        ``kept_targets`` are the targets the version has kept profiles for; the target
+        selector marks them, since choosing one shows it without computing anything.
+        """
         self.profile = profile
+        self.kept_targets = set(kept_targets)
         self._heatmap_drawn = False
         self.export_button.setEnabled(profile is not None)
         self.target_box.setEnabled(profile is not None)
@@ -257,7 +257,7 @@ class ProfileWidget(QWidget):
         self.summary.setText(
             f"<b>{html.escape(label)}</b> — {profile.row_count:,} rows × {profile.column_count} columns<br>"
             f"missing cells {missing / cells if cells else 0:.1%} · duplicate rows {profile.duplicate_rows:,} · "
-            f"{human_bytes(profile.memory_bytes)} in memory · alerts: {alerts}"
+            f"{size_text(profile.memory_bytes)} in memory · alerts: {alerts}"
         )
         self.tabs.setTabText(0, f"Alerts ({len(profile.alerts)})")
         self.alert_model.set_rows(profile.alerts)
@@ -269,11 +269,25 @@ class ProfileWidget(QWidget):
             self.target_box.addItem(c.name, c.name)
         self.target_box.setCurrentIndex(max(0, self.target_box.findData(profile.target)) if profile.target else 0)
         self.target_box.blockSignals(False)
+        self._mark_kept_targets()
         self._show_associations(profile)
         self.sample_note.setText(f"(computed on a sample of {profile.sampled_rows:,} rows)" if profile.sampled_rows else "")
         if profile.columns:
             self.column_table.selectRow(0)
         self._on_tab_changed(self.tabs.currentIndex())
+
+    def mark_kept(self, target: str | None) -> None:
+        """Say in the target selector that a profile for ``target`` is now kept."""
+        self.kept_targets.add(target)
+        self._mark_kept_targets()
+
+    def _mark_kept_targets(self) -> None:
+        for i in range(self.target_box.count()):
+            target = self.target_box.itemData(i)
+            name = NO_TARGET if target is None else str(target)
+            kept = target in self.kept_targets
+            self.target_box.setItemText(i, f"{name}{KEPT_MARK}" if kept else name)
+            self.target_box.setItemData(i, KEPT_TIP if kept else None, Qt.ItemDataRole.ToolTipRole)
 
     def set_busy(self, text: str) -> None:
         """Say that a profile is being computed (the old one stays visible until it lands)."""
