@@ -184,6 +184,10 @@ SAMPLES["airlock.evidence.explanation"] = _tm.Explanation(
     _K.EXPLANATION, "coefficients × values", 3, "1", 1.2, "decision value", 0.4,
     (_tm.Contribution("numeric__income", "income", 1.5, 0.8),),
 )
+SAMPLES["airlock.evidence.smoke"] = _tm.SmokeResult(
+    _K.SMOKE, "logistic on 500 sampled training rows vs a prior dummy", Algorithm.LOGISTIC, "roc_auc", 500,
+    0.93, 0.5, True, 0.4,
+)
 
 
 def _keys_sorted(value: Any) -> bool:
