@@ -434,6 +434,21 @@ class TrainingRun:
     format_version: int = TRAINING_RUN_FORMAT_VERSION
 
 
+@dataclass(frozen=True, slots=True)
+class ModelComparison:
+    """Two model versions side by side (``airlock runs compare``, ``TrainingService.compare``).
+
+    ``differences`` holds ``(field, value in a, value in b)`` for each lineage field that
+    differs (spec, data, algorithm, parameters, metric, holdout figure, device, seed …);
+    ``holdout_margin`` is b's holdout value minus a's when both optimise the same metric.
+    """
+
+    a: ModelVersion
+    b: ModelVersion
+    differences: tuple[tuple[str, object, object], ...]
+    holdout_margin: float | None
+
+
 # --- evidence (values owned by the evidence helper, T3) -------------------------------------
 
 
@@ -930,7 +945,7 @@ __all__ = [
     "HoldoutMetrics", "Inclusion", "PermutationImportance", "ReproducibilityResult", "ResidualBin", "Residuals",
     "SearchTable", "SliceMetric", "SliceReport", "Staleness", "StalenessWindow",
     "Device", "Encoding", "EnvironmentLock", "Evidence", "EvidenceItem", "EvidenceKind",
-    "ExcludedColumn", "Imputation", "MetricValue", "ModelVersion", "ModelVersionId", "Preprocessing",
+    "ExcludedColumn", "Imputation", "MetricValue", "ModelComparison", "ModelVersion", "ModelVersionId", "Preprocessing",
     "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SmokeResult", "SpecProblem", "SplitKind",
     "SplitSpec", "Task", "TrainingJob", "TrainingResult", "TrainingRun", "TrainingSpec", "spec_hash",
 ]
