@@ -334,3 +334,47 @@ __all__ += [
 from core.reports.display import size_text
 
 __all__ += ["size_text"]
+
+# For the desktop's Training page: the choices a spec form offers, the evidence values it shows,
+# and whether a CUDA GPU is here (the service's light check; nothing heavy loads).
+from core.training.models import (
+    ALGORITHMS,
+    DEFAULT_METRIC,
+    METRICS,
+    AttributeFairness,
+    Baselines,
+    BaselineScore,
+    Calibration,
+    CrossValidation,
+    Evidence,
+    EvidenceItem,
+    EvidenceKind,
+    Explanation,
+    FeatureCost,
+    FeatureImportance,
+    HoldoutMetrics,
+    Inclusion,
+    PermutationImportance,
+    ReproducibilityResult,
+    Residuals,
+    SearchTable,
+    SliceMetric,
+    SliceReport,
+    SmokeResult,
+    Staleness,
+)
+
+
+def gpu_available() -> bool:
+    """Whether an NVIDIA CUDA driver is present here (``core.training.service.gpu_available``)."""
+    from core.training.service import gpu_available as found
+
+    return found()
+
+
+__all__ += [
+    "ALGORITHMS", "DEFAULT_METRIC", "METRICS", "AttributeFairness", "BaselineScore", "Baselines", "Calibration",
+    "CrossValidation", "Evidence", "EvidenceItem", "EvidenceKind", "Explanation", "FeatureCost", "FeatureImportance",
+    "HoldoutMetrics", "Inclusion", "PermutationImportance", "ReproducibilityResult", "Residuals", "SearchTable",
+    "SliceMetric", "SliceReport", "SmokeResult", "Staleness", "gpu_available",
+]
