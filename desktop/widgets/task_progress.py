@@ -1,47 +1,87 @@
-"""The status-bar widget showing a background task: bar, message, Cancel.
+"""The status-bar widget showing background tasks: one line per running task, each with its bar and Cancel.
 
 The main window hands it every runner of every page (a page may have several, one per
-concern). It shows the most recently started task that is still running; when that one
-ends it falls back to the next still running, and hides when none is. Cancel stops the
-task shown, and only that one. No feature logic.
+concern). Every runner whose task is running gets its own line, oldest at the top: what the
+task is (its description, then its latest progress message), a bar, and a Cancel button that
+stops that task and only that one (its tooltip names it). A line goes when its task ends; the
+widget hides when no task runs. No feature logic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from desktop.tasks import TaskRunner
 
-
-@dataclass(slots=True)
-class _Shown:
-    """The last word of one running runner."""
-
-    runner: TaskRunner
-    fraction: float
-    message: str
+#: Width of the task text; longer text is cut (the tooltip has all of it).
+TEXT_WIDTH = 360
 
 
-class TaskProgressWidget(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+def _cut(text: str, width: int, label: QLabel) -> str:
+    return label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+class TaskLine(QWidget):
+    """One running task: its text, bar and Cancel."""
+
+    def __init__(self, runner: TaskRunner, description: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._running: list[_Shown] = []  # oldest first; the last one is on show
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.runner = runner
+        self.description = description
         self.message = QLabel()
+        self.message.setFixedWidth(TEXT_WIDTH)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(160)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the task; nothing half-done is kept")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.message)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
+        self.restart(description)
+
+    @property
+    def text(self) -> str:
+        """The whole text of the line (the label may show it cut)."""
+        return self.message.toolTip()
+
+    def restart(self, description: str) -> None:
+        """A new task of the same runner took this line's place."""
+        self.description = description
+        self.bar.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setToolTip(f"Stop “{description}”; nothing half-done is kept")
+        self._say(description + "…")
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.bar.setValue(int(fraction * 1000))
+        if message and self.cancel_button.isEnabled():
+            self._say(message if message.startswith(self.description) else f"{self.description}: {message}")
+
+    def _say(self, text: str) -> None:
+        self.message.setToolTip(text)
+        self.message.setText(_cut(text, TEXT_WIDTH, self.message))
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        self.runner.cancel()
+        self.cancel_button.setEnabled(False)
+        self._say(f"Cancelling {self.description[:1].lower()}{self.description[1:]}…")
+
+
+class TaskProgressWidget(QWidget):
+    """Every running task of the runners it tracks, one :class:`TaskLine` each."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[TaskLine] = []  # oldest first
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
         self.setVisible(False)
 
     def track(self, runner: TaskRunner) -> None:
@@ -50,58 +90,63 @@ class TaskProgressWidget(QWidget):
         runner.progressed.connect(self._on_runner_progressed)
         runner.busy_changed.connect(self._on_runner_busy_changed)
 
+    def lines(self) -> list[TaskLine]:
+        """The lines on show, oldest task first."""
+        return list(self._lines)
+
+    def line_of(self, runner: object) -> TaskLine | None:
+        """The line of ``runner``'s running task, or None."""
+        return next((line for line in self._lines if line.runner is runner), None)
+
     @property
     def runner(self) -> TaskRunner | None:
-        """The runner whose task is on show."""
-        return self._running[-1].runner if self._running else None
+        """The runner whose task started last (of those still running)."""
+        return self._lines[-1].runner if self._lines else None
 
-    def _entry(self, runner: object) -> _Shown | None:
-        return next((e for e in self._running if e.runner is runner), None)
+    @property
+    def message(self) -> QLabel:
+        """The text of the newest line (there must be one)."""
+        return self._newest().message
 
-    def _show_last(self) -> None:
-        if not self._running:
-            self.setVisible(False)
-            return
-        last = self._running[-1]
-        self.message.setText(last.message)
-        self.bar.setValue(int(last.fraction * 1000))
-        self.cancel_button.setEnabled(True)
-        self.setVisible(True)
+    @property
+    def cancel_button(self) -> QPushButton:
+        """The Cancel of the newest line (there must be one)."""
+        return self._newest().cancel_button
+
+    def _newest(self) -> TaskLine:
+        if not self._lines:
+            raise LookupError("No task is running.")
+        return self._lines[-1]
 
     @Slot(str)
     def _on_runner_started(self, description: str) -> None:
         sender = self.sender()
         if not isinstance(sender, TaskRunner):
             return
-        self._running = [e for e in self._running if e.runner is not sender]
-        self._running.append(_Shown(sender, 0.0, description + "…"))
-        self._show_last()
+        line = self.line_of(sender)
+        if line is not None:  # a new task superseded the runner's last one: same line, new task
+            line.restart(description)
+            return
+        line = TaskLine(sender, description, self)
+        self._lines.append(line)
+        self._layout.addWidget(line)
+        line.show()  # now, not after the next event loop turn (Qt's default for a late child)
+        self.setVisible(True)
 
     @Slot(float, str)
     def _on_runner_progressed(self, fraction: float, message: str) -> None:
-        entry = self._entry(self.sender())
-        if entry is None:
-            return
-        entry.fraction = fraction
-        if message:
-            entry.message = message
-        if entry is self._running[-1]:
-            self.bar.setValue(int(fraction * 1000))
-            if message:
-                self.message.setText(message)
+        line = self.line_of(self.sender())
+        if line is not None:
+            line.progress(fraction, message)
 
     @Slot(bool)
     def _on_runner_busy_changed(self, busy: bool) -> None:
         if busy:
             return
-        entry = self._entry(self.sender())
-        if entry is not None:
-            self._running.remove(entry)
-            self._show_last()
-
-    @Slot()
-    def _on_cancel_clicked(self) -> None:
-        if self._running:
-            self._running[-1].runner.cancel()
-            self.cancel_button.setEnabled(False)
-            self.message.setText("Cancelling…")
+        line = self.line_of(self.sender())
+        if line is not None:
+            self._lines.remove(line)
+            self._layout.removeWidget(line)
+            line.setParent(None)
+            line.deleteLater()
+            self.setVisible(bool(self._lines))
