@@ -299,6 +299,35 @@ def _text_semantic(
     return SemanticType.CATEGORICAL, None
 
 
+def identifier_reason(name: str, arr: pa.ChunkedArray) -> str | None:
+    """Why a column (all its rows, in order) is an identifier by the profile's rule, or None.
+
+    The same decision as ``ColumnProfile.identifier`` for integer and text columns, for a
+    caller that holds the column but no profile (drift compares raw snapshots).
+    """
+    t = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(t)
+    if pa.types.is_integer(t):
+        values = _numeric_values(arr)
+        if values.size < ID_MIN_ROWS:
+            return None
+        uniq = np.unique(values)
+        if uniq.size == 2 and set(uniq.tolist()) == {0.0, 1.0}:
+            return None
+        return _integer_identifier(name, values, int(uniq.size))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        values = arr.drop_null()
+        n = len(values)
+        if not n:
+            return None
+        distinct = int(pc.count_distinct(values).as_py())
+        mean_len = (pc.sum(pc.utf8_length(values)).as_py() or 0) / n
+        spaces = int(pc.sum(pc.match_substring(values, " ")).as_py() or 0)
+        return _text_semantic(n, distinct, mean_len, spaces, [])[1]
+    return None
+
+
 def _unique_per_row(n: int, distinct: int) -> bool:
     return (n >= ID_MIN_ROWS and distinct == n) or (distinct > CATEGORICAL_MAX_DISTINCT and distinct >= 0.9 * n)
 

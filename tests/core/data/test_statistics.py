@@ -21,7 +21,7 @@ from scipy import stats
 from sklearn.metrics import mutual_info_score
 
 from core import formats
-from core.data import associations
+from core.data import associations, profiling
 from core.data.models import REDACTED, Profile
 from core.data.profiling import HIGH_CORRELATION, profile_parquet, profile_table
 from core.errors import InvalidInput
@@ -290,3 +290,10 @@ def test_a_version_1_profile_still_reads() -> None:
     old = formats.loads(Profile, json.dumps(body))
     assert old.column("rownames").identifier == "identifier" and old.column("sepal length (cm)").identifier is None
     assert old.target_associations[0].p_value is None and old.not_pii == ()
+
+
+def test_identifier_reason_of_a_raw_column_is_the_profiles_decision() -> None:
+    table = _table(_with_ids("wine"))
+    prof = profile_table(table)
+    for name in table.column_names:
+        assert profiling.identifier_reason(name, table.column(name)) == prof.column(name).identifier, name
