@@ -22,6 +22,10 @@ from pathlib import Path
 
 _IMPORTED_AT = time.perf_counter()
 
+#: The window size of every ``--screenshot``, whatever the page: wide enough for the widest
+#: page's minimum, so shots of different pages line up in the docs.
+SCREENSHOT_SIZE = (1280, 800)
+
 
 def seconds_since_process_start() -> float:
     """Wall time since this process started (Linux /proc), else since this module loaded."""
@@ -74,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     assert isinstance(app, QApplication)
     window = MainWindow()
+    if args.screenshot is not None:
+        window.setFixedSize(*SCREENSHOT_SIZE)  # a page's wider minimum would otherwise widen this shot only
     window.show()  # first, so the unlock dialog has a window behind it and the user sees progress
     app.processEvents()
     if args.timing:
