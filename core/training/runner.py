@@ -735,5 +735,36 @@ def _gpu_name() -> str | None:
 __all__ = [
     "PIPELINE_ARTEFACT", "XGBOOST_ARTEFACT", "Split", "candidates", "cross_validate", "environment_lock",
     "holdout_metric", "holdout_output", "peak_memory_bytes", "repeat_holdout_output", "search", "smoke_run",
-    "split_rows", "train_in_child",
+    "score_in_child", "split_rows", "train_in_child",
 ]
+
+
+def score_in_child(ctx: TaskContext, pipeline_bytes: bytes, sha256: str, rows_parquet: bytes) -> list[object]:
+    """Load a stored pipeline and predict ``rows``; run in a child, whose answer must be plain data.
+
+    The parent read ``pipeline_bytes`` from a hash-checked blob; the hash is checked again
+    here, before ``joblib.load`` (unpickling runs code), so only the bytes the workspace
+    recorded are ever loaded, and only in this child.
+
+    Raises
+    ------
+    IntegrityError
+        The bytes do not hash to ``sha256``.
+    """
+    import hashlib
+
+    import joblib
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.errors import IntegrityError
+
+    if hashlib.sha256(pipeline_bytes).hexdigest() != sha256:
+        raise IntegrityError(f"The pipeline artefact does not match its hash {sha256[:12]}…: it was not loaded.")
+    ctx.report(0.0, "Loading the model")
+    pipeline = joblib.load(io.BytesIO(pipeline_bytes))
+    frame = pq.ParquetFile(pa.BufferReader(rows_parquet)).read().to_pandas()
+    ctx.check()
+    predictions = pipeline.predict(frame)
+    ctx.report(1.0, "Scored")
+    return [p.item() if hasattr(p, "item") else p for p in predictions]
