@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import os
 import platform
-import shutil
 from dataclasses import dataclass, field
 
 import core
@@ -41,10 +39,12 @@ def _version(dist: str) -> str | None:
 
 
 def _cuda() -> Check:
-    smi = shutil.which("nvidia-smi")
-    if os.path.exists("/proc/driver/nvidia/version") or smi:
-        return Check("cuda_gpu", True, f"NVIDIA driver present ({smi or '/proc/driver/nvidia'})")
-    return Check("cuda_gpu", False, "no CUDA GPU found: training runs on the CPU")
+    from core.training.compute import gpu_info
+
+    gpu = gpu_info()
+    if gpu is not None:
+        return Check("cuda_gpu", True, gpu.summary)
+    return Check("cuda_gpu", False, "no CUDA GPU found (nvidia-smi absent or finds none): training runs on the CPU")
 
 
 def run_doctor() -> DoctorReport:
