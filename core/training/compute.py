@@ -460,6 +460,41 @@ def bayesian_on_dask(ctx: TaskContext, client: Client, spec: TrainingSpec, split
     return trials
 
 
+def search_on_cluster(ctx: TaskContext, spec: TrainingSpec, split: Split, device: Device,
+                      deadline: float | None = None) -> list[TrialResult]:
+    """The runner's search when ``spec.compute`` names a Dask cluster: every trial on its workers.
+
+    Grid and random searches cross-validate the runner's candidates
+    (:func:`core.training.runner.candidates`) there (:func:`trials_on_dask`); a bayesian search
+    asks Optuna for a batch at a time (:func:`bayesian_on_dask`).
+
+    Raises
+    ------
+    InvalidInput
+        The scheduler cannot be reached, or the search kind cannot run on a cluster.
+    """
+    from core.training.runner import candidates
+
+    if spec.search.kind == SearchKind.HALVING:
+        raise InvalidInput("Successive halving does not run on a Dask cluster; choose grid, random or bayesian.")
+    with connect(dask_target(spec.compute)) as client:
+        if spec.search.kind == SearchKind.BAYESIAN:
+            return bayesian_on_dask(ctx, client, spec, split, device, deadline)
+        return trials_on_dask(ctx, client, spec, split, device, candidates(spec), deadline)
+
+
+def fit_final(spec: TrainingSpec, algorithm: Algorithm, pipeline: Any, X: Any, y: Any) -> Any:
+    """Fit the chosen candidate's ``pipeline`` on the training part where the spec says.
+
+    XGBoost with ``compute`` a Dask cluster trains there (:func:`refit_on_dask`); anything else
+    is ``pipeline.fit(X, y)`` in this process.
+    """
+    if spec.compute_kind != "dask" or algorithm != Algorithm.XGBOOST:
+        return pipeline.fit(X, y)
+    with connect(dask_target(spec.compute)) as client:
+        return refit_on_dask(client, pipeline, X, y, spec.task)
+
+
 def _trial_text(result: TrialResult) -> str:
     score = "failed" if result.score is None else f"{result.score:.4g}"
     return f"trial {result.number} ({result.algorithm}) {score}"
@@ -534,6 +569,6 @@ def refit_on_dask(client: Client, pipeline: Any, X: Any, y: Any, task: Task) -> 
 __all__ = [
     "CONNECT_TIMEOUT_S", "EXPORT_AUDIT_ACTION", "EXPORT_FORBIDDEN_ROLES", "TLS_ENVIRONMENT", "DaskTarget",
     "GpuInfo", "TlsFiles", "bayesian_on_dask", "check_cluster_export", "connect", "cross_validate_on_worker",
-    "dask_target", "fit_xgboost_on_dask", "gpu_info", "parse_gpu_query", "record_cluster_export", "refit_on_dask",
-    "search_on_dask", "training_part", "trials_on_dask", "worker_threads",
+    "dask_target", "fit_final", "fit_xgboost_on_dask", "gpu_info", "parse_gpu_query", "record_cluster_export", "refit_on_dask",
+    "search_on_cluster", "search_on_dask", "training_part", "trials_on_dask", "worker_threads",
 ]
