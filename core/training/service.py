@@ -9,9 +9,7 @@ the discovery service and must not import the facade or the CLI.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -67,8 +65,10 @@ _EXACT_ALGORITHMS = frozenset({Algorithm.LOGISTIC, Algorithm.LINEAR, Algorithm.R
 
 
 def gpu_available() -> bool:
-    """Whether an NVIDIA CUDA driver is present here (what ``airlock doctor`` reports)."""
-    return os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi") is not None
+    """Whether ``nvidia-smi`` finds a CUDA GPU here (what ``airlock doctor`` reports)."""
+    from core.training.compute import gpu_info
+
+    return gpu_info() is not None
 
 
 class TrainingService:
