@@ -181,7 +181,7 @@ class DaskTarget:
 def dask_target(compute: str, environ: Mapping[str, str] | None = None) -> DaskTarget:
     """The Dask scheduler a spec's ``compute`` names, with its TLS files from the environment.
 
-    ``dask://host:port`` is a plain TCP connection; ``tls://host:port`` needs all three of
+    ``dask://host:port`` (or ``tcp://``) is a plain TCP connection; ``tls://host:port`` needs all three of
     :data:`TLS_ENVIRONMENT` set to readable files. TLS variables set with a ``dask://``
     address are refused rather than ignored, so nobody believes a plain connection is encrypted.
 
@@ -193,13 +193,13 @@ def dask_target(compute: str, environ: Mapping[str, str] | None = None) -> DaskT
     env = os.environ if environ is None else environ
     scheme, sep, rest = compute.partition("://")
     host, colon, port = rest.rpartition(":")
-    if not sep or scheme not in ("dask", "tls") or not colon or not host or not port.isdigit():
+    if not sep or scheme not in ("dask", "tcp", "tls") or not colon or not host or not port.isdigit():
         raise InvalidInput(
             f"compute = {compute!r} is not a Dask scheduler address: write \"dask://host:port\" "
             "(plain TCP) or \"tls://host:port\" (TLS)."
         )
     named = {field: env.get(var, "").strip() for field, var in TLS_ENVIRONMENT.items()}
-    if scheme == "dask":
+    if scheme in ("dask", "tcp"):
         if any(named.values()):
             set_vars = ", ".join(TLS_ENVIRONMENT[f] for f, v in named.items() if v)
             raise InvalidInput(

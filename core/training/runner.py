@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
 from core.tasks import TaskContext
+from core.training.compute import fit_final
 from core.training.models import (
     Algorithm,
     Device,
@@ -122,7 +123,7 @@ def train_in_child(ctx: TaskContext, job: TrainingJob) -> TrainingResult:
         algorithm, params = best
         ctx.report(0.75, f"Refitting {algorithm} on the whole training part")
         pipeline = _pipeline(spec, split.column_types, algorithm, params, device)
-        pipeline.fit(split.X_train, split.y_train)
+        pipeline = fit_final(spec, algorithm, pipeline, split.X_train, split.y_train)
         ctx.check()
         output = holdout_output(pipeline, split.X_hold)
         holdout = holdout_metric(spec, pipeline, split.X_hold, split.y_hold)
@@ -155,7 +156,7 @@ def repeat_holdout_output(ctx: TaskContext, job: TrainingJob, algorithm: str, pa
     with long_work():
         split = split_rows(job.spec, job.parquet)
         pipeline = _pipeline(job.spec, split.column_types, Algorithm(algorithm), params, Device(device))
-        pipeline.fit(split.X_train, split.y_train)
+        pipeline = fit_final(job.spec, Algorithm(algorithm), pipeline, split.X_train, split.y_train)
         ctx.check()
         output = holdout_output(pipeline, split.X_hold)
     ctx.report(1.0, "Trained again")
@@ -355,7 +356,11 @@ def search(ctx: TaskContext, spec: TrainingSpec, split: Split, device: Device,
     deadline = time.monotonic() + spec.search.minutes * 60 if spec.search.minutes else None
     eligible: set[int] | None = None
     trials: list[TrialResult]
-    if spec.search.kind == SearchKind.BAYESIAN:
+    if spec.compute_kind == "dask":
+        from core.training.compute import search_on_cluster
+
+        trials = search_on_cluster(ctx, spec, split, device, deadline)
+    elif spec.search.kind == SearchKind.BAYESIAN:
         trials = _bayesian(ctx, spec, split, device, deadline)
     elif spec.search.kind == SearchKind.HALVING:
         trials, eligible = _halving(ctx, spec, split, device, deadline)

@@ -21,7 +21,7 @@ from core.errors import AirlockError, Cancelled, IntegrityError, InvalidInput, N
 from core.identity.models import ANALYST
 from core.identity.service import require_role
 from core.outcome import Change, Outcome, mutation, query
-from core.store import blobs, training_repo
+from core.store import blobs, training_repo, workspace_repo
 from core.store.db import Transaction, utc_now
 from core.tasks import ensure_context
 from core.training.models import (
@@ -169,7 +169,7 @@ class TrainingService:
 
     @mutation
     def run(self, spec: TrainingSpec, *, model: str | None = None, ctx: TaskContext | None = None,
-            memory_limit_bytes: int | None = None) -> Outcome[ModelVersion]:
+            memory_limit_bytes: int | None = None, allow_data_export: bool = False) -> Outcome[ModelVersion]:
         """Train ``spec`` in a child process and store the result as a new model version.
 
         The spec is validated first; the pinned snapshot is read (its content hash must be
@@ -190,13 +190,18 @@ class TrainingService:
             Progress per trial and fold; cancel ends the child within a second.
         memory_limit_bytes
             Address-space limit of the child processes (None: no limit beyond the machine's).
+        allow_data_export
+            Required (True) when ``spec.compute`` names a Dask cluster: the caller confirms that
+            the training rows leave the encrypted workspace for that cluster. The export is
+            audited (``training.data_sent_to_cluster``) before the data leaves, and a
+            production workspace refuses it (:func:`core.training.compute.check_cluster_export`).
 
         Raises
         ------
         InvalidSpec
             The spec has problems (each listed).
         PermissionDenied
-            The acting user is not an analyst.
+            The acting user is not an analyst, or a production workspace would send data to a cluster.
         IntegrityError
             The pinned snapshot does not match the spec's content hash.
         Cancelled
@@ -211,11 +216,12 @@ class TrainingService:
         name = self._model_name(spec, model)
         with self._store.read(self._actor) as tx:
             require_role(tx, ANALYST, "train a model")
+            role = workspace_repo.workspace_record(tx).role
+        cluster = None
         if spec.compute_kind == "dask":
-            raise InvalidInput(
-                f"compute = {spec.compute!r}: training on a Dask cluster is not available in this build; "
-                "use compute = \"cpu\" or \"gpu\"."
-            )
+            from core.training.compute import check_cluster_export
+
+            cluster = check_cluster_export(spec, role, allow_data_export=allow_data_export)
         gpu = gpu_available()
         problems = self.validate(spec, gpu=gpu, ctx=ctx.sub(0.0, 0.02))
         if problems:
@@ -234,6 +240,11 @@ class TrainingService:
             tx.audit("training.run_started", f"run:{run_id}", {
                 "spec_hash": digest, "model": name, "dataset": version.label, "compute": spec.compute,
             })
+            if cluster is not None:
+                from core.training.compute import record_cluster_export
+
+                record_cluster_export(tx, cluster, spec, spec_hash=digest, dataset_version_id=version.id,
+                                      rows=version.row_count)
         job = TrainingJob(spec, bytes(parquet), gpu)
         del parquet
         trials = 0
