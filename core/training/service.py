@@ -47,6 +47,8 @@ from core.training.models import (
 from core.training.spec import InvalidSpec, init_spec, validate_spec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
     from core.data.models import DatasetVersion, Schema
@@ -552,6 +554,62 @@ class TrainingService:
         ]
         margin = second.holdout.value - first.holdout.value if first.metric == second.metric else None
         return ModelComparison(first, second, tuple((f, x, y) for f, x, y in fields if x != y), margin)
+
+    @mutation
+    def export_report(self, ref: str, dest: Path | str, *, format: str = "pdf") -> Outcome[Path]:
+        """Write version ``ref``'s model report (``html`` or ``pdf``) to ``dest``, owner-only. Audited.
+
+        The report (:mod:`core.training.report`) says what was trained on what, how it was
+        chosen, how good it is and where it is weak, from the evidence stored with the
+        version. Refused before any work on a read-only workspace, for a missing or
+        unwritable folder, or for a user who is not a member; the file and the audit event
+        ``training.report_exported`` are written in one transaction.
+
+        Parameters
+        ----------
+        ref
+            ``model@N``, or ``model`` for its latest version.
+        dest
+            The file to write (replaced if it exists).
+        format
+            ``"html"`` (one self-contained page) or ``"pdf"``.
+
+        Raises
+        ------
+        ReadOnlyWorkspace
+            The workspace is open read-only.
+        InvalidInput
+            Unknown format, or the destination cannot be written.
+        NotFound
+            No such model version.
+        """
+        from core.identity.service import require_member
+        from core.store import exports
+
+        if format not in ("html", "pdf"):
+            raise InvalidInput(f"A model report is html or pdf, not {format!r}.")
+        out = exports.check_destination(self._store, dest, "export the model report")
+        with self._store.read(self._actor) as tx:
+            require_member(tx, "export a model report")
+        version = self.model_version(ref)
+        evidence, plots = self.evidence(version.label), self.plots(version.label)
+        try:
+            spec: TrainingSpec | None = self.spec(version.spec_hash)
+        except NotFound:
+            spec = None
+        if format == "pdf":
+            from core.training.report_pdf import render_pdf
+
+            payload = render_pdf(version, evidence, plots, spec=spec)
+        else:
+            from core.training.report import render_html
+
+            payload = render_html(version, evidence, plots, spec=spec).encode("utf-8")
+        with self._store.write(self._actor) as tx:
+            exports.write_export(tx, out, payload)
+            tx.audit("training.report_exported", f"model:{version.label}",
+                     {"format": format, "file": out.name, "version_id": version.id})
+        return Outcome(out, outcome.changes())
 
 
 def _split_ref(ref: str) -> tuple[str, int | None]:
