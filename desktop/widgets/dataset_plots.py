@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.api import REDACTED, ColumnProfile, Correlation, DriftReport
@@ -121,8 +122,12 @@ def heatmap_figure(correlations: tuple[Correlation, ...], label: str) -> Figure 
         return None
     data = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=float)
     signed = len(methods) == 1 and methods[0] in ("pearson", "spearman")
-    size = min(9.0, 2.5 + 0.35 * len(names))
-    fig = _figure(size + 1.2, size)
+    # Square cells: the figure is as wide as the matrix plus its labels and colour bar, no wider
+    # (shown at this natural size, see FigureHolder's ``natural_size``), so no empty band is left.
+    longest = max(len(n) for n in names)
+    labels_in = 0.07 * min(18, longest) + 0.3
+    size = min(9.0, 3.0 + 0.4 * len(names))
+    fig = _figure(size + labels_in + 1.0, size + labels_in)
     ax = fig.add_subplot()
     image = ax.imshow(data, cmap="RdBu_r" if signed else "Blues", vmin=-1.0 if signed else 0.0, vmax=1.0)
     short = [n if len(n) <= 18 else n[:17] + "…" for n in names]
@@ -161,8 +166,11 @@ def drift_figure(report: DriftReport) -> Figure | None:
 class FigureHolder(QWidget):
     """Shows one matplotlib Figure at a time, or a short note when there is nothing to plot."""
 
-    def __init__(self, empty_text: str = "Nothing to plot.", parent: QWidget | None = None) -> None:
+    def __init__(self, empty_text: str = "Nothing to plot.", parent: QWidget | None = None, *,
+                 natural_size: bool = False) -> None:
         super().__init__(parent)
+        #: Show a figure at its own size at the top left (a square heatmap), not stretched to the space.
+        self.natural_size = natural_size
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.note = QLabel(empty_text)
@@ -187,8 +195,12 @@ class FigureHolder(QWidget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 
         canvas = FigureCanvasQTAgg(fig)  # type: ignore[no-untyped-call]  # matplotlib leaves it untyped
-        canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        canvas.setMinimumHeight(int(fig.get_figheight() * fig.dpi * 0.6))
         self.canvas = canvas
         self.note.setVisible(False)
+        if self.natural_size:
+            canvas.setFixedSize(int(fig.get_figwidth() * fig.dpi), int(fig.get_figheight() * fig.dpi))
+            self._layout.addWidget(canvas, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            return
+        canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        canvas.setMinimumHeight(int(fig.get_figheight() * fig.dpi * 0.6))
         self._layout.addWidget(canvas, 1)

@@ -202,7 +202,7 @@ class ProfileWidget(QWidget):
         self.sample_note = QLabel()
         method_row.addWidget(self.sample_note, 1)
         corr_layout.addLayout(method_row)
-        self.heatmap = FigureHolder("No pair of columns has this measure.")
+        self.heatmap = FigureHolder("No pair of columns has this measure.", natural_size=True)
         corr_scroll = QScrollArea()
         corr_scroll.setWidgetResizable(True)
         corr_scroll.setWidget(self.heatmap)

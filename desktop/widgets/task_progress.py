@@ -32,7 +32,6 @@ class TaskLine(QWidget):
         self.message = QLabel()
         self.message.setFixedWidth(TEXT_WIDTH)
         self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(160)
         self.cancel_button = QPushButton("Cancel")
@@ -52,12 +51,13 @@ class TaskLine(QWidget):
     def restart(self, description: str) -> None:
         """A new task of the same runner took this line's place."""
         self.description = description
-        self.bar.setValue(0)
+        self.bar.setRange(0, 0)  # busy, until the task says how far it is (some never do)
         self.cancel_button.setEnabled(True)
         self.cancel_button.setToolTip(f"Stop “{description}”; nothing half-done is kept")
         self._say(description + "…")
 
     def progress(self, fraction: float, message: str) -> None:
+        self.bar.setRange(0, 1000)
         self.bar.setValue(int(fraction * 1000))
         if message and self.cancel_button.isEnabled():
             self._say(message if message.startswith(self.description) else f"{self.description}: {message}")
