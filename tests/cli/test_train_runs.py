@@ -56,10 +56,10 @@ def test_train_run_then_models_and_runs_in_json(made: Made, run, tmp_path: Path)
 
 
 class CtrlCInATrial(CtrlCDuringWork):
-    """Presses Ctrl-C at the first report of a trial's fold (the child is training then)."""
+    """Presses Ctrl-C at the first report of the search that gets through the throttle (the child is training)."""
 
     def update(self, fraction: float, message: str) -> None:
-        if "fold" in message:
+        if message.startswith("trial "):
             super().update(fraction, message)
 
 

@@ -157,7 +157,7 @@ def test_cancel_mid_trial_leaves_no_model_and_no_artefact(engine: Any, imported:
     token = CancelToken()
 
     def progress(fraction: float, message: str) -> None:
-        if "trial 2/3" in message:
+        if message.startswith("trial "):  # reports are throttled: the first of the search that gets through
             token.cancel()
 
     with pytest.raises(Cancelled):
@@ -174,11 +174,11 @@ def test_runs_cancel_from_elsewhere_stops_the_run_and_stores_nothing(
     engine: Any, imported: Callable[..., Any],
 ) -> None:
     version = imported("breast_cancer")
-    spec = _spec(engine, version, task=Task.BINARY, metric="roc_auc", algorithms=(Algorithm.LOGISTIC,), trials=40)
+    spec = _spec(engine, version, task=Task.BINARY, metric="roc_auc", algorithms=(Algorithm.LOGISTIC,), trials=200)
     asked: list[str] = []
 
     def progress(fraction: float, message: str) -> None:
-        if "trial 2/" in message and not asked:  # what `airlock runs cancel` does from another process
+        if message.startswith("trial ") and not asked:  # what `airlock runs cancel` does from another process
             [running] = engine.training.runs()
             asked.append(running.id)
             engine.training.cancel_run(running.id[:8])
