@@ -118,6 +118,11 @@ def register_runs_and_models(subparsers: Any) -> None:
     add_command(models, "list", cmd_models_list, "every model with its latest version")
     p = add_command(models, "show", cmd_models_show, "one model version: lineage, figures, evidence")
     p.add_argument("ref", metavar="MODEL[@N]", help="a model version (default: the latest)")
+    p = add_command(models, "report", cmd_models_report,
+                    "write the model's report (what it was trained on, how chosen, how good, where weak)")
+    p.add_argument("ref", metavar="MODEL[@N]", help="a model version (default: the latest)")
+    p.add_argument("--html", metavar="F", help="write a self-contained HTML report to F")
+    p.add_argument("--pdf", metavar="F", help="write a PDF report to F")
 
 
 def _metric_text(version: ModelVersion) -> str:
@@ -244,4 +249,17 @@ def cmd_models_show(args: argparse.Namespace) -> int:
         "  evidence:    " + (", ".join(str(i.kind) for i in evidence.items) or "none"),
     ]
     emit(args, {"model_version": to_builtins(version), "evidence": [to_builtins(i) for i in evidence.items]}, text)
+    return 0
+
+
+def cmd_models_report(args: argparse.Namespace) -> int:
+    wanted = [(fmt, dest) for fmt, dest in (("html", args.html), ("pdf", args.pdf)) if dest]
+    if not wanted:
+        raise UsageProblem("Say where to write the report: --html FILE, --pdf FILE, or both.")
+    written: list[str] = []
+    with open_engine(args) as engine:
+        service = _service(engine)
+        for fmt, dest in wanted:  # each file is its own audited export
+            written.append(str(service.export_report(args.ref, dest, format=fmt).value))
+    emit(args, {"files": written}, [f"Wrote {w}" for w in written])
     return 0
