@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from core import outcome
-from core.errors import AirlockError, Cancelled, IntegrityError, InvalidInput, NotFound
+from core.errors import AirlockError, Cancelled, IntegrityError, InvalidInput, NotFound, PermissionDenied
 from core.identity.models import ANALYST
 from core.identity.service import require_role
 from core.outcome import Change, Outcome, mutation, query
@@ -45,6 +45,7 @@ from core.training.models import (
     spec_hash,
 )
 from core.training.spec import InvalidSpec, init_spec, validate_spec
+from core.workspace.models import WorkspaceRole
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -219,6 +220,11 @@ class TrainingService:
         with self._store.read(self._actor) as tx:
             require_role(tx, ANALYST, "train a model")
             role = workspace_repo.workspace_record(tx).role
+        if role != WorkspaceRole.DEV:
+            raise PermissionDenied(
+                f"This is a {role} workspace: models are trained in a development workspace and reach "
+                f"{role} as signed packages, so nothing unreviewed runs here."
+            )
         cluster = None
         if spec.compute_kind == "dask":
             from core.training.compute import check_cluster_export

@@ -215,3 +215,17 @@ def test_a_spec_with_problems_is_refused_before_anything_runs(engine: Any, impor
         engine.training.run(bad)
     assert any("no such column" in p.message or p.field.startswith("features") for p in caught.value.problems)
     assert engine.training.runs() == []
+
+
+def test_a_qa_workspace_refuses_to_train(tmp_path: Any) -> None:
+    from core.api import Engine, PermissionDenied
+    from tests.core.data.real_data import write_csv
+
+    engine, _ = Engine.create(tmp_path / "qa.airlock", name="QA", role="qa", passphrase="correct horse",
+                              use_keyring=False)
+    with engine:
+        engine.datasets.import_file(write_csv("iris", tmp_path), name="iris")
+        spec = engine.training.init_spec("iris", target="target")
+        with pytest.raises(PermissionDenied, match="development workspace"):
+            engine.training.run(spec)
+        assert engine.training.runs() == []
