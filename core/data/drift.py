@@ -134,7 +134,7 @@ def adjust(p: list[float], method: Correction | str) -> list[float]:
 def skip_reason(name: str, arr: pa.ChunkedArray) -> str | None:
     """Why a reference column is not compared for drift, by content: "identifier", "free text", or None.
 
-    The profile's rule (:mod:`core.data.profiling`, its own functions): integers each once
+    The profile's rule (:func:`core.data.profiling.identifier_reason`, the same function): integers each once
     (at least 20) that are consecutive (row numbers), strictly increasing (a sequence) or under
     an id-like name; text unique per row (every value distinct, or more than 100 values ≥ 90%
     distinct) — an identifier when short (codes, names), free text otherwise. Their values
@@ -158,19 +158,17 @@ def skip_reason(name: str, arr: pa.ChunkedArray) -> str | None:
     head_distinct = pc.count_distinct(head.cast(kind) if encoded else head).as_py()
     if encoded:
         values = values.cast(kind)
+    if pa.types.is_integer(kind) and head_distinct < len(head):
+        return None  # a repeated value: never an identifier
     if pa.types.is_integer(kind):
-        if head_distinct < len(head):
-            return None
-        ints = np.asarray(values.to_numpy())
-        found = profiling._integer_identifier(name, ints, int(pc.count_distinct(values).as_py()))
-        return "identifier" if found else None
+        return "identifier" if profiling.identifier_reason(name, arr) is not None else None
     if head_distinct + (n - len(head)) < 0.9 * n:
         return None
+    if profiling.identifier_reason(name, arr) is not None:
+        return "identifier"
     distinct = int(pc.count_distinct(values).as_py())
-    if not profiling._unique_per_row(n, distinct):
-        return None
-    mean_length = (pc.sum(pc.utf8_length(values)).as_py() or 0) / n
-    return "free text" if mean_length > profiling.FREE_TEXT_LENGTH else "identifier"
+    # Unique per row but not an identifier by the profile: free text or personal names.
+    return "free text" if profiling.unique_per_row(n, distinct) else None
 
 
 def identifier(name: str, arr: pa.ChunkedArray) -> bool:

@@ -286,7 +286,7 @@ def _text_semantic(
     is short (mean length ≤ :data:`FREE_TEXT_LENGTH`: codes, names), free text otherwise.
     Shared by the in-memory and the streaming profilers so both classify a column alike.
     """
-    if _unique_per_row(n, distinct):
+    if unique_per_row(n, distinct):
         if mean_len > FREE_TEXT_LENGTH:
             return SemanticType.TEXT, None
         share = "every value distinct" if distinct == n else f"{distinct / n:.0%} of values distinct"
@@ -328,7 +328,7 @@ def identifier_reason(name: str, arr: pa.ChunkedArray) -> str | None:
     return None
 
 
-def _unique_per_row(n: int, distinct: int) -> bool:
+def unique_per_row(n: int, distinct: int) -> bool:
     return (n >= ID_MIN_ROWS and distinct == n) or (distinct > CATEGORICAL_MAX_DISTINCT and distinct >= 0.9 * n)
 
 
@@ -337,7 +337,7 @@ def _text_pii(values: list[str], n: int, distinct: int, spaces: int) -> PiiKind 
     unique per row with spaces in most values, person names (≥ 60% of the sample read as
     names) or other free text (notes, addresses)."""
     pii = pii_kind(values)
-    if pii is None and _unique_per_row(n, distinct) and spaces > 0.5 * n:
+    if pii is None and unique_per_row(n, distinct) and spaces > 0.5 * n:
         names = sum(1 for v in values if _NAME.match(v.strip()))
         pii = PiiKind.PERSON_NAME if values and names >= PII_SHARE * len(values) else PiiKind.FREE_TEXT
     return pii
