@@ -45,6 +45,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--target", metavar="COL", help="measure association with this column (leakage check)")
     p.add_argument("--html", metavar="F", help="also write a self-contained HTML report to F")
     p.add_argument("--pdf", metavar="F", help="also write a PDF report to F (overview, alerts, columns, charts)")
+    p.add_argument("--not-pii", metavar="COL", action="append", dest="not_pii",
+                   help="COL holds no personal data: show its frequent values (repeatable)")
     p = add_command(group, "schema", cmd_schema, "infer, show or validate a dataset's schema")
     p.add_argument("action", choices=("infer", "show", "validate"))
     p.add_argument("ref", metavar="NAME")
@@ -101,23 +103,28 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _report_export(
-    service: DatasetService, ref: str, dest: str, fmt: str, target: str | None
+    service: DatasetService, ref: str, dest: str, fmt: str, target: str | None, not_pii: tuple[str, ...] | None,
 ) -> Callable[[TaskContext], Outcome[Path]]:
     """The export of one profile report, as work for :func:`run_task`."""
-    return lambda ctx: service.export_profile_report(ref, dest, format=fmt, target=target, ctx=ctx)
+    return lambda ctx: service.export_profile_report(ref, dest, format=fmt, target=target, not_pii=not_pii,
+                                                     ctx=ctx)
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         service = _service(engine)
         label = service.version(args.ref).label
+        not_pii = tuple(args.not_pii) if args.not_pii else None
         # Each report is an audited export; it keeps the profile it computes.
         for fmt, dest in (("html", args.html), ("pdf", args.pdf)):
             if dest:
-                run_task(_report_export(service, args.ref, dest, fmt, args.target))
+                run_task(_report_export(service, args.ref, dest, fmt, args.target, not_pii))
         prof = service.stored_profile(args.ref, target=args.target)
+        if prof is not None and not_pii is not None and sorted(prof.not_pii) != sorted(not_pii):
+            prof = None
         if prof is None:
-            prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, refresh=True, ctx=ctx))
+            prof = run_task(lambda ctx: service.profile(args.ref, target=args.target, refresh=True,
+                                                        not_pii=not_pii, ctx=ctx))
             if not engine.read_only:
                 service.save_profile(prof)
     rows = [(c.name, c.semantic_type, c.missing, c.distinct, c.pii or "") for c in prof.columns]

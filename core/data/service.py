@@ -322,7 +322,7 @@ class DatasetService:
 
     @query
     def profile(self, ref: str, *, target: str | None = None, refresh: bool = False,
-                ctx: TaskContext | None = None) -> Profile:
+                not_pii: tuple[str, ...] | None = None, ctx: TaskContext | None = None) -> Profile:
         """The profile of a version: the kept one, or computed now (and not kept).
 
         A query: it never writes, so it works on a read-only workspace and for any member.
@@ -336,6 +336,10 @@ class DatasetService:
             A column to measure every other column's association with (leakage check).
         refresh
             Compute again even when a kept profile exists.
+        not_pii
+            Columns the user says hold no personal data: their most frequent values are shown
+            although they look like names or free text. None keeps the kept profile's choice;
+            a different choice computes the profile again.
         ctx
             Progress and cancellation.
         """
@@ -345,13 +349,14 @@ class DatasetService:
         if not refresh:
             with self._store.read(self._actor) as tx:
                 kept = data_repo.load_profile(tx, version.id, target, version.label)
-            if kept is not None:
+            if kept is not None and (not_pii is None or tuple(sorted(kept.not_pii)) == tuple(sorted(not_pii))):
                 return kept
         with self._store.read(self._actor) as tx:
             # Row group by row group from the encrypted store: the snapshot is never whole in memory.
             reader = blobs.open_reader(tx, version.content_sha256, cache_chunks=PROFILE_CACHE_CHUNKS)
             with _snapshot_checked(version, reader.verify):
-                result = profiling.profile_parquet(reader, version_id=version.id, target=target, ctx=ctx)
+                result = profiling.profile_parquet(reader, version_id=version.id, target=target, ctx=ctx,
+                                                   not_pii=tuple(not_pii or ()))
                 reader.verify()
         return result
 
@@ -412,11 +417,13 @@ class DatasetService:
 
     @mutation
     def export_profile_report(self, ref: str, dest: Path | str, *, format: str = "pdf",
-                              target: str | None = None, ctx: TaskContext | None = None) -> Outcome[Path]:
+                              target: str | None = None, not_pii: tuple[str, ...] | None = None,
+                              ctx: TaskContext | None = None) -> Outcome[Path]:
         """Write the profile report to ``dest`` (owner-only). Audited: values leave the workspace.
 
         Refused before any work on a read-only workspace, for a missing or unwritable folder,
-        or for a user who is not a member. The profile is kept when it had to be computed.
+        or for a user who is not a member. The profile is kept when it had to be computed
+        (``not_pii`` as in :meth:`profile`: a different choice computes it again).
 
         Raises
         ------
@@ -432,7 +439,9 @@ class DatasetService:
         ctx = ensure_context(ctx)
         version = self._checked_version(ref, target)
         kept = self.stored_profile(ref, target=target)
-        prof = kept or self.profile(ref, target=target, refresh=True, ctx=ctx.sub(0.0, 0.9))
+        if kept is not None and not_pii is not None and sorted(kept.not_pii) != sorted(not_pii):
+            kept = None
+        prof = kept or self.profile(ref, target=target, refresh=True, not_pii=not_pii, ctx=ctx.sub(0.0, 0.9))
         ctx.check()
         ctx.report(0.9, "Drawing the report")
         payload = self._render(prof, format, f"Profile of {version.label}")

@@ -63,3 +63,26 @@ def test_bad_file_exits_2_with_the_line(ws: Path, tmp_path: Path, capsys: pytest
     bad.write_text("a,b\n1,2\n3\n")
     assert main(["data", "import", str(bad)]) == 2
     assert "line 3" in capsys.readouterr().err
+
+
+def test_not_pii_shows_the_values_of_a_column_the_user_vouches_for(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.core.data.real_data import frame, write_csv
+
+    wine = frame("wine").head(120)
+    wine.insert(0, "taster", [f"Taster Number {i}" for i in range(len(wine))])  # unique names: personal data
+    assert main(["data", "import", str(write_csv("wine", tmp_path, df=wine)), "--name", "w"]) == 0
+    capsys.readouterr()
+
+    def taster() -> dict[str, object]:
+        body = json.loads(capsys.readouterr().out)
+        return next(c for c in body["columns"] if c["name"] == "taster")
+
+    assert main(["--json", "data", "profile", "w"]) == 0
+    redacted = taster()
+    assert redacted["pii"] is not None and all("Taster" not in str(v) for v, _ in redacted["top_values"])
+    assert main(["--json", "data", "profile", "w", "--not-pii", "taster"]) == 0
+    shown = taster()
+    assert any("Taster Number" in str(v) for v, _ in shown["top_values"])
+    assert main(["--json", "data", "profile", "w", "--not-pii", "no such column"]) == 2
