@@ -354,6 +354,7 @@ from core.training.models import (
     FeatureImportance,
     HoldoutMetrics,
     Inclusion,
+    ModelComparison,
     PermutationImportance,
     ReproducibilityResult,
     Residuals,
@@ -375,6 +376,6 @@ def gpu_available() -> bool:
 __all__ += [
     "ALGORITHMS", "DEFAULT_METRIC", "METRICS", "AttributeFairness", "BaselineScore", "Baselines", "Calibration",
     "CrossValidation", "Evidence", "EvidenceItem", "EvidenceKind", "Explanation", "FeatureCost", "FeatureImportance",
-    "HoldoutMetrics", "Inclusion", "PermutationImportance", "ReproducibilityResult", "Residuals", "SearchTable",
-    "SliceMetric", "SliceReport", "SmokeResult", "Staleness", "gpu_available",
+    "HoldoutMetrics", "Inclusion", "ModelComparison", "PermutationImportance", "ReproducibilityResult", "Residuals",
+    "SearchTable", "SliceMetric", "SliceReport", "SmokeResult", "Staleness", "gpu_available",
 ]

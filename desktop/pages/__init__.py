@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("workspace", "Workspace", "desktop.pages.workspace:WorkspacePage"),
     PageSpec("assessment", "Maturity assessment", "desktop.pages.assessment:AssessmentPage"),
     PageSpec("datasets", "Datasets", "desktop.pages.datasets:DatasetsPage"),
+    PageSpec("training", "Training", "desktop.pages.training:TrainingPage"),
     PageSpec("users", "Users", "desktop.pages.users:UsersPage"),
     PageSpec("audit", "Audit log", "desktop.pages.audit:AuditPage"),
     PageSpec("backup", "Backups", "desktop.pages.backup:BackupPage"),
