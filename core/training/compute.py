@@ -364,28 +364,52 @@ def search_on_dask(cluster: DaskTarget | Client, evaluate_fn: Callable[..., R], 
         with connect(cluster) as client:
             return search_on_dask(client, evaluate_fn, candidates, shared=shared, ctx=ctx, deadline=deadline,
                                   describe=describe)
-    import joblib
-
     total = len(candidates)
     done: dict[int, R] = {}
     ctx.check()
-    with joblib.parallel_config(backend="dask", scatter=list(shared) or None):
-        parallel = joblib.Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
-        results = parallel(joblib.delayed(_indexed)(i, evaluate_fn, *shared, *candidate)
-                           for i, candidate in enumerate(candidates))
-        try:
-            for index, result in results:
-                done[index] = result
-                ctx.report(len(done) / total, f"trial {len(done)}/{total} done on the cluster"
-                           + (f": {describe(result)}" if describe else ""))
-                ctx.check()
-                if deadline is not None and time.monotonic() > deadline and len(done) < total:
-                    break
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()  # stops the calls still queued or running on the cluster
+    with _finished_calls(cluster, evaluate_fn, candidates, shared) as finished:
+        for index, result in finished:
+            done[index] = result
+            ctx.report(len(done) / total, f"trial {len(done)}/{total} done on the cluster"
+                       + (f": {describe(result)}" if describe else ""))
+            ctx.check()
+            if deadline is not None and time.monotonic() > deadline and len(done) < total:
+                break
     return [done[i] for i in sorted(done)]
+
+
+@contextlib.contextmanager
+def _finished_calls(client: Client, evaluate_fn: Callable[..., R], candidates: Sequence[Sequence[Any]],
+                    shared: Sequence[Any]) -> Iterator[Iterator[tuple[int, R]]]:
+    """``(index, result)`` of each call as it finishes on the cluster; the unfinished are cancelled on exit.
+
+    joblib's Dask backend dispatches the calls; it runs them in this process when the cluster
+    has a single thread (joblib's rule for one job), so such a cluster gets them straight
+    through ``client.submit`` instead: either way they run on the workers.
+    """
+    if worker_threads(client) > 1:
+        import joblib
+
+        with joblib.parallel_config(backend="dask", scatter=list(shared) or None):
+            parallel = joblib.Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
+            results: Any = parallel(joblib.delayed(_indexed)(i, evaluate_fn, *shared, *candidate)
+                                    for i, candidate in enumerate(candidates))
+            try:
+                yield results
+            finally:
+                results.close()  # stops the calls still queued or running on the cluster
+        return
+    from distributed import as_completed
+
+    untyped: Any = client  # distributed's client is not typed
+    finish: Any = as_completed
+    scattered: list[Any] = untyped.scatter(list(shared), broadcast=True) if shared else []
+    futures = [untyped.submit(_indexed, i, evaluate_fn, *scattered, *candidate, pure=False)
+               for i, candidate in enumerate(candidates)]
+    try:
+        yield (future.result() for future in finish(futures))
+    finally:
+        untyped.cancel(futures)
 
 
 def _indexed(index: int, fn: Callable[..., R], *args: Any) -> tuple[int, R]:
@@ -520,8 +544,10 @@ def fit_xgboost_on_dask(client: Client, X: Any, y: Any, params: Mapping[str, Any
     from core.training.xgb import LabelledXGBClassifier
 
     data: Any = X
+    named = isinstance(X, pd.DataFrame)
     matrix = data.toarray() if sp.issparse(X) else np.asarray(data)
-    frame = pd.DataFrame(matrix.astype(np.float32), columns=[f"f{i}" for i in range(matrix.shape[1])])
+    columns = [str(c) for c in X.columns] if named else [f"f{i}" for i in range(matrix.shape[1])]
+    frame = pd.DataFrame(matrix.astype(np.float32), columns=columns)
     kept = {k: v for k, v in params.items() if k not in ("n_jobs", "nthread") and v is not None}
     kept["device"] = "cpu"  # the workers' own device; a GPU cluster is not supported yet
     dd: Any = dask.dataframe
@@ -539,7 +565,10 @@ def fit_xgboost_on_dask(client: Client, X: Any, y: Any, params: Mapping[str, Any
     remote: Any = (dxgb.DaskXGBClassifier if classify else dxgb.DaskXGBRegressor)(**kept)
     remote.client = client
     remote.fit(X_dd, y_dd)
-    raw = bytearray(remote.get_booster().save_raw("ubj"))
+    booster = remote.get_booster()
+    if not named:  # as after a local fit on an array: the booster knows no feature names
+        booster.feature_names = None
+    raw = bytearray(booster.save_raw("ubj"))
     local: Any = LabelledXGBClassifier(**dict(params)) if classify else XGBRegressor(**dict(params))
     local.load_model(raw)
     if classify:
