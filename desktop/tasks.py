@@ -241,8 +241,14 @@ class TaskRunner(QObject):
     def _on_worker_succeeded(self, task_id: int, result: object) -> None:
         if isinstance(result, Outcome) and self._publish is not None:  # only mutations get here with one
             self._publish(result.changes)
+        asked_to_stop = task_id == self._current and self._token is not None and self._token.cancelled
         if self._settle(task_id):
-            self.finished.emit(result)
+            if asked_to_stop and not isinstance(result, Outcome):
+                # A query that finished after the user pressed Cancel: its result is not wanted.
+                # (A mutation's result is shown: the store did change.)
+                self.cancelled.emit()
+            else:
+                self.finished.emit(result)
 
     @Slot(int, object)
     def _on_worker_raised(self, task_id: int, error: object) -> None:

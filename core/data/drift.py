@@ -60,6 +60,7 @@ from core.data.models import (
 )
 from core.data.schema import logical_type
 from core.errors import InvalidInput
+from core.tasks import TaskContext, ensure_context
 
 _NUMERIC_TYPES = (ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.DATETIME)
 
@@ -428,7 +429,7 @@ def compare(
     correction: Correction | str = Correction.BH, alpha: float = ALPHA,
     psi_moderate: float = PSI_MODERATE, psi_major: float = PSI_MAJOR,
     missing_moderate: float = MISSING_MODERATE, missing_major: float = MISSING_MAJOR,
-    columns: list[str] | None = None, identifiers: Collection[str] = (),
+    columns: list[str] | None = None, identifiers: Collection[str] = (), ctx: TaskContext | None = None,
 ) -> DriftReport:
     """Drift of every column the two tables share (or of ``columns``), by the rule of this module.
 
@@ -505,9 +506,19 @@ def compare(
     def costly_first(name: str) -> int:
         return 0 if logical_type(reference.schema.field(name).type) in _NUMERIC_TYPES else 1
 
+    ctx = ensure_context(ctx)
+    done = [0]
+
+    def measured(name: str) -> _Measured | str:
+        ctx.check()  # a cancelled comparison stops before its next column
+        result = measure(name)
+        done[0] += 1
+        ctx.report(done[0] / max(len(names), 1), f"Compared {done[0]} of {len(names)} columns")
+        return result
+
     with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
         ordered = sorted(names, key=costly_first)
-        by_name = dict(zip(ordered, pool.map(measure, ordered), strict=True))
+        by_name = dict(zip(ordered, pool.map(measured, ordered), strict=True))
     raw: list[_Measured] = []
     for name in names:
         result = by_name[name]

@@ -551,8 +551,8 @@ class DatasetService:
         return schema_mod.validate(expected, columns, version.label)
 
     @query
-    def drift(self, reference: str, current: str, **options: object) -> DriftReport:
-        """Compare the distributions of two versions, column by column.
+    def drift(self, reference: str, current: str, *, ctx: TaskContext | None = None, **options: object) -> DriftReport:
+        """Compare the distributions of two versions, column by column (``ctx``: progress and cancel).
 
         ``options`` go to :func:`core.data.drift.compare` (``correction``, ``alpha``,
         ``psi_moderate``, ``psi_major``, ``missing_moderate``, ``missing_major``, ``columns``).
@@ -582,7 +582,7 @@ class DatasetService:
         del ref_b, cur_b
         with long_work():
             return drift_mod.compare(ref_t, cur_t, ref_v.label, cur_v.label,
-                                     identifiers=identifiers, **options)  # type: ignore[arg-type]
+                                     identifiers=identifiers, ctx=ctx, **options)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

@@ -440,7 +440,7 @@ class DatasetsPage(Page):
         service = self.engine.datasets
 
         def drift(ctx: TaskContext) -> DriftReport:
-            return service.drift(reference, current)
+            return service.drift(reference, current, ctx=ctx)
 
         self.drift_widget.set_busy()
         self.query(drift, f"Comparing {reference} → {current}", "The versions could not be compared.", concern=DRIFT)

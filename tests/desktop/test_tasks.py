@@ -71,6 +71,21 @@ def test_cancel_stops_the_task_without_a_result(qtbot) -> None:
     assert not runner.busy
 
 
+def test_a_query_that_finishes_after_cancel_reports_cancelled_not_its_result(qtbot) -> None:
+    runner = TaskRunner()
+    release = threading.Event()
+
+    def ignores_cancel(ctx: TaskContext) -> str:
+        release.wait(5)
+        return "unwanted"
+
+    runner.query(ignores_cancel, "Uncancellable")
+    runner.cancel()
+    with qtbot.assertNotEmitted(runner.finished, wait=100), qtbot.waitSignal(runner.cancelled, timeout=3000):
+        release.set()
+    assert not runner.busy
+
+
 def test_a_new_task_drops_the_old_result(qtbot) -> None:
     runner = TaskRunner()
     results: list[object] = []
