@@ -42,6 +42,8 @@ def register(subparsers: Any) -> None:
     where.add_argument("--dask", dest="compute", metavar="ADDR",
                        type=lambda a: a if "://" in a else f"dask://{a}", help="a Dask scheduler, host:port or tls://host:port")
     p.add_argument("--model", metavar="NAME", help="the model's name (default DATASET-TARGET)")
+    p.add_argument("--yes", action="store_true",
+                   help="with a Dask cluster: send the training rows without asking (the export is still audited)")
     register_runs_and_models(subparsers)
 
 
@@ -137,9 +139,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = load_spec(Path(args.spec))
     if args.compute:
         spec = dataclasses.replace(spec, compute=args.compute)
+    export = spec.compute_kind == "dask"
+    if export and not args.yes:
+        _confirm_export(spec)
     with open_engine(args) as engine:
         service = _service(engine)
-        version = run_task(lambda ctx: service.run(spec, model=args.model, ctx=ctx)).value
+        version = run_task(lambda ctx: service.run(spec, model=args.model, ctx=ctx, allow_data_export=export)).value
         runs = [r for r in service.runs() if r.model_version == version.id]
     text = [
         f"Trained {version.label}: {version.algorithm} on {version.dataset}, holdout {_metric_text(version)}",
@@ -150,6 +155,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     emit(args, {"model_version": to_builtins(version), "run": to_builtins(runs[0]) if runs else None}, text)
     return 0
+
+
+def _confirm_export(spec: TrainingSpec) -> None:
+    """Ask (on stderr, one line read from stdin) before a run sends data to a Dask cluster."""
+    sys.stderr.write(f"Data from {spec.dataset} will be sent to the Dask cluster at {spec.compute}, outside the "
+                     "encrypted workspace. Continue? [y/N] ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):  # no stdin to read: not confirmed
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageProblem(f"Nothing was sent to {spec.compute} and no run was started: not confirmed "
+                           "(answer y, or pass --yes).")
 
 
 def _run_row(run: TrainingRun) -> list[object]:

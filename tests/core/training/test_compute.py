@@ -169,7 +169,7 @@ def test_service_refuses_prod_and_unconfirmed_before_anything_runs(
         path = tmp_path / "files" / "breast_cancer.csv"
         pv = prod.datasets.import_file(path, name="breast_cancer").value.version
         pspec = dataclasses.replace(spec, dataset=pv.label, dataset_sha256=pv.content_sha256)
-        with pytest.raises(PermissionDenied, match="never sent to a Dask cluster"):
+        with pytest.raises(PermissionDenied, match="This is a prod workspace"):
             prod.training.run(pspec, allow_data_export=True)
         assert prod.training.runs() == []
     finally:
