@@ -75,6 +75,7 @@ class Split:
     X_hold: pd.DataFrame
     y_hold: pd.Series[Any]
     frame_hold: pd.DataFrame
+    frame_train: pd.DataFrame
     folds: Folds
     column_types: dict[str, str]
     dropped_missing_target: int
@@ -244,7 +245,7 @@ def split_rows(spec: TrainingSpec, parquet: bytes | bytearray) -> Split:
         ) from None
     return Split(
         X_train=X_train, y_train=y_train, X_hold=hold[list(spec.features)], y_hold=hold[spec.target],
-        frame_hold=hold, folds=folds, column_types=column_types, dropped_missing_target=dropped,
+        frame_hold=hold, frame_train=train, folds=folds, column_types=column_types, dropped_missing_target=dropped,
     )
 
 
@@ -629,21 +630,16 @@ def _replay_class(methods: set[str], classifier: bool) -> Callable[..., Any]:
 
 def _evidence(ctx: TaskContext, spec: TrainingSpec, pipeline: Any, split: Split, trials: list[TrialResult],
               ) -> tuple[tuple[EvidenceItem, ...], tuple[tuple[str, bytes], ...]]:
-    """The evidence helper's items and plots; nothing more until :mod:`core.training.evidence` exists.
+    """Every evidence item and plot (:func:`core.training.evidence.compute_all`).
 
-    The holdout metric with its interval is always in the result itself (:func:`holdout_metric`).
+    The whole frames of both parts go along, so the staleness curve can use the split's date
+    column even when it is not a feature.
     """
-    import importlib
+    from core.training.evidence import compute_all
 
-    try:
-        evidence = importlib.import_module("core.training.evidence")
-    except ModuleNotFoundError:
-        return (), ()
-    compute_all: Any = getattr(evidence, "compute_all", None)
-    if compute_all is None:
-        return (), ()
     items, plots = compute_all(ctx, spec, pipeline, split.X_train, split.y_train, split.X_hold, split.y_hold,
-                               tuple(trials), frame_hold=split.frame_hold, seed=spec.seed)
+                               tuple(trials), frame_hold=split.frame_hold, frame_train=split.frame_train,
+                               seed=spec.seed)
     return tuple(items), tuple(plots)
 
 

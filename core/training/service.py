@@ -8,6 +8,7 @@ the discovery service and must not import the facade or the CLI.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
@@ -33,7 +34,6 @@ from core.training.models import (
     ModelComparison,
     ModelVersion,
     ModelVersionId,
-    ReproducibilityResult,
     RunId,
     RunStatus,
     SpecProblem,
@@ -643,28 +643,14 @@ def _one_per_kind(items: tuple[EvidenceItem, ...]) -> tuple[EvidenceItem, ...]:
 
 def _reproducibility(result: TrainingResult, repeated: tuple[float, ...]) -> EvidenceItem:
     """The REPRODUCIBILITY item: the main run's holdout output against the repeated run's."""
-    import importlib
-
     import numpy as np
+
+    from core.training.evidence import compare_predictions
 
     exact = result.device == Device.CPU and result.algorithm in _EXACT_ALGORITHMS
     tolerance = 0.0 if exact else REPRODUCIBILITY_TOLERANCE[result.device]
     a, b = np.asarray(result.holdout_output, dtype=np.float64), np.asarray(repeated, dtype=np.float64)
-    try:
-        compare = getattr(importlib.import_module("core.training.evidence"), "compare_predictions", None)
-    except ModuleNotFoundError:
-        compare = None
-    if compare is not None:
-        item: EvidenceItem = compare(a, b, tolerance)
-        return item
-    same_length = a.shape == b.shape
-    difference = float(np.max(np.abs(a - b))) if same_length and a.size else (0.0 if same_length else None)
-    identical = same_length and bool(np.array_equal(a, b))
-    return ReproducibilityResult(
-        kind=EvidenceKind.REPRODUCIBILITY,
-        method=(f"the chosen {result.algorithm} trained again in a fresh child process with the same seed on the "
-                f"same split; its {a.size:,} holdout outputs (probabilities, decision values or predictions) "
-                f"compared with the first run's; tolerance {tolerance:g}"),
-        identical=identical, passed=identical or (difference is not None and difference <= tolerance),
-        max_abs_difference=difference, tolerance=tolerance, compared=int(min(a.size, b.size)),
-    )
+    item = compare_predictions(a, b, tolerance)
+    return dataclasses.replace(item, method=(
+        f"the chosen {result.algorithm} trained again in a fresh child process with the same seed on the same "
+        f"split; {item.method}"))
