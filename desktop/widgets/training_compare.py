@@ -36,7 +36,8 @@ from core.api import (
     SliceReport,
     size_text,
 )
-from desktop.widgets.training_model import NOT_COMPUTED, num
+from desktop.pages.workspace import short_time
+from desktop.widgets.training_model import NOT_COMPUTED, num, params_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def _facts(s: Side) -> list[tuple[str, str]]:
     ci = f" ({num(holdout.ci_low)} – {num(holdout.ci_high)})" if holdout.ci_low is not None else ""
     facts = [
         ("Dataset", v.dataset), ("Spec", v.spec_hash[:12]), ("Algorithm", str(v.algorithm)),
-        ("Parameters", ", ".join(f"{k}={p}" for k, p in sorted(v.params.items())) or "defaults"),
+        ("Parameters", params_text(v.params)),
         ("Metric", v.metric), ("Holdout", num(holdout.value) + ci),
     ]
     cv = item(EvidenceKind.CV)
@@ -80,7 +81,7 @@ def _facts(s: Side) -> list[tuple[str, str]]:
     facts.append(("Top inputs", ", ".join(f.feature for f in importance.features[:3])
                   if isinstance(importance, PermutationImportance) else NOT_COMPUTED))
     facts += [("Device", str(v.device)), ("Seed", str(v.seed)), ("Wall time", f"{v.wall_seconds:.1f} s"),
-              ("Peak memory", size_text(v.peak_memory_bytes)), ("Created", f"{v.created_at} by {v.created_by}")]
+              ("Peak memory", size_text(v.peak_memory_bytes)), ("Created", f"{short_time(v.created_at)} by {v.created_by}")]
     return facts
 
 

@@ -40,6 +40,7 @@ from core.api import (
     Staleness,
     size_text,
 )
+from desktop.pages.workspace import short_time
 
 NOT_COMPUTED = "not computed"
 WEAK_BG = "#fde0e0"
@@ -49,6 +50,11 @@ _e = html.escape
 def num(value: float | None, digits: int = 4) -> str:
     """A figure with ``digits`` significant digits; an em dash for None."""
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+def params_text(params: dict[str, object]) -> str:
+    """``name=value`` pairs, floats to 4 significant digits; "defaults" when there are none."""
+    return ", ".join(f"{k}={num(p) if isinstance(p, float) else p}" for k, p in sorted(params.items())) or "defaults"
 
 
 def metric_text(m: MetricValue) -> str:
@@ -71,7 +77,7 @@ def method(item: EvidenceItem) -> str:
 
 
 def _summary(v: ModelVersion) -> str:
-    params = ", ".join(f"{_e(k)}={_e(str(p))}" for k, p in sorted(v.params.items())) or "defaults"
+    params = _e(params_text(v.params))
     rows = [
         ("Model version", f"<b>{_e(v.label)}</b> (id {_e(v.id[:12])})"),
         ("Trained on", f"{_e(v.dataset)} (SHA-256 {_e(v.dataset_sha256[:12])}…)"),
@@ -79,7 +85,7 @@ def _summary(v: ModelVersion) -> str:
         ("Holdout", metric_text(v.holdout)),
         ("Device, seed", f"{_e(str(v.device))}, seed {v.seed}"),
         ("Cost", f"{v.wall_seconds:.1f} s, peak memory {_e(size_text(v.peak_memory_bytes))}"),
-        ("Created", f"{_e(v.created_at)} by {_e(v.created_by)}"),
+        ("Created", f"{_e(short_time(v.created_at))} by {_e(v.created_by)}"),
         ("Spec", f"<code>{_e(v.spec_hash[:16])}…</code>"),
     ]
     return "<table>" + "".join(f"<tr><td style='color:#555;padding-right:10px'>{k}</td><td>{t}</td></tr>"
@@ -248,7 +254,7 @@ class ModelView(QWidget):
         self.sections = evidence_sections(version, evidence)
         self.pixmaps = {}
         doc = self.browser.document()
-        images = ""
+        cells = []
         for name, png in plots:
             image = QImage.fromData(png)
             if image.isNull():
@@ -256,12 +262,14 @@ class ModelView(QWidget):
             self.pixmaps[name] = QPixmap.fromImage(image)
             url = f"plot:{name}"
             doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
-            width = min(image.width(), 640)
-            images += f"<p><b>{_e(name)}</b><br><img src='{_e(url)}' width='{width}'></p>"
-        plot_html = images or f"<p style='color:#8a5a00'>{NOT_COMPUTED}</p>"
-        parts = [f"<h3>{_e(t)}</h3>{b}" for t, b in self.sections[:1]]
-        parts.append(f"<h3>Plots</h3>{plot_html}")
-        parts += [f"<h3>{_e(t)}</h3>{b}" for t, b in self.sections[1:]]
+            title = name.rsplit(".", 1)[0].replace("_", " ")
+            cells.append(f"<td valign='top'><b>{_e(title)}</b><br><img src='{_e(url)}' width='{min(image.width(), 420)}'></td>")
+        rows = "".join("<tr>" + "".join(cells[i:i + 2]) + "</tr>" for i in range(0, len(cells), 2))
+        plot_html = f"<table cellspacing='8'>{rows}</table>" if cells else f"<p style='color:#8a5a00'>{NOT_COMPUTED}</p>"
+        titled = [*self.sections, ("Plots", plot_html)]
+        links = " · ".join(f"<a href='#s{i}'>{_e(t)}</a>" for i, (t, _) in enumerate(titled) if i)
+        parts = [f"<p>Jump to: {links}</p>"]
+        parts += [f"<h3><a name='s{i}'></a>{_e(t)}</h3>{b}" for i, (t, b) in enumerate(titled)]
         self.browser.setHtml("".join(parts))
 
     def section(self, title: str) -> str:

@@ -64,7 +64,7 @@ class LiveTrial:
         if self.error:
             return f"failed: {self.error}"
         if self.done:
-            return "done"
+            return "done" if self.score is not None else "done (its score shows when the run ends)"
         return f"fold {self.fold}/{self.folds}" if self.folds else "running"
 
 
@@ -111,7 +111,7 @@ def from_result(t: TrialResult, folds: int) -> LiveTrial:
 
 QUEUE_COLUMNS = (
     Column("#", lambda q: q.number, align_right=True),
-    Column("Model", lambda q: q.model or "(named by the engine)"),
+    Column("Model", lambda q: q.model or f"{q.spec.dataset_name}-{q.spec.target}"),
     Column("Dataset", lambda q: q.spec.dataset),
     Column("Target", lambda q: q.spec.target),
     Column("Algorithms", lambda q: ", ".join(q.spec.algorithms)),
@@ -131,7 +131,7 @@ HISTORY_COLUMNS = (
     Column("Model", lambda r: r.model or ""),
     Column("Status", lambda r: str(r.status)),
     Column("Trials", lambda r: r.trials, align_right=True),
-    Column("Model version", lambda r: r.model_version or ""),
+    Column("Model version", lambda r: r.model_version or "", fmt=lambda v: v[:12]),
     Column("Error", lambda r: r.error or "", tooltip=lambda r: r.error or ""),
     Column("Run", lambda r: r.id[:12], tooltip=lambda r: r.id),
 )
