@@ -38,6 +38,7 @@ class Change(StrEnum):
     DATASETS = "datasets"
     TRAINING = "training"  # specs and runs
     MODELS = "models"  # model versions and their evidence
+    RUBRIC = "rubric"  # rubric results, attestations and the rubric policy
 
 
 # The old module-level names, kept so call sites read naturally (``outcome.AUDIT``).
@@ -49,6 +50,7 @@ ASSESSMENTS = Change.ASSESSMENTS
 DATASETS = Change.DATASETS
 TRAINING = Change.TRAINING
 MODELS = Change.MODELS
+RUBRIC = Change.RUBRIC
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,34 @@ SAMPLES["airlock.evidence.smoke"] = _tm.SmokeResult(
     0.93, 0.5, True, 0.4,
 )
 
+# --- rubric (core/rubric/models.py) --------------------------------------------------------
+from core.rubric import models as _rm  # noqa: E402
+
+_RESULT = _rm.TestResult(
+    "model.5", _rm.TestStatus.AUTOMATED, _rm.TestOutcome.PASS, ("model_version:mv-1", "evidence:baselines"),
+    "2026-12-01T10:05:00+00:00", {"baseline_margin": 0.0, "metric": "roc_auc"}, "beats the dummy by 0.31",
+)
+_NOT_DONE = _rm.TestResult(
+    "infra.6", _rm.TestStatus.NOT_DONE, None, (), "2026-12-01T10:05:00+00:00", {}, "",
+    "canary runs need the promotion part",
+)
+SAMPLES["airlock.rubric_result"] = _rm.RubricResult(
+    _rm.RubricResultId("rr-1"), "mv-1", 2, (_RESULT, _NOT_DONE),
+    _rm.RubricScore(
+        tuple(_rm.SectionScore(s, p) for s, p in zip(_rm.Section, (3.5, 5.0, 4.0, 0.0), strict=True)),
+        0.0, "research project", "min of the section sums",
+    ),
+    "ana", "2026-12-01T10:05:00+00:00",
+)
+SAMPLES["airlock.rubric_policy"] = _rm.RubricPolicy(
+    2, baseline_margin=0.01, slice_floor=0.6, deny_list=("ssn",), allowed_sensitive=("age",), quality_floor=0.7,
+    set_by="lead", set_at="2026-12-01T09:00:00+00:00",
+)
+SAMPLES["airlock.attestation"] = _rm.Attestation(
+    _rm.AttestationId("at-1"), "data.7", "mv-1", "Feature code is unit tested in repo x, run 42.",
+    (("ci-log.txt", "ab" * 32),), "rita", "2026-12-01T10:00:00+00:00", "2027-06-01T00:00:00+00:00",
+)
+
 
 def _keys_sorted(value: Any) -> bool:
     if isinstance(value, list):
