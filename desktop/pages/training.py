@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -347,10 +348,14 @@ class TrainingPage(Page):
 
     # --- queue and runs --------------------------------------------------------------------
 
-    def enqueue(self, spec: TrainingSpec, model: str | None) -> QueuedRun:
-        """Add a start of ``spec`` to the queue; it begins when the runs before it ended."""
+    def enqueue(self, spec: TrainingSpec, model: str | None, *, allow_data_export: bool = False) -> QueuedRun:
+        """Add a start of ``spec`` to the queue; it begins when the runs before it ended.
+
+        ``allow_data_export`` is the user's confirmation that a Dask spec may send the data to
+        the cluster's workers (the engine refuses a Dask run without it).
+        """
         self._numbers += 1
-        entry = QueuedRun(self._numbers, spec, model)
+        entry = QueuedRun(self._numbers, spec, model, allow_data_export=allow_data_export)
         self.queue.append(entry)
         self._start_next()
         self.runs_widget.set_queue(self.queue)
@@ -374,10 +379,10 @@ class TrainingPage(Page):
             return
         entry = self._set(entry, status=RUNNING)
         self.runs_widget.started(entry)
-        training, spec, model = self.engine.training, entry.spec, entry.model
+        training, spec, model, export = self.engine.training, entry.spec, entry.model, entry.allow_data_export
 
         def run(ctx: TaskContext) -> Outcome[ModelVersion]:
-            return training.run(spec, model=model, ctx=ctx)
+            return training.run(spec, model=model, allow_data_export=export, ctx=ctx)
 
         self.mutate(run, f"Training run #{entry.number} ({spec.target} from {spec.dataset})",
                     "The training failed.", concern=TRAIN)
@@ -513,9 +518,17 @@ class TrainingPage(Page):
     @Slot()
     def _on_start_clicked(self) -> None:
         spec = self.form.spec()
-        if spec is not None and spec == self._validated and not self.problems:
-            self.enqueue(spec, self.model_name.text().strip() or None)
-            self.tabs.setCurrentIndex(TAB_RUNS)
+        if spec is None or spec != self._validated or self.problems:
+            return
+        export = spec.compute_kind == "dask"
+        if export and QMessageBox.question(
+                self, "Send the data to the cluster?",
+                f"Training on the Dask cluster at {spec.dask_address} sends the rows of {spec.dataset} to the "
+                "cluster's workers, outside this encrypted workspace. The start is recorded in the audit log.\n\n"
+                "Send the data and train there?") != QMessageBox.StandardButton.Yes:
+            return
+        self.enqueue(spec, self.model_name.text().strip() or None, allow_data_export=export)
+        self.tabs.setCurrentIndex(TAB_RUNS)
 
     @Slot()
     def _on_runs_cancel_requested(self) -> None:

@@ -44,6 +44,7 @@ class QueuedRun:
     model: str | None
     status: str = QUEUED
     detail: str = ""
+    allow_data_export: bool = False  # the user confirmed sending the data to a Dask cluster
 
 
 @dataclass(frozen=True, slots=True)
