@@ -88,6 +88,10 @@ class ChildOutOfMemory(ChildFailed):
     code = "child_out_of_memory"
 
 
+#: How much lower than its parent a child runs (``nice`` increment, POSIX).
+CHILD_NICENESS = 5
+
+
 def run_in_child(
     fn: Callable[..., T],
     *args: Any,
@@ -438,6 +442,11 @@ def _child_main(
     memory_limit: int | None,
 ) -> None:
     """The child's whole life: limit, configure, read the job, run it, answer, exit."""
+    if hasattr(os, "nice"):
+        # Below the parent's priority: a busy child never starves the window that watches it
+        # (measured: 10 ms GUI ticks stalled up to 0.9 s on a loaded 2-core machine without it).
+        # With nothing else to run, a niced process runs just as fast.
+        os.nice(CHILD_NICENESS)
     if memory_limit is not None:
         import resource
 

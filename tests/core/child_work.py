@@ -101,3 +101,8 @@ def nothing(ctx: TaskContext) -> float:
 def an_object(ctx: TaskContext) -> runtime.RuntimeSettings:
     """Returns an instance of a class: fine from trusted work, refused where only plain data may come."""
     return runtime.RuntimeSettings(threads=1)
+
+
+def niceness(ctx: TaskContext) -> int:
+    """The child's own scheduling niceness."""
+    return os.nice(0)

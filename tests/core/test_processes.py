@@ -211,3 +211,10 @@ def test_an_already_cancelled_context_starts_no_child() -> None:
     with pytest.raises(Cancelled):
         task.run()
     assert task.process is None
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities on this platform")
+def test_a_child_runs_below_its_parent_so_the_window_keeps_its_cpu() -> None:
+    from core.processes import CHILD_NICENESS
+
+    assert run_in_child(child_work.niceness) == min(os.nice(0) + CHILD_NICENESS, 19)
