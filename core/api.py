@@ -379,3 +379,28 @@ __all__ += [
     "HoldoutMetrics", "Inclusion", "ModelComparison", "PermutationImportance", "ReproducibilityResult", "Residuals",
     "SearchTable", "SliceMetric", "SliceReport", "SmokeResult", "Staleness", "gpu_available",
 ]
+
+# Rubric values and the shipped catalogue (light), for the desktop and the CLI.
+from core.rubric.catalogue import Catalogue as RubricCatalogue
+from core.rubric.catalogue import load_catalogue as load_rubric_catalogue
+from core.rubric.models import (
+    Attestation,
+    NextStep,
+    RubricComparison,
+    RubricPolicy,
+    RubricResult,
+    RubricScore,
+    RubricTest,
+    Section,
+    SectionScore,
+    TestDifference,
+    TestOutcome,
+    TestResult,
+    TestStatus,
+)
+
+__all__ += [
+    "Attestation", "NextStep", "RubricCatalogue", "RubricComparison", "RubricPolicy", "RubricResult", "RubricScore",
+    "RubricTest", "Section", "SectionScore", "TestDifference", "TestOutcome", "TestResult", "TestStatus",
+    "load_rubric_catalogue",
+]
