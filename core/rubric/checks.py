@@ -607,12 +607,21 @@ def check_infra_5(inputs: RubricInputs, policy: RubricPolicy, ran_at: str) -> Te
                    f"contributions to the {exp.output_kind} ({additive})")
 
 
-#: The automated check of each test (its catalogue ``check`` id is the test id).
+#: The automated check of each test, by test id (:data:`CHECK_IDS` maps the catalogue's check ids).
 CHECKS: dict[str, Check] = {
     "data.1": check_data_1, "data.2": check_data_2, "data.3": check_data_3, "data.4": check_data_4,
     "data.5": check_data_5, "model.1": check_model_1, "model.3": check_model_3, "model.4": check_model_4,
     "model.5": check_model_5, "model.6": check_model_6, "model.7": check_model_7, "infra.1": check_infra_1,
     "infra.2": check_infra_2, "infra.4": check_infra_4, "infra.5": check_infra_5,
+}
+
+#: The catalogue's check id of each automated check (``resources/rubric/ml_test_score_2017.json``).
+CHECK_IDS: dict[str, str] = {
+    "schema_validated": "data.1", "importance_intervals": "data.2", "feature_cost": "data.3",
+    "feature_meta": "data.4", "privacy_controls": "data.5", "spec_reviewed": "model.1",
+    "search_recorded": "model.3", "staleness_curve": "model.4", "baseline_margin": "model.5",
+    "slice_quality": "model.6", "fairness_gaps": "model.7", "reproducibility": "infra.1", "smoke_run": "infra.2",
+    "quality_gate": "infra.4", "explanation": "infra.5",
 }
 
 #: Every test id in the paper's order.
@@ -650,5 +659,5 @@ def evaluate(inputs: RubricInputs, policy: RubricPolicy, *, ran_at: str | None =
     return results
 
 
-__all__ = ["CHECKS", "LINEAR_ALGORITHMS", "NOT_YET", "PROTECTED_NAMES", "TEST_IDS", "Check", "RubricInputs",
+__all__ = ["CHECKS", "CHECK_IDS", "LINEAR_ALGORITHMS", "NOT_YET", "PROTECTED_NAMES", "TEST_IDS", "Check", "RubricInputs",
            "evaluate"]

@@ -247,6 +247,18 @@ def test_every_automated_check_passes_on_good_evidence_and_fails_on_each_bad_exa
         assert (r.status, r.outcome) == (TestStatus.NOT_DONE, None) and r.reason_not_done == checks.NOT_YET[test_id]
 
 
+def test_the_checks_are_the_catalogues() -> None:
+    from core.rubric.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    assert list(checks.TEST_IDS) == list(catalogue.ids)
+    for test in catalogue.tests:
+        if test.id in checks.CHECKS:
+            assert test.check is not None and checks.CHECK_IDS[test.check] == test.id
+        else:  # a check the catalogue names for a later part, or none: not done, with its reason
+            assert test.id in checks.NOT_YET and test.check not in checks.CHECK_IDS
+
+
 def test_failures_name_what_failed_and_results_show_thresholds() -> None:
     r = evaluate(BAD["data.2"][0](), POLICY)["data.2"]
     assert "tenure" in r.detail and "income" not in r.detail
