@@ -171,7 +171,7 @@ def _missing(kind: EvidenceKind) -> str:
     return f"no {kind} evidence is stored with this model version (trained before it was computed?): train it again"
 
 
-def _names(items: list[str], limit: int = 10) -> str:
+def _names(items: list[str], limit: int = 50) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from core.data.models import (
     REDACTED,
@@ -51,10 +54,12 @@ from core.training.models import (
     ModelVersionId,
     PermutationImportance,
     ReproducibilityResult,
+    SearchSpec,
     SearchTable,
     SliceMetric,
     SliceReport,
     SmokeResult,
+    SplitSpec,
     Staleness,
     StalenessWindow,
     Task,
@@ -325,3 +330,80 @@ def test_results_are_storable_records() -> None:
     record = RubricResult(RubricResultId("r1"), "mv1", 2, results, RubricScore((), 0.0, "x", "rule"), "rita",
                           "2026-12-01T10:00:00+00:00")
     assert formats.loads(RubricResult, formats.dumps(record)) == record
+
+
+# --- end to end: a real small model trained in a real encrypted workspace --------------------
+
+
+@pytest.mark.slow  # one training (child processes for the run and its repetition)
+def test_the_checks_on_a_real_model_trained_on_breast_cancer(workspace: tuple[Any, str], tmp_path: Path) -> None:
+    import numpy as np
+
+    from tests.core.data import real_data
+
+    engine = workspace[0]
+    df = real_data.frame("breast_cancer")
+    df["sex"] = np.random.default_rng(5).choice(["f", "m"], len(df))  # unrelated to the target
+    path = real_data.write_csv("cancer", tmp_path, df=df)
+    version = engine.datasets.import_file(path, name="cancer").value.version
+    spec = engine.training.init_spec(version.label, "target", task=Task.BINARY)
+    features = tuple(c for c in spec.features if c != "sex")
+    spec = dataclasses.replace(spec, features=features, sensitive=("sex",), metric="roc_auc",
+                               algorithms=(Algorithm.LOGISTIC,), search=SearchSpec(trials=2),
+                               split=SplitSpec(cv_folds=3), bootstrap_rounds=60, smoke_rows=200)
+    mv = engine.training.run(spec, model="cancer").value
+    profile = engine.datasets.profile(version.label)
+    engine.datasets.infer_schema(version.label)
+
+    def inputs(edited: bool) -> RubricInputs:
+        stored = engine.training.evidence(mv.label)
+        return RubricInputs(
+            model=engine.training.model_version(mv.label), evidence={i.kind: i for i in stored.items},
+            spec=engine.training.spec(mv.spec_hash), dataset=engine.datasets.version(mv.dataset),
+            schema=engine.datasets.schema("cancer"), schema_edited=edited,
+            validation=engine.datasets.validate("cancer", mv.dataset), profile=profile, encrypted=True,
+            sample_rows=tuple(tuple(str(v) for v in row) for row in df.head(5).itertuples(index=False)),
+        )
+
+    results = evaluate(inputs(edited=False), DEFAULT_POLICY)
+    assert len(results) == 28
+    # Inferred but never edited: not reviewed. After a person's edit, Data 1 passes.
+    assert results["data.1"].outcome == TestOutcome.FAIL and "never edited" in results["data.1"].detail
+    engine.datasets.edit_schema("cancer", "mean radius", max_missing_fraction=0.01)
+    results = evaluate(inputs(edited=True), DEFAULT_POLICY)
+    assert results["data.1"].outcome == TestOutcome.PASS, results["data.1"].detail
+    assert "schema:cancer@2" in results["data.1"].evidence
+    # What this run must have produced and passed.
+    for test_id in ("data.4", "data.5", "model.3", "model.5", "infra.1", "infra.2", "infra.5"):
+        assert results[test_id].outcome == TestOutcome.PASS, (test_id, results[test_id].detail)
+    assert results["model.1"].outcome == TestOutcome.FAIL and "review pending" in results["model.1"].detail
+    assert results["model.4"].status == TestStatus.NOT_DONE  # no date column: no staleness curve
+    assert results["infra.4"].outcome == TestOutcome.NOT_APPLICABLE  # no floor, no champion
+    # The judged checks agree with the stored figures, computed here from the evidence itself.
+    stored = engine.training.evidence(mv.label)
+    imp = stored.item(EvidenceKind.IMPORTANCE)
+    assert isinstance(imp, PermutationImportance)
+    assert (results["data.2"].outcome == TestOutcome.PASS) == all(f.ci_low > 0 for f in imp.features)
+    for f in imp.features:
+        assert (f.feature in results["data.2"].detail) == (not f.ci_low > 0)
+    fair = stored.item(EvidenceKind.FAIRNESS)
+    assert isinstance(fair, Inclusion) and fair.attributes[0].attribute == "sex"
+    [sex] = fair.attributes
+    assert sex.demographic_parity_difference is not None and sex.equalized_odds_difference is not None
+    within = sex.demographic_parity_difference <= 0.1 and sex.equalized_odds_difference <= 0.1
+    assert results["model.7"].outcome == (TestOutcome.PASS if within else TestOutcome.FAIL)
+    report = stored.item(EvidenceKind.SLICES)
+    assert isinstance(report, SliceReport)
+    judged = [s for s in report.slices if s.declared] or list(report.slices)
+    if judged:
+        ok = all(s.gap >= -DEFAULT_POLICY.slice_max_gap for s in judged)
+        assert results["model.6"].outcome == (TestOutcome.PASS if ok else TestOutcome.FAIL)
+    # Each automated result links the model and the evidence it read, all of it stored.
+    kinds = {f"evidence:{i.kind}" for i in stored.items}
+    for test_id in checks.CHECKS:
+        r = results[test_id]
+        assert f"model_version:{mv.id}" in r.evidence, test_id
+        assert {e for e in r.evidence if e.startswith("evidence:")} <= kinds, test_id
+    # A sampled training row planted in the evidence is found (the scan reads the real stored items).
+    leaked = dataclasses.replace(inputs(edited=True), sample_rows=(tuple(str(f.mean) for f in imp.features[:4]),))
+    assert evaluate(leaked, DEFAULT_POLICY)["data.5"].outcome == TestOutcome.FAIL
