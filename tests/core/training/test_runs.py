@@ -81,8 +81,8 @@ def test_a_binary_run_stores_a_model_version_with_its_lineage_artefact_and_evide
     assert mv.environment.python and mv.environment.platform and mv.environment.cpu
     assert mv.seed == spec.seed and mv.wall_seconds > 0 and mv.peak_memory_bytes > 50_000_000
     assert mv.created_by == engine.actor
-    # Progress came per trial and fold.
-    assert any("trial 1/2" in m and "fold 2/3" in m for m in messages), messages
+    # Progress came from the search (reports are throttled, so which trial or fold gets through varies).
+    assert any(m.startswith("trial ") for m in messages), messages
     # The audit event names the spec, the data and the figure.
     events, _ = engine.audit.events(action="training.model_trained")
     [event] = events
