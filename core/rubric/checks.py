@@ -61,6 +61,9 @@ PROTECTED_NAMES: tuple[str, ...] = (
     "marital", "disability", "disabled", "pregnancy", "pregnant", "orientation", "age", "birth", "dob",
 )
 
+#: PII values at least this long are also looked for inside the evidence's text, not only as whole values.
+SUBSTRING_MIN = 6
+
 #: Algorithms whose linear baseline is the same family (Model 5 then requires only the dummy).
 LINEAR_ALGORITHMS: frozenset[Algorithm] = frozenset({Algorithm.LOGISTIC, Algorithm.LINEAR, Algorithm.RIDGE})
 
@@ -348,7 +351,8 @@ def check_data_5(inputs: RubricInputs, policy: RubricPolicy, ran_at: str) -> Tes
                 if leaked:
                     problems.append(f"the profile shows {len(leaked)} unredacted values of PII column {column.name}")
     for kind, texts in sorted(found.items()):
-        hits = sorted(v for v in values if v in texts)
+        blob = "\n".join(texts)  # a longer value is also found inside text (a method, an error message)
+        hits = sorted(v for v in values if v in texts or (len(v) >= SUBSTRING_MIN and v in blob))
         if hits:
             problems.append(f"the {kind} evidence holds {len(hits)} PII value(s)")  # never the values themselves
         for number, row in enumerate(inputs.sample_rows):

@@ -199,6 +199,9 @@ BAD: dict[str, list[Callable[[], RubricInputs]]] = {
             Contribution("num__rate", "rate", 0.125, 0.0),
         )),
         lambda: _with(EvidenceKind.EXPLANATION, predicted="ana@example.org"),  # a PII value as the prediction
+        lambda: _with(EvidenceKind.SEARCH, trials=(  # a PII value inside a failed trial's error message
+            TrialResult(0, Algorithm.RANDOM_FOREST, {}, None, None, 1.0, "could not convert 'ana@example.org'"),
+            *_evidence()[EvidenceKind.SEARCH].trials)),  # type: ignore[attr-defined]
         lambda: _good(profile=_profile(email_top="bob@example.org")),  # the profile left a PII value unredacted
     ],
     "model.1": [
