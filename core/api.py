@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from core.assessment.service import AssessmentService
     from core.data.service import DatasetService
     from core.doctor import DoctorReport
+    from core.rubric.service import RubricService
     from core.store.opening import OpenedStore
     from core.training.service import TrainingService
 
@@ -83,6 +84,12 @@ class Engine:
         from core.training.service import TrainingService
 
         return TrainingService(self._opened.store, self.actor)
+
+    @cached_property
+    def rubric(self) -> RubricService:
+        from core.rubric.service import RubricService
+
+        return RubricService(self._opened.store, self.actor)
 
     @classmethod
     def create(
@@ -234,6 +241,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "AssessmentService": ("core.assessment.service", "AssessmentService"),
     "DatasetService": ("core.data.service", "DatasetService"),
     "TrainingService": ("core.training.service", "TrainingService"),
+    "RubricService": ("core.rubric.service", "RubricService"),
     "DoctorReport": ("core.doctor", "DoctorReport"),
     "assessment_charts": ("core.assessment.charts", None),
 }
@@ -404,3 +412,4 @@ __all__ += [
     "RubricTest", "Section", "SectionScore", "TestDifference", "TestOutcome", "TestResult", "TestStatus",
     "load_rubric_catalogue",
 ]
+__all__ += ["RubricService"]

@@ -15,6 +15,7 @@ kinds of :mod:`core.formats` at the bottom of the module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NewType
 
@@ -152,8 +153,13 @@ class Attestation:
     format_version: int = ATTESTATION_FORMAT_VERSION
 
     def valid_at(self, when: str) -> bool:
-        """True while the attestation counts at ``when`` (ISO 8601 strings of one zone compare as text)."""
-        return when < self.expires_at
+        """True while the attestation counts at ``when`` (ISO 8601 with a zone; a bare time reads as UTC)."""
+        return _instant(when) < _instant(self.expires_at)
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
