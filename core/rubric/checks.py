@@ -119,7 +119,9 @@ class RubricInputs:
         snapshot): Data 5 looks for each in the stored evidence. Never stored in a result.
     sample_rows
         A few whole training rows as text: Data 5 fails when every value of one appears in
-        the evidence. Never stored in a result.
+        the evidence (cells that are empty, booleans or whole numbers under 100 are not
+        compared: they fill every evidence item; a row needs three other cells to be judged).
+        Never stored in a result.
     """
 
     model: ModelVersion
@@ -332,6 +334,22 @@ def _number_text(text: str) -> str:
     return repr(number) if math.isfinite(number) else text.strip()
 
 
+def _distinctive(cell: str) -> bool:
+    """A cell that says something about its row: not empty, not a boolean, not a small whole number.
+
+    Small whole numbers (``0``, ``1``, ``42``) and booleans fill every evidence item (counts, trial
+    numbers, labels); a row made only of such cells cannot be told apart from them.
+    """
+    text = cell.strip()
+    if not text or text.lower() in ("true", "false"):
+        return False
+    try:
+        number = float(text)
+    except ValueError:
+        return True
+    return not (number.is_integer() and abs(number) < 100)
+
+
 def check_data_5(inputs: RubricInputs, policy: RubricPolicy, ran_at: str) -> TestResult:
     """Data 5: the workspace is encrypted, and the stored evidence holds no PII value and no whole row."""
     links = (_mv(inputs),) + tuple(_ev(k) for k in sorted(inputs.evidence))
@@ -356,7 +374,7 @@ def check_data_5(inputs: RubricInputs, policy: RubricPolicy, ran_at: str) -> Tes
         if hits:
             problems.append(f"the {kind} evidence holds {len(hits)} PII value(s)")  # never the values themselves
         for number, row in enumerate(inputs.sample_rows):
-            cells = [_number_text(c) for c in row if c.strip() != ""]
+            cells = [_number_text(c) for c in row if _distinctive(c)]
             if len(cells) >= 3 and all(c in texts for c in cells):
                 problems.append(f"the {kind} evidence holds every value of sampled training row {number}")
                 break

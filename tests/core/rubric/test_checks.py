@@ -154,7 +154,7 @@ def _good(**changes: Any) -> RubricInputs:
         validation=ValidationReport(2, "loans@1", (Anomaly(Severity.LOW, "income", AnomalyKind.OUT_OF_RANGE, "few", 1),)),
         profile=_profile(), encrypted=True, champion_holdout=MetricValue("roc_auc", 0.88, None, None, "bootstrap"),
         champion_label="loans@0", spec_approved_by="rita", pii_values=("ana@example.org",),
-        sample_rows=(("52000.5", "7", "0.125"),),
+        sample_rows=(("52000.5", "7.25", "0.125", "3"),),
     )
     return dataclasses.replace(inputs, **changes)
 
@@ -195,7 +195,7 @@ BAD: dict[str, list[Callable[[], RubricInputs]]] = {
         lambda: _with(EvidenceKind.SLICES, slices=(  # a PII value as a slice level
             SliceMetric("email", "ana@example.org", False, 40, 0.9, 0.8, 0.95, 0.0, False),)),
         lambda: _with(EvidenceKind.EXPLANATION, contributions=(  # a whole training row
-            Contribution("num__income", "income", 52000.5, 0.2), Contribution("num__tenure", "tenure", 7.0, 0.1),
+            Contribution("num__income", "income", 52000.5, 0.2), Contribution("num__tenure", "tenure", 7.25, 0.1),
             Contribution("num__rate", "rate", 0.125, 0.0),
         )),
         lambda: _with(EvidenceKind.EXPLANATION, predicted="ana@example.org"),  # a PII value as the prediction
@@ -285,6 +285,14 @@ def test_failures_name_what_failed_and_results_show_thresholds() -> None:
     assert "slices" in r.detail and "ana@example.org" not in r.detail
     r = evaluate(BAD["data.5"][2](), POLICY)["data.5"]
     assert "every value of sampled training row 0" in r.detail and "holds 1 PII" not in r.detail
+
+
+def test_a_row_of_small_whole_numbers_is_not_taken_for_a_leak() -> None:
+    # Trial numbers, counts and labels hold 0, 1, 2 …: a row of such cells says nothing.
+    small = _good(sample_rows=(("1", "0", "2", "true", ""),))
+    assert evaluate(small, POLICY)["data.5"].outcome == TestOutcome.PASS
+    planted = _good(sample_rows=(("1", "0.88", "0.9", "0.01"),))  # figures of the search table itself
+    assert evaluate(planted, POLICY)["data.5"].outcome == TestOutcome.FAIL
 
 
 def test_declared_sensitive_features_and_the_policy_allow_list_pass_data_4() -> None:
