@@ -194,12 +194,13 @@ def check_data_1(inputs: RubricInputs, policy: RubricPolicy, ran_at: str) -> Tes
     schema = inputs.schema
     if schema is None:
         return _result("data.1", ran_at, False, links,
-                       f"no schema for dataset {inputs.model.dataset}: infer one (airlock data schema infer) "
-                       "and review it field by field")
+                       f"no schema for dataset {inputs.model.dataset}: infer one (airlock data schema infer "
+                       f"{inputs.model.dataset}) and review it field by field (Datasets page, Schema tab)")
     links += (f"schema:{schema.dataset_name}@{schema.revision}",)
     problems: list[str] = []
     if not inputs.schema_edited:
-        problems.append(f"schema revision {schema.revision} was inferred and never edited by a person: review it")
+        problems.append(f"schema revision {schema.revision} was inferred and never edited by a person: review it "
+                        "(edit the expectations that matter: Datasets page, Schema tab)")
     report = inputs.validation
     if report is None:
         problems.append("the training data was not validated against the schema")
