@@ -305,6 +305,66 @@ class RubricService:
             })
         return Outcome(attestation, _CHANGES)
 
+    # --- the sign-off report -----------------------------------------------------------------
+
+    @mutation
+    def export_report(self, ref: str, dest: Path | str, *, format: str = "pdf") -> Outcome[Path]:
+        """Write a rubric result's sign-off report (``html`` or ``pdf``) to ``dest``, owner-only. Audited.
+
+        The report (:mod:`core.rubric.report`) shows the four section sums beside the minimum, the
+        band with the scoring rule next to it, every test with its status, outcome, evidence,
+        thresholds and when it ran, the model version's attestations and the next steps. Refused
+        before any work on a read-only workspace, for a missing or unwritable folder, or for a
+        user who is not a member; the file and the audit event ``rubric.report_exported`` are
+        written in one transaction.
+
+        Parameters
+        ----------
+        ref
+            A model version (``model@N``; its latest result) or a rubric result id (or its start).
+        dest
+            The file to write (replaced if it exists).
+        format
+            ``"html"`` (one self-contained page) or ``"pdf"``.
+
+        Raises
+        ------
+        ReadOnlyWorkspace
+            The workspace is open read-only.
+        InvalidInput
+            Unknown format, or the destination cannot be written.
+        NotFound
+            No such model version or rubric result.
+        """
+        from core.store import exports
+
+        if format not in ("html", "pdf"):
+            raise InvalidInput(f"A rubric report is html or pdf, not {format!r}.")
+        out = exports.check_destination(self._store, dest, "export the rubric report")
+        with self._store.read(self._actor) as tx:
+            require_member(tx, "export a rubric report")
+        result = self.result(ref)
+        with self._store.read(self._actor) as tx:
+            version = training_repo.version_by_id(tx, result.model_version_id)
+            attestations = rubric_repo.attestations(tx, result.model_version_id)
+        catalogue = load_catalogue()
+        label = version.label if version is not None else result.model_version_id
+        steps = scoring.next_steps(result, catalogue)
+        if format == "pdf":
+            from core.rubric.report_pdf import render_pdf
+
+            payload = render_pdf(result, catalogue, attestations=attestations, next_steps=steps, model_label=label)
+        else:
+            from core.rubric.report import render_html
+
+            payload = render_html(result, catalogue, attestations=attestations, next_steps=steps,
+                                  model_label=label).encode("utf-8")
+        with self._store.write(self._actor) as tx:
+            exports.write_export(tx, out, payload)
+            tx.audit("rubric.report_exported", f"model:{label}",
+                     {"format": format, "file": out.name, "result": result.id, "final": result.score.final})
+        return Outcome(out, outcome.changes())
+
     # --- policy ----------------------------------------------------------------------------
 
     @query

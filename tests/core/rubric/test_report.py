@@ -159,3 +159,31 @@ def test_pdf_opens_and_says_the_same() -> None:
     for t in tests:
         assert t.id in flat
     assert "(expired)" in flat and "(valid)" in flat
+
+
+@pytest.mark.slow  # trains a tiny model
+def test_export_report_is_audited_owner_only_and_checked_first(engine, trained, tmp_path: Path) -> None:
+    from core.errors import InvalidInput
+
+    version = trained()
+    result = engine.rubric.run(version.label).value
+    with pytest.raises(InvalidInput, match="does not exist"):
+        engine.rubric.export_report(version.label, tmp_path / "missing" / "r.pdf", format="pdf")
+    with pytest.raises(InvalidInput, match="html or pdf"):
+        engine.rubric.export_report(version.label, tmp_path / "r.txt", format="txt")
+    assert engine.audit.events(action="rubric.report_exported")[0] == []
+    html_out = engine.rubric.export_report(version.label, tmp_path / "r.html", format="html")
+    pdf_out = engine.rubric.export_report(result.id, tmp_path / "r.pdf", format="pdf")
+    assert pdf_out.value == tmp_path / "r.pdf"
+    assert html_out.value == tmp_path / "r.html" and "audit" in html_out.changes
+    for path in (tmp_path / "r.html", tmp_path / "r.pdf"):
+        assert path.stat().st_mode & 0o777 == 0o600
+    events, _ = engine.audit.events(action="rubric.report_exported")
+    assert sorted(e.details["format"] for e in events) == ["html", "pdf"]
+    assert {e.subject for e in events} == {f"model:{version.label}"}
+    assert {e.details["result"] for e in events} == {result.id}
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"ML Test Score rubric: {version.label}" in page
+    assert html.escape(result.score.rule_text) in page
+    reader = pypdf.PdfReader(tmp_path / "r.pdf")
+    assert [o.title for o in reader.outline if not isinstance(o, list)] == list(SECTIONS)
