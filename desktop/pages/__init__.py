@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("assessment", "Maturity assessment", "desktop.pages.assessment:AssessmentPage"),
     PageSpec("datasets", "Datasets", "desktop.pages.datasets:DatasetsPage"),
     PageSpec("training", "Training", "desktop.pages.training:TrainingPage"),
+    PageSpec("rubric", "Rubric", "desktop.pages.rubric:RubricPage"),
     PageSpec("users", "Users", "desktop.pages.users:UsersPage"),
     PageSpec("audit", "Audit log", "desktop.pages.audit:AuditPage"),
     PageSpec("backup", "Backups", "desktop.pages.backup:BackupPage"),
