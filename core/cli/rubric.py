@@ -11,7 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from core.api import Section, TestStatus, load_rubric_catalogue, to_builtins
-from core.cli.common import add_command, add_group, emit, local_time, open_engine, table
+from core.cli.common import UsageProblem, add_command, add_group, emit, local_time, open_engine, table
 
 if TYPE_CHECKING:
     from core.api import NextStep, RubricComparison, RubricResult, RubricService
@@ -36,6 +36,14 @@ def register(subparsers: Any) -> None:
     p = add_command(group, "compare", cmd_compare, "two rubric results side by side (model versions or result ids)")
     p.add_argument("a", metavar="A", help="MODEL[@N] (its latest result) or a result id")
     p.add_argument("b", metavar="B", help="MODEL[@N] (its latest result) or a result id")
+    p = add_command(group, "policy", cmd_policy, "the rubric policy's thresholds; --set stores a new version")
+    p.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE",
+                   help="change one setting (repeat; lists comma-separated, 'none' clears a floor); reviewers")
+    p = add_command(group, "report", cmd_report,
+                    "write the sign-off report of MODEL's latest rubric result (or of a result id)")
+    p.add_argument("ref", metavar="MODEL[@N]|RESULT", help="a model version (its latest result) or a result id")
+    p.add_argument("--html", metavar="F", help="write a self-contained HTML report to F")
+    p.add_argument("--pdf", metavar="F", help="write a PDF report to F")
 
 
 def _service(engine: Any) -> RubricService:
@@ -150,3 +158,51 @@ def cmd_compare(args: argparse.Namespace) -> int:
     text.append(f"Scoring rule: {c.b.score.rule_text}")
     emit(args, _comparison_json(c), text)
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    wanted = [(fmt, dest) for fmt, dest in (("html", args.html), ("pdf", args.pdf)) if dest]
+    if not wanted:
+        raise UsageProblem("Say where to write the rubric report: --html FILE, --pdf FILE, or both.")
+    written: list[str] = []
+    with open_engine(args) as engine:
+        service = _service(engine)
+        for fmt, dest in wanted:  # each file is its own audited export
+            written.append(str(service.export_report(args.ref, dest, format=fmt).value))
+    emit(args, {"files": written}, [f"Wrote {w}" for w in written])
+    return 0
+
+
+_LIST_SETTINGS = ("deny_list", "allowed_sensitive")
+
+
+def _parse_setting(item: str) -> tuple[str, object]:
+    key, eq, raw = item.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not eq or not key:
+        raise UsageProblem(f"--set {item!r}: write KEY=VALUE, e.g. --set slice_max_gap=0.1.")
+    if key in _LIST_SETTINGS:
+        return key, [v.strip() for v in raw.split(",") if v.strip()]
+    if raw.lower() == "none":
+        return key, None
+    try:
+        return key, float(raw)
+    except ValueError:
+        raise UsageProblem(f"--set {key}: {raw!r} is not a number.") from None
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    changes = dict(_parse_setting(item) for item in args.changes)
+    with open_engine(args) as engine:
+        service = _service(engine)
+        policy = service.set_policy(**changes).value if changes else service.policy()
+    by = f", set by {policy.set_by} at {local_time(policy.set_at)}" if policy.set_by else " (built-in defaults)"
+    rows = [[name, ", ".join(value) if isinstance(value, tuple) else ("none" if value is None else f"{value:g}")]
+            for name, value in ((n, getattr(policy, n)) for n in _POLICY_ROWS)]
+    text = [f"Rubric policy version {policy.version}{by}", table(["SETTING", "VALUE"], rows)]
+    emit(args, to_builtins(policy), text)
+    return 0
+
+
+_POLICY_ROWS = ("baseline_margin", "slice_floor", "slice_max_gap", "fairness_max_dp", "fairness_max_eo",
+                "cost_ratio", "deny_list", "allowed_sensitive", "quality_floor")

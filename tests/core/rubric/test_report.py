@@ -187,3 +187,29 @@ def test_export_report_is_audited_owner_only_and_checked_first(engine, trained, 
     assert html.escape(result.score.rule_text) in page
     reader = pypdf.PdfReader(tmp_path / "r.pdf")
     assert [o.title for o in reader.outline if not isinstance(o, list)] == list(SECTIONS)
+
+
+@pytest.mark.slow  # trains a tiny model
+def test_cli_rubric_report_writes_both_files(engine, trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json as json_module
+
+    from core.cli.main import main
+    from tests.conftest import PASSPHRASE
+
+    version = trained()
+    engine.rubric.run(version.label)
+    path = engine.path
+    engine.close()
+    monkeypatch.setenv("AIRLOCK_WORKSPACE", str(path))
+    monkeypatch.setenv("AIRLOCK_PASSPHRASE", PASSPHRASE)
+    assert main(["rubric", "report", version.label]) == 2
+    assert "--html FILE, --pdf FILE" in capsys.readouterr().err
+    assert main(["rubric", "report", "nosuchmodel", "--html", str(tmp_path / "x.html")]) == 2
+    assert not (tmp_path / "x.html").exists()
+    capsys.readouterr()
+    html_file, pdf_file = tmp_path / "r.html", tmp_path / "r.pdf"
+    assert main(["rubric", "report", version.label, "--html", str(html_file), "--pdf", str(pdf_file), "--json"]) == 0
+    assert json_module.loads(capsys.readouterr().out) == {"files": [str(html_file), str(pdf_file)]}
+    assert "Scoring rule:" in html_file.read_text(encoding="utf-8")
+    assert pypdf.PdfReader(pdf_file).pages
