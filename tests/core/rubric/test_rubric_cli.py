@@ -68,7 +68,17 @@ def test_rubric_run_show_attest_history_compare(
     assert main(["rubric", "history", "cancer@1"]) == 0
     assert "FINAL" in capsys.readouterr().out
 
+    assert main(["rubric", "policy"]) == 0
+    assert "version 1 (built-in defaults)" in capsys.readouterr().out
+    policy = _json(capsys, ["rubric", "policy", "--set", "slice_max_gap=0.1", "--set", "deny_list=ssn, email"])
+    assert policy["version"] == 2 and policy["slice_max_gap"] == 0.1 and policy["deny_list"] == ["ssn", "email"]
+    assert main(["rubric", "policy", "--set", "slice_max_gap=wide"]) == 2
+    assert "not a number" in capsys.readouterr().err
+    third = _json(capsys, ["rubric", "run", "cancer@1"])
+    assert third["result"]["policy_version"] == 2
+
     with Engine.open(path, Unlock.with_passphrase(PASSPHRASE)) as again:
         actions = [e.action for e in again.audit.events(action="rubric.")[0]]
-    assert actions.count("rubric.run") == 2 and actions.count("rubric.attested") == 1
+    assert actions.count("rubric.run") == 3 and actions.count("rubric.attested") == 1
+    assert actions.count("rubric.policy_changed") == 1
 
