@@ -74,7 +74,10 @@ class RubricView(QWidget):
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setAlternatingRowColors(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (0, 1, 2, 4):
+            self.tree.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(3, 200)
         self.tree.header().setStretchLastSection(True)
         self.tree.currentItemChanged.connect(self._on_current_changed)
         split.addWidget(self.tree)
