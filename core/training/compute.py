@@ -390,7 +390,8 @@ def _finished_calls(client: Client, evaluate_fn: Callable[..., R], candidates: S
     if worker_threads(client) > 1:
         import joblib
 
-        with joblib.parallel_config(backend="dask", scatter=list(shared) or None):
+        # The client passed explicitly: the default one may be another, older cluster.
+        with joblib.parallel_config(backend="dask", client=client, scatter=list(shared) or None):
             parallel = joblib.Parallel(n_jobs=-1, return_as="generator_unordered", batch_size=1)
             results: Any = parallel(joblib.delayed(_indexed)(i, evaluate_fn, *shared, *candidate)
                                     for i, candidate in enumerate(candidates))
