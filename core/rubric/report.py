@@ -5,7 +5,8 @@ caller has them) the attestations and next steps into a :class:`RubricReport`: t
 sums beside the minimum and the band, with the scoring rule printed next to the score; one table
 per section giving each test's status, outcome, thresholds, when it ran, the evidence it read
 (links to the *Evidence read* list) and its detail or why it was not done; the attestations (who,
-statement, files with their SHA-256, expiry); the next steps; a sign-off block.
+statement, files with their SHA-256, expiry, and whether this result counted it); the next steps;
+a sign-off block.
 :func:`render_html` writes that report as one page (inline CSS, nothing fetched, no script);
 :mod:`core.rubric.report_pdf` lays out the same blocks with ReportLab, so both say the same.
 
@@ -178,9 +179,6 @@ def build_report(result: RubricResult, catalogue: Catalogue, *, attestations: It
     generated = when(generated_at or dt.datetime.now(dt.UTC).isoformat())
     score = result.score
     atts = tuple(attestations)
-    att_by_test: dict[str, list[Attestation]] = {}
-    for a in atts:
-        att_by_test.setdefault(a.test_id, []).append(a)
 
     summary = Part("Summary", (Facts((
         ("Model version", label), ("Model version ID", result.model_version_id), ("Rubric result", result.id),
@@ -236,11 +234,6 @@ def build_report(result: RubricResult, catalogue: Catalogue, *, attestations: It
             if outcome == "fail":
                 tflag.append(i)
             detail = r.reason_not_done if status == "not_done" and r.reason_not_done else r.detail
-            valid = [a for a in att_by_test.get(t.id, []) if a.valid_at(result.created_at)]
-            if status == "manual" and valid:
-                a = valid[-1]
-                detail = (f"{detail} " if detail else "") + \
-                    f"Attested by {a.attested_by} on {when(a.attested_at)} (expires {when(a.expires_at)})."
             links = tuple((ref, anchor(ref)) for ref in r.evidence)
             trows.append((Cell(f"{t.id} {t.title}"), Cell(STATUS_TEXT.get(status, status)),
                           Cell(OUTCOME_TEXT.get(outcome, "—")), Cell("" if links else "—", links),
@@ -255,7 +248,9 @@ def build_report(result: RubricResult, catalogue: Catalogue, *, attestations: It
         arows = []
         for a in atts:
             files = "; ".join(f"{name} (SHA-256 {digest})" for name, digest in a.evidence_files) or "none"
-            state = "valid" if a.valid_at(result.created_at) else "expired"
+            counted = any(f"attestation:{a.id}" in r.evidence for r in result.results)
+            state = "counted" if counted else "not counted: expired" if not a.valid_at(result.created_at) \
+                else "not counted"
             arows.append((Cell(a.test_id), Cell(a.attested_by), Cell(when(a.attested_at)), Cell(a.statement),
                           Cell(files), Cell(f"{when(a.expires_at)} ({state})")))
         att_part = Part("Attestations", (Grid(("Test", "By", "When", "Statement", "Files", "Expires"),

@@ -128,9 +128,9 @@ def test_sums_beside_the_minimum_and_every_test(page: str) -> None:
 def test_attestations_and_next_steps(page: str) -> None:
     att = page[page.index("<h2>Attestations</h2>"):page.index("<h2>Evidence read</h2>")]
     assert "bob &lt;qa&gt;" in att and "review.pdf (SHA-256 " + "ab" * 32 in att
-    assert "2027-03-01 00:00 UTC (valid)" in att and "2026-06-01 00:00 UTC (expired)" in att
+    assert "2027-03-01 00:00 UTC (counted)" in att and "2026-06-01 00:00 UTC (not counted: expired)" in att
     model = page[page.index("<h2>Model development</h2>"):page.index("<h2>ML infrastructure</h2>")]
-    assert "Attested by bob &lt;qa&gt;" in model and "carol" not in model  # the expired one is not credited
+    assert "manual (attested)" in model and "href='#ev-attestation-att1'" in model
     steps = page[page.index("<h2>Next steps</h2>"):page.index("<h2>Features and data</h2>")]
     assert steps.index("infra.1") < steps.index("monitor.1") and "+1" in steps and "+0.5" in steps
 
@@ -158,7 +158,7 @@ def test_pdf_opens_and_says_the_same() -> None:
     assert "Scoring rule" in score_page
     for t in tests:
         assert t.id in flat
-    assert "(expired)" in flat and "(valid)" in flat
+    assert "(not counted: expired)" in flat and "(counted)" in flat
 
 
 @pytest.mark.slow  # trains a tiny model
