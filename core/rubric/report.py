@@ -41,6 +41,8 @@ Catalogue = Sequence[RubricTest] | HasTests
 #: Section titles of the report, in order (the PDF bookmarks them; tests look for them).
 SECTIONS = ("Summary", "Score", "Next steps", *(s.heading for s in Section), "Attestations", "Evidence read",
             "Sign-off")
+#: Next steps listed (the weakest section's first); the section tables cover the rest.
+MAX_STEPS = 10
 STATUS_TEXT = {"not_done": "not done", "manual": "manual (attested)", "automated": "automated"}
 OUTCOME_TEXT = {"pass": "pass", "fail": "fail", "not_applicable": "not applicable"}
 
@@ -203,17 +205,21 @@ def build_report(result: RubricResult, catalogue: Catalogue, *, attestations: It
         Para(f"Final score: {points_text(score.final)} ({score.band}), the minimum of the four "
              f"section sums ({points_text(low)}).", strong=True),
         Para(f"Scoring rule: {score.rule_text}"),
-        Para(f"Source: {SOURCE}.", note=True),
+        *(() if SOURCE in score.rule_text else (Para(f"Source: {SOURCE}.", note=True),)),
     ))
 
     steps = tuple(next_steps)
     if steps:
         step_rows = tuple((Cell(f"{s.test_id} {titles.get(s.test_id, '')}".strip()),
                            Cell(s.section.heading),
-                           Cell("+" + points_text(s.gain)), Cell(s.needs)) for s in steps)
-        steps_part = Part("Next steps", (Para("Weakest section first, largest gain first."),
-                                         Grid(("Test", "Section", "Gain", "What it needs"), step_rows,
-                                              (0.32, 0.14, 0.08, 0.46))))
+                           Cell("+" + points_text(s.gain)), Cell(s.needs)) for s in steps[:MAX_STEPS])
+        rest = len(steps) - MAX_STEPS
+        steps_part = Part("Next steps", (
+            Para("Weakest section first, largest gain first."),
+            Grid(("Test", "Section", "Gain", "What it needs"), step_rows, (0.32, 0.14, 0.08, 0.46)),
+            *((Para(f"{rest} more tests could add points; each section's table below says what each needs.",
+                    note=True),) if rest > 0 else ()),
+        ))
     else:
         full = bool(tests) and all(sums.get(s, 0.0) >= counts[s] for s in Section)
         steps_part = Part("Next steps", (Para("Nothing left to do: every test scores its full points." if full

@@ -31,7 +31,7 @@ from core.rubric.models import (
     TestResult,
     TestStatus,
 )
-from core.rubric.report import SECTIONS, anchor, build_report, render_html
+from core.rubric.report import SECTIONS, Grid, anchor, build_report, render_html
 from core.rubric.report_pdf import render_pdf
 
 CATALOGUE_FILE = Path(__file__).parents[3] / "resources" / "rubric" / "ml_test_score_2017.json"
@@ -140,6 +140,11 @@ def test_sections_in_order() -> None:
     report = build_report(result(tests), tests)
     assert tuple(p.title for p in report.parts) == SECTIONS
     assert "No next steps were given" in str(report.parts[SECTIONS.index("Next steps")])
+    many = tuple(NextStep(f"monitor.{i % 7 + 1}", Section.MONITOR, 1.0, f"step {i}") for i in range(12))
+    steps = build_report(result(tests), tests, next_steps=many).parts[SECTIONS.index("Next steps")]
+    grid = next(b for b in steps.blocks if isinstance(b, Grid))
+    assert [row[3].text for row in grid.rows] == [f"step {i}" for i in range(10)]
+    assert "2 more tests could add points" in str(steps)
     assert "No attestations." in str(report.parts[SECTIONS.index("Attestations")])
 
 
