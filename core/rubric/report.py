@@ -130,6 +130,12 @@ def anchor(ref: str) -> str:
     return "ev-" + re.sub(r"[^A-Za-z0-9]+", "-", ref).strip("-").lower()
 
 
+def short_ref(ref: str) -> str:
+    """A record link as a cell shows it: long ids cut to 12 characters (the *Evidence read* list has them whole)."""
+    kind, sep, ident = ref.partition(":")
+    return f"{kind}{sep}{ident[:12]}…" if len(ident) > 20 and "@" not in ident else ref
+
+
 def thresholds_text(thresholds: Mapping[str, float | str]) -> str:
     """``name = value`` pairs, sorted by name; "—" when none."""
     if not thresholds:
@@ -240,7 +246,7 @@ def build_report(result: RubricResult, catalogue: Catalogue, *, attestations: It
             if outcome == "fail":
                 tflag.append(i)
             detail = r.reason_not_done if status == "not_done" and r.reason_not_done else r.detail
-            links = tuple((ref, anchor(ref)) for ref in r.evidence)
+            links = tuple((short_ref(ref), anchor(ref)) for ref in r.evidence)
             trows.append((Cell(f"{t.id} {t.title}"), Cell(STATUS_TEXT.get(status, status)),
                           Cell(OUTCOME_TEXT.get(outcome, "—")), Cell("" if links else "—", links),
                           Cell(thresholds_text(r.thresholds)), Cell(when(r.ran_at)), Cell(detail or "—")))

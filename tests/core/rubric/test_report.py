@@ -8,6 +8,7 @@ text, the PDF with pypdf.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import json
@@ -218,3 +219,15 @@ def test_cli_rubric_report_writes_both_files(engine, trained, tmp_path: Path, mo
     assert json_module.loads(capsys.readouterr().out) == {"files": [str(html_file), str(pdf_file)]}
     assert "Scoring rule:" in html_file.read_text(encoding="utf-8")
     assert pypdf.PdfReader(pdf_file).pages
+
+
+def test_long_record_ids_are_cut_in_cells_but_whole_in_the_evidence_list() -> None:
+    tests = catalogue()
+    long_id = "4a7ff502-51db-4135-9e7b-62b627c186e2"
+    base = result(tests)
+    first = base.results[0]
+    changed = dataclasses.replace(first, evidence=(f"model_version:{long_id}", "schema:loans@3"))
+    page = render_html(dataclasses.replace(base, results=(changed, *base.results[1:])), tests)
+    assert ">model_version:4a7ff502-51d…</a>" in page and ">schema:loans@3</a>" in page
+    evidence = page[page.index("<h2>Evidence read</h2>"):]
+    assert f"<td>{long_id}</td>" in evidence
