@@ -363,7 +363,7 @@ def test_the_checks_on_a_real_model_trained_on_breast_cancer(workspace: tuple[An
                                algorithms=(Algorithm.LOGISTIC,), search=SearchSpec(trials=2),
                                split=SplitSpec(cv_folds=3), bootstrap_rounds=60, smoke_rows=200)
     mv = engine.training.run(spec, model="cancer").value
-    profile = engine.datasets.profile(version.label)
+    profile = engine.datasets.save_profile(engine.datasets.profile(version.label)).value
     engine.datasets.infer_schema(version.label)
 
     def inputs(edited: bool) -> RubricInputs:
@@ -418,3 +418,9 @@ def test_the_checks_on_a_real_model_trained_on_breast_cancer(workspace: tuple[An
     # A sampled training row planted in the evidence is found (the scan reads the real stored items).
     leaked = dataclasses.replace(inputs(edited=True), sample_rows=(tuple(str(f.mean) for f in imp.features[:4]),))
     assert evaluate(leaked, DEFAULT_POLICY)["data.5"].outcome == TestOutcome.FAIL
+    # The service gathers the same inputs from the stores (the edit found in the audit trail): same verdicts.
+    stored_result = engine.rubric.run(mv.label).value
+    for test_id in checks.CHECKS:
+        mine, theirs = results[test_id], stored_result.result(test_id)
+        assert theirs is not None and (theirs.status, theirs.outcome) == (mine.status, mine.outcome), test_id
+        assert theirs.evidence == mine.evidence and theirs.thresholds == mine.thresholds, test_id
