@@ -10,9 +10,18 @@ import pytest
 
 from core.api import Algorithm, SearchSpec, SplitSpec, dump_spec, load_spec
 from core.cli import common
-from tests.cli.conftest import Made
+from tests.cli.conftest import RECOVERY_KEY, Made
 from tests.cli.test_progress import CtrlCDuringWork
 from tests.core.data import real_data
+
+
+@pytest.fixture
+def made(tmp_path: Path, run) -> Made:  # type: ignore[no-untyped-def]
+    """A development workspace: models are trained only there."""
+    path = tmp_path / "dev.airlock"
+    result = run("workspace", "init", path, "--name", "Dev", "--role", "dev")
+    assert result.code == 0, result.err
+    return Made(path, RECOVERY_KEY.findall(result.out)[0], result)
 
 
 def _small_spec(made: Made, run, tmp_path: Path) -> tuple[tuple[str, Path], Path]:  # type: ignore[no-untyped-def]
