@@ -65,10 +65,11 @@ def test_train_run_then_models_and_runs_in_json(made: Made, run, tmp_path: Path)
 
 
 class CtrlCInATrial(CtrlCDuringWork):
-    """Presses Ctrl-C at the first report of the search that gets through the throttle (the child is training)."""
+    """Presses Ctrl-C at the first report from the training child (the service maps the child's work onto
+    2–90% of the bar), whichever of its reports gets through the throttle."""
 
     def update(self, fraction: float, message: str) -> None:
-        if message.startswith("trial "):
+        if 0.02 <= fraction < 0.9:
             super().update(fraction, message)
 
 
