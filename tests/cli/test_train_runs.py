@@ -69,7 +69,7 @@ class CtrlCInATrial(CtrlCDuringWork):
     2–90% of the bar), whichever of its reports gets through the throttle."""
 
     def update(self, fraction: float, message: str) -> None:
-        if 0.02 <= fraction < 0.9:
+        if 0.02 < fraction < 0.9:
             super().update(fraction, message)
 
 
