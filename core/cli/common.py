@@ -223,6 +223,22 @@ def emit(args: argparse.Namespace, data: Any, text: str | Iterable[str]) -> None
         print(text if isinstance(text, str) else "\n".join(text))
 
 
+def export_reports(
+    args: argparse.Namespace, export: Callable[[api.Engine, str, str], Path], what: str = "the report",
+) -> int:
+    """Write the ``--html``/``--pdf`` files a report command asked for, each its own audited export.
+
+    ``export(engine, format, dest)`` writes one file and returns its path.
+    """
+    wanted = [(fmt, dest) for fmt, dest in (("html", args.html), ("pdf", args.pdf)) if dest]
+    if not wanted:
+        raise UsageProblem(f"Say where to write {what}: --html FILE, --pdf FILE, or both.")
+    with open_engine(args) as engine:
+        written = [str(export(engine, fmt, dest)) for fmt, dest in wanted]
+    emit(args, {"files": written}, [f"Wrote {w}" for w in written])
+    return 0
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Left-aligned columns separated by two spaces, with a header rule."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]

@@ -11,7 +11,16 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from core.api import Section, TestStatus, load_rubric_catalogue, to_builtins
-from core.cli.common import UsageProblem, add_command, add_group, emit, local_time, open_engine, table
+from core.cli.common import (
+    UsageProblem,
+    add_command,
+    add_group,
+    emit,
+    export_reports,
+    local_time,
+    open_engine,
+    table,
+)
 
 if TYPE_CHECKING:
     from core.api import NextStep, RubricComparison, RubricResult, RubricService
@@ -161,16 +170,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    wanted = [(fmt, dest) for fmt, dest in (("html", args.html), ("pdf", args.pdf)) if dest]
-    if not wanted:
-        raise UsageProblem("Say where to write the rubric report: --html FILE, --pdf FILE, or both.")
-    written: list[str] = []
-    with open_engine(args) as engine:
-        service = _service(engine)
-        for fmt, dest in wanted:  # each file is its own audited export
-            written.append(str(service.export_report(args.ref, dest, format=fmt).value))
-    emit(args, {"files": written}, [f"Wrote {w}" for w in written])
-    return 0
+    return export_reports(
+        args, lambda engine, fmt, dest: _service(engine).export_report(args.ref, dest, format=fmt).value,
+        "the rubric report")
 
 
 _LIST_SETTINGS = ("deny_list", "allowed_sensitive")

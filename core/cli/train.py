@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.api import InvalidSpec, SpecProblem, Task, TrainingSpec, dump_spec, load_spec, to_builtins
-from core.cli.common import UsageProblem, add_command, add_group, emit, local_time, megabytes, open_engine, run_task, table
+from core.cli.common import (
+    UsageProblem,
+    add_command,
+    add_group,
+    emit,
+    export_reports,
+    local_time,
+    megabytes,
+    open_engine,
+    run_task,
+    table,
+)
 
 if TYPE_CHECKING:
     from core.api import ModelVersion, TrainingRun, TrainingService
@@ -272,13 +283,5 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_report(args: argparse.Namespace) -> int:
-    wanted = [(fmt, dest) for fmt, dest in (("html", args.html), ("pdf", args.pdf)) if dest]
-    if not wanted:
-        raise UsageProblem("Say where to write the report: --html FILE, --pdf FILE, or both.")
-    written: list[str] = []
-    with open_engine(args) as engine:
-        service = _service(engine)
-        for fmt, dest in wanted:  # each file is its own audited export
-            written.append(str(service.export_report(args.ref, dest, format=fmt).value))
-    emit(args, {"files": written}, [f"Wrote {w}" for w in written])
-    return 0
+    return export_reports(
+        args, lambda engine, fmt, dest: _service(engine).export_report(args.ref, dest, format=fmt).value)
