@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from html import escape
 from pathlib import Path
+from typing import Any
 
 FONT = "AirlockSans"
 
@@ -75,3 +76,36 @@ def _bookmark_class() -> type:
             self.canv.addOutlineEntry(self.title, self.key, 0, 0)
 
     return Bookmark
+
+
+def build_document(
+    story: list[Any], *, title: str, subject: str, footer: str, pagesize: tuple[float, float] | None = None,
+    top_margin_mm: float = 15, footer_chars: int = 110,
+) -> bytes:
+    """Lay ``story`` out as every Airlock report is: 18 mm margins, a grey footer line and page numbers.
+
+    ``invariant`` PDFs: the same story gives the same bytes (no creation date or random id).
+    """
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    size = pagesize or A4
+    text = footer[:footer_chars]
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(colors.HexColor("#777777"))
+        canvas.drawString(18 * mm, 10 * mm, text)
+        canvas.drawRightString(size[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=size, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=top_margin_mm * mm,
+                            bottomMargin=18 * mm, title=title, author="Airlock", subject=subject, invariant=True)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buf.getvalue()

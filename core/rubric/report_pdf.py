@@ -10,11 +10,10 @@ read* list inside the document. Every text from the workspace goes through
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
-from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
+from core.reports.pdf import FONT, bookmark, build_document, markup_text, register_fonts
 from core.rubric.models import Attestation, NextStep, RubricResult
 from core.rubric.report import SECTIONS, Catalogue, Cell, Facts, Grid, Para, RubricReport, build_report
 
@@ -25,7 +24,7 @@ def report_pdf(report: RubricReport) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
     register_fonts()
     bold = f"{FONT}-Bold"
@@ -95,22 +94,8 @@ def report_pdf(report: RubricReport) -> bytes:
             (held if holding else story).extend(made)
         story += held
 
-    footer = f"Airlock · rubric report · {report.title}"[:140]
-
-    def on_page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(colors.HexColor("#777777"))
-        canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(page[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=report.title, author="Airlock", subject="Rubric report",
-                            invariant=True)
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buf.getvalue()
+    return build_document(story, title=report.title, subject="Rubric report", pagesize=page,
+                          footer=f"Airlock · rubric report · {report.title}", footer_chars=140)
 
 
 def render_pdf(result: RubricResult, catalogue: Catalogue, *, attestations: Iterable[Attestation] = (),

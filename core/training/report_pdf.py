@@ -15,7 +15,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from core.reports.pdf import FONT, bookmark, markup_text, register_fonts
+from core.reports.pdf import FONT, bookmark, build_document, markup_text, register_fonts
 from core.training.models import Evidence, ModelVersion, TrainingSpec
 from core.training.report import SECTIONS, Facts, Figure, Grid, ModelReport, Para, build_report
 
@@ -29,7 +29,7 @@ def report_pdf(report: ModelReport) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
     register_fonts()
     bold = f"{FONT}-Bold"
@@ -105,22 +105,8 @@ def report_pdf(report: ModelReport) -> bytes:
                                        ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
             story.append(plots)
 
-    footer = f"Airlock · model report · {report.title}"[:110]
-
-    def on_page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(colors.HexColor("#777777"))
-        canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=report.title, author="Airlock", subject="Model report",
-                            invariant=True)
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buf.getvalue()
+    return build_document(story, title=report.title, subject="Model report",
+                          footer=f"Airlock · model report · {report.title}")
 
 
 def render_pdf(version: ModelVersion, evidence: Evidence, plots: Sequence[tuple[str, bytes]], *,
