@@ -1,0 +1,1 @@
+"""Promotion: signing keys, signed packages, approvals, trust policies, admission and the registry."""
