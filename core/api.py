@@ -413,3 +413,33 @@ __all__ += [
     "load_rubric_catalogue",
 ]
 __all__ += ["RubricService"]
+
+# Signing keys (issue 13), for the CLI's `airlock keys …` and the desktop: the values are light;
+# the key store and its errors import cryptography and securesystemslib, so they resolve lazily.
+from core.promotion.models import KeyStorage, PublicKey, SigningKeyInfo
+from core.promotion.models import fingerprint as key_fingerprint
+
+if TYPE_CHECKING:
+    from core.promotion.envelopes import EnvelopeInvalid, KeyRefused, SignatureInvalid
+    from core.promotion.keys import (
+        ENV_SIGNING_PASSPHRASE,
+        KeyStore,
+        PassphraseRequired,
+        SigningKeyNotFound,
+        SigningKeyUnavailable,
+        WrongSigningPassphrase,
+    )
+
+_LAZY.update({
+    name: ("core.promotion.keys", name) for name in (
+        "ENV_SIGNING_PASSPHRASE", "KeyStore", "PassphraseRequired", "SigningKeyNotFound", "SigningKeyUnavailable",
+        "WrongSigningPassphrase",
+    )
+})
+_LAZY.update({name: ("core.promotion.envelopes", name) for name in ("EnvelopeInvalid", "KeyRefused", "SignatureInvalid")})
+
+__all__ += [
+    "ENV_SIGNING_PASSPHRASE", "EnvelopeInvalid", "KeyRefused", "KeyStorage", "KeyStore", "PassphraseRequired",
+    "PublicKey", "SignatureInvalid", "SigningKeyInfo", "SigningKeyNotFound", "SigningKeyUnavailable",
+    "WrongSigningPassphrase", "key_fingerprint",
+]

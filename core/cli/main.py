@@ -22,7 +22,7 @@ from types import ModuleType
 
 from core import api
 from core.api import Cancelled, WorkspaceInUse
-from core.cli import assess, audit, common, data, doctor, rubric, train, users, workspace
+from core.cli import assess, audit, common, data, doctor, keys, rubric, train, users, workspace
 
 #: Each registers its commands on the top-level subparsers, in this order in ``--help``.
 COMMAND_MODULES: list[ModuleType] = [
@@ -34,6 +34,7 @@ COMMAND_MODULES: list[ModuleType] = [
     data,
     train,
     rubric,
+    keys,
 ]
 
 EXIT_OK = 0
