@@ -253,9 +253,12 @@ def _base64(value: Any, where: str) -> bytes:
     if len(text) % 4 or not _B64.fullmatch(text):
         raise _refuse(f"{where} is not base64")
     try:
-        return base64.b64decode(text, validate=True)
+        decoded = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise _refuse(f"{where} is not base64") from None
+    if base64.b64encode(decoded).decode("ascii") != text:  # unused low bits set: another spelling of the bytes
+        raise _refuse(f"{where} is not in canonical base64")
+    return decoded
 
 
 def _bundle_parts(bundle: bytes, max_bytes: int) -> tuple[str, bytes, bytes]:
