@@ -228,7 +228,7 @@ def _check_key(key: PolicyKey, where: str, fail: Callable[[str, str], NoReturn],
     try:
         computed = keyid_of_pem(key.pem)
     except ValueError as exc:
-        fail(f"{where}.key", f"the public key is {exc}")
+        fail(f"{where}.key", f"is refused: {exc}")
     if computed != key.keyid:
         fail(f"{where}.key", f"the key id {key.keyid[:16]}… does not match its public key (which is "
              f"{computed[:16]}…): the key file was swapped or the id mistyped")
@@ -289,6 +289,8 @@ _RULE_FIELDS = ("approvals_required", "approver_role", "min_rubric_score", "requ
 
 def _toml_value(value: object) -> str:
     """One value as TOML (strings escaped by tomli_w)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     line = tomli_w.dumps({"v": value})
     return line.split("=", 1)[1].strip()
 
@@ -728,18 +730,18 @@ def _threshold(envelope: envelopes.DsseEnvelope, admins: tuple[PolicyKey, ...], 
         elif not key_is_valid(key, now):
             notes.append(f"{label}: key outside its validity ({key.valid_from} to {key.valid_until})")
         elif _person(key.person) in persons:
-            notes.append(f"{label}: {key.person} counted once already")
+            notes.append(f"{label}: the same person as {persons[_person(key.person)]}, counted once already")
         else:
             persons[_person(key.person)] = key.person
     admin_ids = {k.keyid for k in admins}
     others = sum(1 for k in envelope.keyids if k not in admin_ids)
     if others:
-        notes.append(f"{others} signature(s) by keys that are not {whose} administrators")
+        notes.append(f"{others} signature(s) by keys that are not among these administrators")
     if len(persons) < threshold:
         counted = ", ".join(persons.values()) or "nobody"
         raise PolicyRefused(
-            f"{source}: policy version {version} is signed by {len(persons)} of the {threshold} distinct "
-            f"{whose} administrators it needs (counted: {counted}"
+            f"{source}: policy version {version} needs signatures from {threshold} distinct {whose}; it has "
+            f"{len(persons)} (counted: {counted}"
             + (f"; not counted: {'; '.join(notes)}" if notes else "") + ").",
             reason=reason,
         )
@@ -782,10 +784,11 @@ def check_policy_envelope(envelope: bytes, *, current: TrustPolicy | None, now: 
     signed_current: tuple[str, ...] = ()
     if current is not None:
         signed_current = _threshold(env, current.administrators, current.admin_threshold, revoked, now,
-                                    whose="current", version=policy.version, source=source,
+                                    whose=f"current administrators (of version {current.version})",
+                                    version=policy.version, source=source,
                                     reason=PolicyRefusal.THRESHOLD_CURRENT)
     signed_new = _threshold(env, policy.administrators, policy.admin_threshold, revoked, now,
-                            whose="its own" if current is None else "new", version=policy.version,
+                            whose="administrators of its own", version=policy.version,
                             source=source, reason=PolicyRefusal.THRESHOLD_NEW)
     return PolicyVerification(policy, signed_new, signed_current, current is None)
 
