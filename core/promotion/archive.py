@@ -392,9 +392,9 @@ def _read(reader: _Reader, limits: PackageLimits) -> UnpackedPackage:
         else:
             files[name[len(CONTENT_PREFIX):]] = data
             digests[name[len(CONTENT_PREFIX):]] = digest
-    _check_end(reader)
     if bundle is None:
         raise reader.fail(f"the archive is empty (no {SIGNATURE_MEMBER!r})")
+    _check_end(reader)
     if not files:
         raise reader.fail("the package holds no content files")
     return UnpackedPackage(str(reader.path), files, digests, bundle)
