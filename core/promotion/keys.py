@@ -487,16 +487,19 @@ class KeyStore:
             data = path.read_bytes()
         except FileNotFoundError:
             raise SigningKeyUnavailable(f"The private key file {path} is missing.") from None
+        if not data.lstrip().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"):
+            # Airlock never writes a private key unencrypted; one found there is refused, not used.
+            raise SigningKeyUnavailable(
+                f"{path} is not an encrypted PKCS#8 key; Airlock does not use private keys kept unencrypted."
+            )
         tried = [passphrase, store_keys.normalize_passphrase(passphrase)]
         for form in dict.fromkeys(tried):
+            if not form:
+                continue
             try:
                 return serialization.load_pem_private_key(data, form.encode("utf-8"))
-            except ValueError:
+            except (ValueError, TypeError):
                 continue
-            except TypeError:  # not encrypted: Airlock never writes that; refuse to use it
-                raise SigningKeyUnavailable(
-                    f"{path} is not encrypted; Airlock does not use private keys kept unencrypted."
-                ) from None
         raise WrongSigningPassphrase(f"The passphrase for signing key {keyid[:16]}… is wrong ({path}).")
 
     def _load_keyring(self, keyid: str) -> object:
