@@ -1029,14 +1029,14 @@ def _judge(signed: SignedApproval, key: PolicyKey | None, policy: TrustPolicy, e
         return Verdict.NOT_YET_VALID, f"{key.person}'s {short} is valid only from {key.valid_from}"
     if parse_time(key.valid_until) <= now:
         return Verdict.NO_LONGER_VALID, f"{key.person}'s {short} was valid until {key.valid_until}"
-    if rule.approver_role not in key.roles:
-        held = ", ".join(r.value for r in key.roles)
-        return Verdict.WRONG_ROLE, (f"{key.person}'s {short} holds {held}, not {rule.approver_role.value} "
-                                    f"which {_ENV_WORD[env]} approvals need")
     if a.environment != env:
         return Verdict.WRONG_ENVIRONMENT, (f"approved for {a.environment.value}, not {env.value}: "
                                            f"{_ENV_WORD[a.environment]} approvals never count for "
                                            f"{_ENV_WORD[env]}")
+    if rule.approver_role not in key.roles:
+        held = ", ".join(r.value for r in key.roles)
+        return Verdict.WRONG_ROLE, (f"{key.person}'s {short} holds {held}, not {rule.approver_role.value} "
+                                    f"which {_ENV_WORD[env]} approvals need")
     if _person(a.site) != _person(policy.site):
         return Verdict.WRONG_SITE, f"made for site {a.site!r}, not {policy.site!r}"
     if a.package_digest != package_digest:
