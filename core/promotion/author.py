@@ -134,9 +134,14 @@ def sign_digests(digests: Mapping[str, str], private_key: ec.EllipticCurvePrivat
 
 
 def _pae(payload: bytes) -> bytes:
-    from model_signing._signing import sign_sigstore_pb
+    """DSSE's pre-authentication encoding of an in-toto payload (what the signature covers).
 
-    return sign_sigstore_pb.pae(payload)
+    Written out here (it is one line of the DSSE spec, and equal to model-signing's
+    ``sign_sigstore_pb.pae``, a test checks) so that verifying does not import model-signing,
+    which costs a fifth of a second at admission.
+    """
+    kind = PAYLOAD_TYPE.encode("ascii")
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
 
 
 def _key_hint(public_key: ec.EllipticCurvePublicKey) -> str:

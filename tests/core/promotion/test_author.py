@@ -70,6 +70,19 @@ def edit_json(bundle: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
 # --- signing ---------------------------------------------------------------------------------
 
 
+def test_our_pae_is_model_signings(bundle: bytes) -> None:
+    from model_signing._signing import sign_sigstore_pb
+
+    for payload in (b"", b"{}", base64.b64decode(json.loads(bundle)["dsseEnvelope"]["payload"])):
+        assert author._pae(payload) == sign_sigstore_pb.pae(payload)
+
+
+def test_verifying_does_not_import_model_signing(bundle: bytes, key: ec.EllipticCurvePrivateKey) -> None:
+    code = ("import sys; from core.promotion import author, archive; "
+            "assert not [m for m in sys.modules if m.startswith(('model_signing', 'google', 'sigstore'))]")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
+
+
 def test_verify_returns_the_root_digest(bundle: bytes, key: ec.EllipticCurvePrivateKey) -> None:
     digest = author.verify_content(bundle, pem_of(key), digests())
     assert digest == author.root_digest(digests()) == author.statement_digest(bundle)
@@ -257,20 +270,30 @@ def test_truncated_bundles_are_refused(bundle: bytes, key: ec.EllipticCurvePriva
             author.verify_content(bundle[:cut], pem_of(key), digests())
 
 
-def test_non_canonical_base64_is_refused(bundle: bytes, key: ec.EllipticCurvePrivateKey) -> None:
-    """A base64 text whose unused low bits are set decodes to the same bytes: another package file."""
-    doc = json.loads(bundle)
-    sig = doc["dsseEnvelope"]["signatures"][0]["sig"]
-    assert sig.endswith("=")
+def _respell(text: str) -> str:
+    """The same bytes in non-canonical base64: the last character's unused low bit set."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    stripped = sig.rstrip("=")
-    last = alphabet[alphabet.index(stripped[-1]) | 1] if alphabet.index(stripped[-1]) % 2 == 0 else \
-        alphabet[alphabet.index(stripped[-1]) & ~1]
-    other = stripped[:-1] + last + sig[len(stripped):]
-    assert base64.b64decode(other) == base64.b64decode(sig)
-    doc["dsseEnvelope"]["signatures"][0]["sig"] = other
-    with pytest.raises(SignatureInvalid, match="canonical base64"):
-        author.verify_content(json.dumps(doc).encode(), pem_of(key), digests())
+    stripped = text.rstrip("=")
+    index = alphabet.index(stripped[-1])
+    return stripped[:-1] + alphabet[index ^ 1] + text[len(stripped):]
+
+
+def test_non_canonical_base64_is_refused() -> None:
+    """A base64 text whose unused low bits are set decodes to the same bytes: another package file."""
+    fixed = ec.derive_private_key(20261213, ec.SECP256R1())  # deterministic ECDSA: a fixed signature length
+    pem = pem_of(fixed)
+    doc = json.loads(author.sign_content(FILES, fixed))
+    cases = [(doc["dsseEnvelope"]["signatures"][0], "sig"), (doc["dsseEnvelope"], "payload")]
+    padded = [(holder, name) for holder, name in cases if holder[name].endswith("=")]
+    assert padded, "pick another fixed key: neither base64 field is padded"
+    for holder, name in padded:
+        original = holder[name]
+        holder[name] = _respell(original)
+        assert base64.b64decode(holder[name]) == base64.b64decode(original)
+        with pytest.raises(SignatureInvalid, match="canonical base64"):
+            author.verify_content(json.dumps(doc).encode(), pem, digests())
+        holder[name] = original
+    assert author.verify_content(json.dumps(doc).encode(), pem, digests())
 
 
 STATEMENTS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
