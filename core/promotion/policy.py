@@ -1055,6 +1055,9 @@ def _judge(signed: SignedApproval, key: PolicyKey | None, policy: TrustPolicy, e
         return Verdict.MALFORMED, f"its time does not read: {exc}"
     if not _NONCE.fullmatch(a.nonce):
         return Verdict.MALFORMED, "its nonce is not 32 or more lower-case hex digits"
+    if signed_at < parse_time(key.valid_from):
+        return Verdict.NOT_YET_VALID, (f"signed at {a.signed_at}, before {key.person}'s {short} became valid "
+                                       f"({key.valid_from})")
     if signed_at > now + CLOCK_SKEW:
         return Verdict.FUTURE, (f"signed at {a.signed_at}, later than this computer's clock allows "
                                 f"({int(CLOCK_SKEW.total_seconds() // 60)} minutes); check the clocks")

@@ -13,11 +13,13 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from securesystemslib.signer._crypto_signer import CryptoSigner
 
 from core import formats
 from core.errors import AirlockError, NotFound
 from core.promotion import envelopes
-from core.promotion.models import Environment, KeyRole, TrustPolicy
+from core.promotion.keys import Signer
+from core.promotion.models import Environment, KeyRole, PublicKey, TrustPolicy
 from core.promotion.policy import (
     POLICY_PAYLOAD_TYPE,
     PolicyDraftError,
@@ -240,6 +242,17 @@ def test_signing_adds_one_signature_over_the_identical_payload() -> None:
     with pytest.raises(PolicyRefused, match="holds another policy") as err:
         sign_policy(second, make_policy(2), KEYS["admin_c"])
     assert err.value.reason == PolicyRefusal.DIFFERENT_PAYLOAD
+
+
+def test_signing_with_an_airlock_signer() -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    crypto = CryptoSigner(private)
+    public = PublicKey(str(crypto.public_key.keyid), str(crypto.public_key.keyval["public"]), "Alice", iso(NOW))
+    mine = Signer(public=public, crypto_signer=crypto, private_key=private)
+    alice = dataclasses.replace(DEFAULT_ADMIN_A, keyid=public.keyid, pem=public.pem)
+    policy = make_policy(administrators=(alice, DEFAULT_ADMIN_C), threshold=2)
+    envelope = sign_policy(sign_policy(None, policy, mine), policy, KEYS["admin_c"])
+    assert verify_policy(envelope, current=None, now=NOW, source="p") == policy
 
 
 def test_signing_refuses_an_invalid_policy() -> None:
