@@ -237,7 +237,7 @@ def read_approval(data: bytes, source: str) -> SignedApproval:
         key id that is not the predicate's reviewer_keyid.
     """
     envelope = read_envelope(data, source, payload_type=IN_TOTO_PAYLOAD_TYPE, signatures=1)
-    statement = read_statement(envelope.payload, source, predicate_type=APPROVAL_PREDICATE)
+    statement = read_statement(envelope.payload, source, predicate_type=APPROVAL_PREDICATE, canonical=True)
     approval: Approval = _record(Approval, statement.predicate, source, "approval")
     _check_common(
         source, package_digest=approval.package_digest, model=approval.model, version=approval.version,
@@ -312,7 +312,7 @@ def read_attestation(data: bytes, source: str) -> SignedAttestation:
         As :func:`read_approval`, for a site attestation.
     """
     envelope = read_envelope(data, source, payload_type=IN_TOTO_PAYLOAD_TYPE, signatures=1)
-    statement = read_statement(envelope.payload, source, predicate_type=SITE_ATTESTATION_PREDICATE)
+    statement = read_statement(envelope.payload, source, predicate_type=SITE_ATTESTATION_PREDICATE, canonical=True)
     attestation: SiteAttestation = _record(SiteAttestation, statement.predicate, source, "site attestation")
     _check_common(
         source, package_digest=attestation.package_digest, model=attestation.model, version=attestation.version,

@@ -462,13 +462,15 @@ def statement_bytes(subject_name: str, sha256: str, predicate_type: str, predica
 
 
 def read_statement(
-    payload: bytes, source: str, *, predicate_type: str, max_depth: int = MAX_JSON_DEPTH,
+    payload: bytes, source: str, *, predicate_type: str, canonical: bool = False, max_depth: int = MAX_JSON_DEPTH,
 ) -> Statement:
     """Parse an envelope's payload as an in-toto Statement v1 strictly.
 
     Exactly the members ``_type``, ``subject``, ``predicateType``, ``predicate``; one subject with a
     string name and exactly one digest, a lower-case SHA-256; the expected predicate type; the
-    predicate an object (its own shape is the caller's to check).
+    predicate an object (its own shape is the caller's to check). With ``canonical``, the payload
+    must also be exactly the RFC 8785 bytes of what it says (Airlock's own statements: one
+    spelling per statement, so no two different payloads mean the same).
 
     Raises
     ------
@@ -503,6 +505,13 @@ def read_statement(
         raise EnvelopeInvalid(source, "the subject's sha256 is not 64 lower-case hex digits.")
     if not isinstance(body["predicate"], dict):
         raise EnvelopeInvalid(source, f"the predicate must be an object, not {_type_name(body['predicate'])}.")
+    if canonical:
+        try:
+            same = formats.canonical_json(body) == payload
+        except Exception:  # an integer or float that JCS cannot carry exactly
+            same = False
+        if not same:
+            raise EnvelopeInvalid(source, "the statement is not in canonical JSON (RFC 8785); refused.")
     return Statement(subject["name"], digest["sha256"], predicate_type, body["predicate"])
 
 
