@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from core.assessment.service import AssessmentService
     from core.data.service import DatasetService
     from core.doctor import DoctorReport
+    from core.promotion.service import PromotionService
     from core.rubric.service import RubricService
     from core.store.opening import OpenedStore
     from core.training.service import TrainingService
@@ -90,6 +91,12 @@ class Engine:
         from core.rubric.service import RubricService
 
         return RubricService(self._opened.store, self.actor)
+
+    @cached_property
+    def promotion(self) -> PromotionService:
+        from core.promotion.service import PromotionService
+
+        return PromotionService(self._opened.store, self.actor)
 
     @classmethod
     def create(
@@ -442,4 +449,55 @@ __all__ += [
     "ENV_SIGNING_PASSPHRASE", "EnvelopeInvalid", "KeyRefused", "KeyStorage", "KeyStore", "PassphraseRequired",
     "PublicKey", "SignatureInvalid", "SigningKeyInfo", "SigningKeyNotFound", "SigningKeyUnavailable",
     "WrongSigningPassphrase", "key_fingerprint",
+]
+
+# Promotion (issue 13): packages, approvals, the trust policy, admission, the registry. The values are
+# light; the service, its errors and the policy-file helpers resolve lazily.
+from core.promotion.models import (
+    AdmissionCheck,
+    AdmissionReport,
+    AdmissionStep,
+    AdmittedVersion,
+    Approval,
+    Decision,
+    Environment,
+    EnvironmentRule,
+    InstalledPolicy,
+    KeyRole,
+    Manifest,
+    PackageFile,
+    PackageSummary,
+    PolicyKey,
+    RegistryAction,
+    RegistryEvent,
+    StepStatus,
+    StoredPolicy,
+    TrustPolicy,
+)
+
+if TYPE_CHECKING:
+    from core.promotion.admission import AdmissionRefused
+    from core.promotion.archive import PackageUnsafe
+    from core.promotion.authoring import draft as policy_draft_template
+    from core.promotion.authoring import sign_file as sign_policy_file
+    from core.promotion.policy import PolicyDraftError, PolicyRefused
+    from core.promotion.service import PolicyMissing
+
+_LAZY.update({
+    "AdmissionRefused": ("core.promotion.admission", "AdmissionRefused"),
+    "PackageUnsafe": ("core.promotion.archive", "PackageUnsafe"),
+    "policy_draft_template": ("core.promotion.authoring", "draft"),
+    "sign_policy_file": ("core.promotion.authoring", "sign_file"),
+    "PolicyDraftError": ("core.promotion.policy", "PolicyDraftError"),
+    "PolicyRefused": ("core.promotion.policy", "PolicyRefused"),
+    "PolicyMissing": ("core.promotion.service", "PolicyMissing"),
+    "PromotionService": ("core.promotion.service", "PromotionService"),
+})
+
+__all__ += [
+    "AdmissionCheck", "AdmissionRefused", "AdmissionReport", "AdmissionStep", "AdmittedVersion", "Approval",
+    "Decision", "Environment", "EnvironmentRule", "InstalledPolicy", "KeyRole", "Manifest", "PackageFile",
+    "PackageSummary", "PackageUnsafe", "PolicyDraftError", "PolicyKey", "PolicyMissing", "PolicyRefused",
+    "PromotionService", "RegistryAction", "RegistryEvent", "StepStatus", "StoredPolicy", "TrustPolicy",
+    "policy_draft_template", "sign_policy_file",
 ]

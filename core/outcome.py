@@ -39,6 +39,8 @@ class Change(StrEnum):
     TRAINING = "training"  # specs and runs
     MODELS = "models"  # model versions and their evidence
     RUBRIC = "rubric"  # rubric results, attestations and the rubric policy
+    POLICY = "policy"  # the trust policy of a QA or production workspace
+    REGISTRY = "registry"  # admitted packages, champions and their history
 
 
 # The old module-level names, kept so call sites read naturally (``outcome.AUDIT``).

@@ -22,7 +22,7 @@ from types import ModuleType
 
 from core import api
 from core.api import Cancelled, WorkspaceInUse
-from core.cli import assess, audit, common, data, doctor, keys, rubric, train, users, workspace
+from core.cli import assess, audit, common, data, doctor, keys, package, registry, rubric, train, users, workspace
 
 #: Each registers its commands on the top-level subparsers, in this order in ``--help``.
 COMMAND_MODULES: list[ModuleType] = [
@@ -35,6 +35,8 @@ COMMAND_MODULES: list[ModuleType] = [
     train,
     rubric,
     keys,
+    package,
+    registry,
 ]
 
 EXIT_OK = 0

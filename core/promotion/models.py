@@ -28,6 +28,7 @@ MANIFEST_FORMAT_VERSION = 1
 APPROVAL_FORMAT_VERSION = 1
 POLICY_FORMAT_VERSION = 1
 ATTESTATION_FORMAT_VERSION = 1
+ADMISSION_FORMAT_VERSION = 1
 
 #: in-toto predicate types of Airlock's own statements (the author's is model-signing's own).
 APPROVAL_PREDICATE = "https://airlock.dev/promotion/approval/v1"
@@ -326,6 +327,20 @@ class InstalledPolicy:
     recovered: bool  # installed by an explicit administrator recovery, not by rotation
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A trust policy version as the store keeps it: the signed envelope, re-verified when read."""
+
+    version: int
+    site: str
+    environment: Environment
+    expires_at: str
+    envelope: bytes
+    installed_at: str
+    installed_by: str
+    recovered: bool
+
+
 # --- admission and the registry ------------------------------------------------------------
 
 
@@ -343,6 +358,7 @@ class SiteAttestation:
     canary_max_difference: float
     policy_version: int
     site_keyid: str
+    approver_keyids: tuple[str, ...] = ()  # the keys whose QA approvals counted there
     format_version: int = ATTESTATION_FORMAT_VERSION
 
 
@@ -366,6 +382,27 @@ class AdmissionReport:
     @property
     def failure(self) -> AdmissionStep | None:
         return next((s for s in self.steps if s.status == StepStatus.FAILED), None)
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionRecord:
+    """What a workspace keeps of an admission: the signed manifest, the signed statements that
+    counted, and what the canary measured. Its files are stored beside it (``content/…``,
+    ``author.sig``), so a rollback re-checks everything against the policy of the day."""
+
+    id: str
+    package_digest: str
+    manifest: Manifest
+    author_keyid: str
+    approvals: tuple[str, ...]  # the DSSE envelopes (JSON text) of the approvals that counted
+    qa_attestation: str | None  # the QA site's signed attestation (JSON text), when it came along
+    approvers: tuple[str, ...]  # people, by the name the policy gives them
+    policy_version: int
+    canary_rows: int
+    canary_max_difference: float
+    admitted_at: str
+    admitted_by: str
+    format_version: int = ADMISSION_FORMAT_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,10 +459,15 @@ formats.register(formats.RecordKind(
     "airlock.site_attestation", SiteAttestation, ATTESTATION_FORMAT_VERSION, "site attestation",
     "admit the package at the QA site again",
 ))
+formats.register(formats.RecordKind(
+    "airlock.admission_record", AdmissionRecord, ADMISSION_FORMAT_VERSION, "admission record",
+    "admit the package again",
+))
 
 
 __all__ = [
-    "APPROVAL_FORMAT_VERSION", "APPROVAL_PREDICATE", "ATTESTATION_FORMAT_VERSION", "IN_TOTO_PAYLOAD_TYPE",
+    "ADMISSION_FORMAT_VERSION", "APPROVAL_FORMAT_VERSION", "AdmissionRecord", "StoredPolicy", "APPROVAL_PREDICATE",
+    "ATTESTATION_FORMAT_VERSION", "IN_TOTO_PAYLOAD_TYPE",
     "IN_TOTO_STATEMENT", "MANIFEST_FORMAT_VERSION", "PACKAGE_FORMAT_VERSION", "POLICY_FORMAT_VERSION",
     "POLICY_PREDICATE", "SITE_ATTESTATION_PREDICATE", "AdmissionCheck", "AdmissionReport", "AdmissionStep",
     "AdmittedVersion", "Approval", "ArtefactEntry", "CanarySpec", "Decision", "Environment", "EnvironmentRule",

@@ -1,0 +1,431 @@
+"""Admission: the ordered checks a QA or production workspace runs on a package before keeping it.
+
+:func:`check_package` runs the :class:`~core.promotion.models.AdmissionCheck` steps in order and
+stops at the first failure, whose reason names what failed: safe unpacking (in memory, nothing
+extracted to disk), the author's signature with every file's digest, the signed manifest, the
+development audit head, each approval against the trust policy, the QA site's attestation where
+production requires it, the rubric, and only then the canary — the one step that loads the model,
+from the verified bytes, in a child with no network.
+
+It reads the store only through the :class:`Lookups` the service passes in and writes nothing: the
+service stores what :class:`Admitted` holds in one transaction, or nothing when
+:class:`AdmissionRefused` is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from core import formats
+from core.errors import AirlockError, Cancelled
+from core.promotion.models import (
+    AdmissionCheck,
+    AdmissionReport,
+    AdmissionStep,
+    Environment,
+    KeyRole,
+    Manifest,
+    PolicyKey,
+    SignedApproval,
+    SiteAttestation,
+    StepStatus,
+    TrustPolicy,
+)
+from core.tasks import TaskContext, ensure_context
+
+#: Where approvals travel: a folder beside the package, ``FILE.airpkg.approvals/``.
+APPROVALS_SUFFIX = ".approvals"
+#: The file of the development audit chain's entry hashes inside the package's content.
+AUDIT_CHAIN_FILE = "lineage/audit_chain.json"
+#: The author's bundle's name in the package.
+BUNDLE_NAME = "author.sig"
+#: Largest approval or attestation file read.
+MAX_STATEMENT_BYTES = 1 << 20
+
+
+class AdmissionRefused(AirlockError):
+    """A package did not pass admission: :attr:`report` says which step failed and why."""
+
+    code = "admission_refused"
+
+    def __init__(self, report: AdmissionReport) -> None:
+        failed = report.failure
+        what = f"{failed.check}: {failed.detail}" if failed else "refused"
+        super().__init__(f"{Path(report.package).name} was not admitted — {what}")
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """What admission needs to know of the workspace (read by the service, never written here)."""
+
+    newest_version: Callable[[str], int | None]  # newest admitted version of a model
+    admitted: Callable[[str], bool]  # whether a package digest was admitted already
+    nonces_seen: Callable[[Collection[str]], set[str]]
+    audit_source: Callable[[str], tuple[int, str, bytes] | None]  # (seq, hash, chain JSON) seen from a workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """What a passed admission established: for the service to store in one transaction."""
+
+    report: AdmissionReport
+    package_digest: str
+    manifest: Manifest
+    author: PolicyKey
+    files: dict[str, bytearray]  # by path inside the package's content folder
+    bundle: bytes  # the author's bundle (author.sig)
+    approvals: tuple[SignedApproval, ...]  # those that counted
+    approvers: tuple[str, ...]
+    attestation: bytes | None
+    chain: bytes
+    canary_rows: int
+    canary_max_difference: float
+
+
+def approval_files(package: Path, extra: Sequence[Path] = ()) -> list[Path]:
+    """The statements that travel with ``package``: its ``.approvals`` folder's ``*.json``, then ``extra``."""
+    folder = package.with_name(package.name + APPROVALS_SUFFIX)
+    found = sorted(p for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+    return found + [Path(p) for p in extra if Path(p) not in found]
+
+
+class _Steps:
+    def __init__(self, package: Path) -> None:
+        self.package = package
+        self.done: list[AdmissionStep] = []
+        self.digest: str | None = None
+        self.label: str | None = None
+
+    def passed(self, check: AdmissionCheck, detail: str, status: StepStatus = StepStatus.PASSED) -> None:
+        self.done.append(AdmissionStep(check, status, detail))
+
+    def report(self, admitted: bool) -> AdmissionReport:
+        reached = {s.check for s in self.done}
+        rest = [AdmissionStep(c, StepStatus.NOT_REACHED, "not checked: an earlier step failed")
+                for c in AdmissionCheck if c not in reached]
+        return AdmissionReport(str(self.package), self.digest, self.label, tuple(self.done + rest), admitted)
+
+    def fail(self, check: AdmissionCheck, detail: str) -> AdmissionRefused:
+        self.done.append(AdmissionStep(check, StepStatus.FAILED, detail))
+        return AdmissionRefused(self.report(False))
+
+
+def _policy_key(policy: TrustPolicy, keyid: str) -> PolicyKey | None:
+    return next((k for k in policy.keys if k.keyid == keyid), None)
+
+
+def _usable(key: PolicyKey, policy: TrustPolicy, role: KeyRole, now: datetime) -> str | None:
+    """Why ``key`` cannot sign as ``role`` now, or None."""
+    if key.keyid in policy.revoked:
+        return f"key {key.keyid[:16]}… ({key.person}) is revoked by trust policy {policy.version}"
+    if role not in key.roles:
+        return f"key {key.keyid[:16]}… ({key.person}) is not trusted as {role} (it holds {', '.join(key.roles) or 'no role'})"
+    if not (_time(key.valid_from) <= now < _time(key.valid_until)):
+        return f"key {key.keyid[:16]}… ({key.person}) is valid from {key.valid_from} until {key.valid_until}, not now"
+    return None
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def check_package(
+    package: Path, statements: Sequence[Path], *, policy: TrustPolicy, lookups: Lookups, now: datetime,
+    ctx: TaskContext | None = None, on_step: Callable[[AdmissionStep], None] | None = None,
+) -> Admitted:
+    """Run every admission check on ``package`` with the approvals and attestations in ``statements``.
+
+    Raises
+    ------
+    AdmissionRefused
+        A step failed; its report lists every step with how it ended.
+    """
+    from core.promotion import approvals as approvals_mod
+    from core.promotion import archive, author
+    from core.promotion import policy as policy_mod
+
+    ctx = ensure_context(ctx)
+    steps = _Steps(package)
+    environment = policy.environment
+    rule = policy.rule(environment)
+
+    def passed(check: AdmissionCheck, detail: str, status: StepStatus = StepStatus.PASSED) -> None:
+        steps.passed(check, detail, status)
+        if on_step is not None:
+            on_step(steps.done[-1])
+        ctx.report(min(0.95, len(steps.done) / len(AdmissionCheck)), f"{check}: {status}")
+
+    # 1. Safe unpacking, in memory.
+    ctx.report(0.0, "Reading the package")
+    try:
+        unpacked = archive.read_package(package)
+    except AirlockError as exc:
+        raise steps.fail(AdmissionCheck.UNPACK, str(exc)) from None
+    files = dict(unpacked.files)
+    passed(AdmissionCheck.UNPACK, f"{len(files)} files, {sum(len(v) for v in files.values()):,} bytes, "
+           "no links, no path outside the package")
+    ctx.check()
+
+    # 2. The author's signature and every file's digest.
+    try:
+        hint = author.author_key_hint(unpacked.bundle)
+    except AirlockError as exc:
+        raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE, str(exc)) from None
+    candidates = [k for k in policy.keys if hashlib.sha256(k.pem.encode("ascii")).hexdigest() == hint]
+    if not candidates:
+        raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE,
+                         f"signed by a key trust policy {policy.version} does not list (key hint {hint[:16]}…)")
+    author_key = candidates[0]
+    why = _usable(author_key, policy, KeyRole.AUTHOR, now)
+    if why:
+        raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE, why)
+    try:
+        digest = author.verify_content(unpacked.bundle, author_key.pem, unpacked.digests)
+    except AirlockError as exc:
+        raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE, str(exc)) from None
+    steps.digest = digest
+    passed(AdmissionCheck.AUTHOR_SIGNATURE,
+           f"signed by {author_key.person} (key {author_key.keyid[:16]}…); all {len(unpacked.digests)} files match")
+
+    # 3. The signed manifest.
+    try:
+        manifest = formats.loads(Manifest, bytes(files["manifest.json"]), source="manifest.json")
+    except KeyError:
+        raise steps.fail(AdmissionCheck.MANIFEST, "the package has no manifest.json") from None
+    except AirlockError as exc:
+        raise steps.fail(AdmissionCheck.MANIFEST, str(exc)) from None
+    steps.label = manifest.label
+    problem = _manifest_problem(manifest, author_key, files, policy, lookups, digest)
+    if problem:
+        raise steps.fail(AdmissionCheck.MANIFEST, problem)
+    passed(AdmissionCheck.MANIFEST, f"{manifest.label} ({manifest.algorithm}), artefacts "
+           + ", ".join(f"{a.path} [{a.format}]" for a in manifest.artefacts))
+
+    # 4. The development audit log only grew.
+    chain = bytes(files.get(AUDIT_CHAIN_FILE, b""))
+    problem, detail = _lineage_problem(manifest, chain, lookups)
+    if problem:
+        raise steps.fail(AdmissionCheck.LINEAGE, problem)
+    passed(AdmissionCheck.LINEAGE, detail)
+
+    # 5. Approvals against the policy.
+    signed: list[SignedApproval] = []
+    attestations: list[tuple[Path, bytes]] = []
+    for path in statements:
+        try:
+            data = _read_small(path)
+        except OSError as exc:
+            raise steps.fail(AdmissionCheck.APPROVALS, f"{path.name}: cannot be read ({exc.strerror})") from None
+        if _is_attestation(data):
+            attestations.append((path, data))
+            continue
+        try:
+            signed.append(approvals_mod.read_approval(data, str(path)))
+        except AirlockError as exc:
+            raise steps.fail(AdmissionCheck.APPROVALS, str(exc)) from None
+    if rule is None:
+        raise steps.fail(AdmissionCheck.APPROVALS, f"trust policy {policy.version} has no rule for {environment}")
+    qa_persons = _qa_approver_persons(policy, attestations)
+    tally = policy_mod.evaluate_approvals(
+        policy, environment, signed, package_digest=digest, model=manifest.model, version=manifest.version,
+        author_keyid=author_key.keyid, now=now, nonces_seen=lookups.nonces_seen({s.approval.nonce for s in signed}),
+        qa_approver_persons=qa_persons, verify_signature=approvals_mod.verify_approval,
+    )
+    if not tally.satisfied:
+        refused = "; ".join(f"{Path(v.source).name}: {v.message}" for v in tally.verdicts if not v.counted)
+        raise steps.fail(AdmissionCheck.APPROVALS, tally.reason + (f" ({refused})" if refused else ""))
+    counted_sources = {v.source for v in tally.verdicts if v.counted}
+    counted = tuple(s for s in signed if s.source in counted_sources)
+    passed(AdmissionCheck.APPROVALS, f"{tally.count} of {tally.required} required {environment} approvals, from "
+           f"distinct people: {', '.join(tally.approvers)}")
+
+    # 6. Production: the QA site's signed attestation, when the policy asks for it.
+    attestation: bytes | None = None
+    if rule.require_qa_attestation:
+        attestation, detail = _attestation(attestations, policy, digest, manifest, now, steps)
+        passed(AdmissionCheck.QA_ATTESTATION, detail)
+    else:
+        passed(AdmissionCheck.QA_ATTESTATION, f"trust policy {policy.version} does not require one for {environment}",
+               StepStatus.NOT_REQUIRED)
+
+    # 7. The rubric.
+    problem = policy_mod.check_rubric(rule, manifest.rubric)
+    if problem:
+        raise steps.fail(AdmissionCheck.RUBRIC, problem)
+    score = f"{manifest.rubric.score:g} ({manifest.rubric.band})" if manifest.rubric else "none"
+    passed(AdmissionCheck.RUBRIC, f"score {score}; at least {rule.min_rubric_score:g} needed"
+           + (f"; required tests passed: {', '.join(rule.required_tests)}" if rule.required_tests else ""))
+    ctx.check()
+
+    # 8. Only now is anything loaded: the canary, from the verified bytes, in a child.
+    rows, worst, problem = _canary(manifest, files, unpacked.digests, ctx)
+    if problem:
+        raise steps.fail(AdmissionCheck.CANARY, problem)
+    passed(AdmissionCheck.CANARY, f"{rows} canary rows scored in a child with no network; "
+           f"largest difference from development {worst:g}")
+    report = steps.report(True)
+    return Admitted(report, digest, manifest, author_key, files, bytes(unpacked.bundle), counted,
+                    tuple(tally.approvers), attestation, chain, rows, worst)
+
+
+def _read_small(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_STATEMENT_BYTES + 1)
+    return data
+
+
+def _is_attestation(data: bytes) -> bool:
+    """Whether a statement file is a site attestation (told by its payload type's predicate), cheaply."""
+    from core.promotion.models import SITE_ATTESTATION_PREDICATE
+
+    try:
+        payload = json.loads(data).get("payload", "")
+        import base64
+
+        return SITE_ATTESTATION_PREDICATE.encode() in base64.b64decode(payload, validate=True)
+    except Exception:  # noqa: BLE001 - anything unreadable is left to the strict approval reader
+        return False
+
+
+def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str, bytearray],
+                      policy: TrustPolicy, lookups: Lookups, digest: str) -> str | None:
+    from core.promotion import policy as policy_mod
+
+    if manifest.author_keyid != author_key.keyid:
+        return (f"the manifest names author key {manifest.author_keyid[:16]}…, but the package is signed by "
+                f"{author_key.keyid[:16]}…")
+    missing = [a.path for a in manifest.artefacts if a.path not in files]
+    if missing:
+        return f"the manifest lists artefacts the package does not hold: {', '.join(missing)}"
+    problem = policy_mod.check_formats(policy, manifest.artefacts)
+    if problem:
+        return problem
+    if lookups.admitted(digest):
+        return f"{manifest.label} (package {digest[:16]}…) is admitted here already"
+    newest = lookups.newest_version(manifest.model)
+    if newest is not None and manifest.version <= newest:
+        return (f"{manifest.label} is not newer than {manifest.model}@{newest}, admitted here already: an older "
+                "package offered after a newer one is refused (roll back with airlock registry rollback instead)")
+    return None
+
+
+def _lineage_problem(manifest: Manifest, chain: bytes, lookups: Lookups) -> tuple[str | None, str]:
+    try:
+        hashes = json.loads(chain) if chain else None
+    except ValueError:
+        hashes = None
+    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+        return f"the package has no readable {AUDIT_CHAIN_FILE}", ""
+    if len(hashes) != manifest.audit_seq or (hashes and hashes[-1] != manifest.audit_hash):
+        return (f"{AUDIT_CHAIN_FILE} does not end at the audit head the manifest records "
+                f"(entry {manifest.audit_seq})"), ""
+    seen = lookups.audit_source(manifest.source_workspace_id)
+    source = f"development workspace {manifest.source_workspace_name!r}"
+    if seen is None:
+        return None, f"first package from {source}; its audit head (entry {manifest.audit_seq}) is remembered"
+    seq, head, seen_chain = seen
+    if manifest.audit_seq >= seq:
+        if seq and hashes[seq - 1] != head:
+            return (f"the audit log of {source} was rewritten: entry {seq} differs from the one a previous "
+                    "package carried"), ""
+        return None, f"the audit log of {source} grew from entry {seq} to {manifest.audit_seq}"
+    try:
+        known = json.loads(seen_chain)
+    except ValueError:
+        known = []
+    if manifest.audit_seq == 0 or len(known) < manifest.audit_seq or known[manifest.audit_seq - 1] != manifest.audit_hash:
+        return (f"the audit log of {source} was cut or rewritten: this package's head (entry {manifest.audit_seq}) "
+                f"is not in the log a previous package carried (entry {seq})"), ""
+    return None, f"built earlier than the newest package seen from {source}; its head is in that log"
+
+
+def _qa_approver_persons(policy: TrustPolicy, attestations: Sequence[tuple[Path, bytes]]) -> tuple[str, ...]:
+    """People (as this policy names them) whose QA approvals counted at the QA site, by the attestations' key ids."""
+    from core.promotion import approvals as approvals_mod
+
+    persons: set[str] = set()
+    for path, data in attestations:
+        try:
+            attestation = approvals_mod.read_attestation(data, str(path)).attestation
+        except AirlockError:
+            continue
+        for keyid in attestation.approver_keyids:
+            key = _policy_key(policy, keyid)
+            persons.add(key.person if key else keyid)
+    return tuple(sorted(persons))
+
+
+def _attestation(found: Sequence[tuple[Path, bytes]], policy: TrustPolicy, digest: str, manifest: Manifest,
+                 now: datetime, steps: _Steps) -> tuple[bytes, str]:
+    from core.promotion import approvals as approvals_mod
+
+    if not found:
+        raise steps.fail(AdmissionCheck.QA_ATTESTATION, "production requires the QA site's signed admission of this "
+                         "package, and none came with it (airlock registry attest at the QA site writes one)")
+    reasons = []
+    for path, data in found:
+        try:
+            signed = approvals_mod.read_attestation(data, str(path))
+        except AirlockError as exc:
+            reasons.append(str(exc))
+            continue
+        attestation: SiteAttestation = signed.attestation
+        key = _policy_key(policy, signed.signer_keyid)
+        if key is None:
+            reasons.append(f"{path.name}: signed by a key trust policy {policy.version} does not list")
+            continue
+        why = _usable(key, policy, KeyRole.SITE, now)
+        if why:
+            reasons.append(f"{path.name}: {why}")
+            continue
+        try:
+            approvals_mod.verify_attestation(signed, key.pem)
+        except AirlockError as exc:
+            reasons.append(str(exc))
+            continue
+        if attestation.package_digest != digest:
+            reasons.append(f"{path.name}: attests another package ({attestation.package_digest[:16]}…)")
+            continue
+        if attestation.environment != Environment.QA:
+            reasons.append(f"{path.name}: attests admission to {attestation.environment}, not QA")
+            continue
+        return data, (f"admitted and canaried at QA site {attestation.site!r} on {attestation.admitted_at} "
+                      f"(signed by {key.person})")
+    raise steps.fail(AdmissionCheck.QA_ATTESTATION, "; ".join(reasons))
+
+
+def _canary(manifest: Manifest, files: dict[str, bytearray], digests: dict[str, str],
+            ctx: TaskContext) -> tuple[int, float, str | None]:
+    from core.processes import run_in_child
+    from core.promotion.canary import canary_in_child, compare
+
+    spec = manifest.canary
+    if spec is None:
+        return 0, 0.0, "the package carries no canary batch (ML Test Score Infra 6): it cannot be checked here"
+    pipeline = next((a for a in manifest.artefacts if a.format == "joblib"), None)
+    if pipeline is None:
+        return 0, 0.0, "the package has no pipeline artefact to score the canary with"
+    data = bytes(files[pipeline.path])
+    try:
+        expected = json.loads(bytes(files[spec.predictions_path]))
+        rows = bytes(files[spec.rows_path])
+    except (KeyError, ValueError) as exc:
+        return 0, 0.0, f"the canary batch cannot be read ({exc})"
+    try:
+        # The digest the author's signature covers: the child hashes the bytes again before loading.
+        got: list[object] = run_in_child(canary_in_child, data, digests[pipeline.path], rows,
+                                         ctx=ctx, plain_result=True)
+    except Cancelled:
+        raise
+    except AirlockError as exc:
+        return 0, 0.0, f"the model could not score the canary batch: {exc}"
+    if not isinstance(expected, list):
+        return 0, 0.0, "the canary's development predictions are not a list"
+    worst, problem = compare(expected, got, spec.tolerance)
+    return len(got), worst, (f"the predictions differ from development: {problem}" if problem else None)
