@@ -289,7 +289,7 @@ def _with_caveats(card: ModelCard, spec: TrainingSpec | None, evidence: Evidence
         if a.format == "joblib":
             out.append(f"{a.path} is a joblib pickle: loading it runs code, so a site loads it only after the "
                        "package's signatures and digests check out, in a child process with no network.")
-    out += [f"Withheld from the package: {w}" for w in card.withheld]
+    out += [f"Withheld from the package: {w}." for w in card.withheld]
     return dataclasses.replace(card, caveats=tuple(out))
 
 
@@ -364,7 +364,7 @@ def card_markdown(card: ModelCard) -> str:
         lines += _table(("Baseline", "Score", "Margin", "Margin interval", "Beaten"), [
             (f"{b.name}: {b.description}", _num(b.score), _num(b.margin),
              _interval(b.margin_ci_low, b.margin_ci_high), "yes" if b.beaten else "no") for b in ev.baselines])
-    lines += ["### Slices", "", f"{ev.slices_scored} slices scored; {len(ev.weak_slices)} weak.", ""]
+    lines += ["### Slices", "", f"Slices scored: {ev.slices_scored}; weak: {len(ev.weak_slices)}.", ""]
     if ev.weak_slices:
         lines += _table(("Slice", "Rows", ev.metric, "Interval", "Gap"), [
             (f"{s.column}={s.level}", s.rows, _num(s.value), _interval(s.ci_low, s.ci_high), _num(s.gap))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 from typing import Any
@@ -219,4 +218,7 @@ def test_without_rubric_the_manifest_has_none(make_dev: Any) -> None:
     assert "rubric/result.json" not in files
     assert "The rubric was never run for this version." in files["model_card.md"].decode()
     card = formats.loads(ModelCard, files["model_card.json"])
-    assert dataclasses.replace(card).rubric is None
+    assert card.rubric is None
+    stored = dict(engine.training.plots(version.label))
+    assert {f"evidence/{n}": png for n, png in stored.items()} == {
+        p: b for p, b in files.items() if p.endswith(".png")}  # the plots as stored
