@@ -217,6 +217,37 @@ SAMPLES["airlock.attestation"] = _rm.Attestation(
     (("ci-log.txt", "ab" * 32),), "rita", "2026-12-01T10:00:00+00:00", "2027-06-01T00:00:00+00:00",
 )
 
+# --- promotion (core/promotion/models.py) ----------------------------------------------------
+from core.promotion import models as _pm  # noqa: E402
+
+_T0, _T1 = "2026-12-01T10:00:00+00:00", "2027-12-01T10:00:00+00:00"
+_MANIFEST = _pm.Manifest(
+    1, "cancer", 3, "mv-1", "binary", "logistic", "roc_auc", 0.97, _T0, "Ada Author", "a1" * 32, "ws-1", "Dev", 41,
+    "c3" * 32, _pm.Lineage("bc", "dv-1", "d4" * 32, "e5" * 32, "run-1"), (("numpy", "2.4.6"), ("python", "3.11.9")),
+    (_pm.ArtefactEntry("model/pipeline.joblib", "joblib"),),
+    _pm.RubricSummary("rr-1", 1.5, "an ML system in the wild", ("Data 1",), ("Model 2",), ("Infra 6",)),
+    _pm.CanarySpec("canary/rows.parquet", "canary/predictions.json", 1e-9, 64),
+)
+SAMPLES["airlock.package_manifest"] = _MANIFEST
+SAMPLES["airlock.approval"] = _pm.Approval(
+    "ab" * 32, "cancer", 3, _pm.Environment.PROD, "Clinic-North", _pm.Decision.APPROVE,
+    "Approved for production at site Clinic-North under trust policy 2", 2, "Rita Reviewer", "b2" * 32, _T0, _T1,
+    "0f" * 16, "checked the slices",
+)
+_PKEY = _pm.PolicyKey("b2" * 32, "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n", "Rita Reviewer",
+                      (_pm.KeyRole.PROD_APPROVER,), _T0, _T1)
+SAMPLES["airlock.trust_policy"] = _pm.TrustPolicy(
+    2, "Clinic-North", _pm.Environment.PROD, _T0, _T1, (_PKEY,), 1, (_PKEY,), ("c3" * 32,),
+    (_pm.EnvironmentRule(_pm.Environment.PROD, 2, _pm.KeyRole.PROD_APPROVER, 1.0, ("Infra 1",), True, True),),
+    ("joblib", "xgboost-ubj"),
+)
+SAMPLES["airlock.site_attestation"] = _pm.SiteAttestation(
+    "ab" * 32, "cancer", 3, "Clinic-QA", _pm.Environment.QA, _T0, 64, 0.0, 1, "d4" * 32, ("b2" * 32,),
+)
+SAMPLES["airlock.admission_record"] = _pm.AdmissionRecord(
+    "adm-1", "ab" * 32, _MANIFEST, "a1" * 32, ('{"payload": "…"}',), None, ("Rita Reviewer",), 2, 64, 0.0, _T0, "qa-admin",
+)
+
 
 def _keys_sorted(value: Any) -> bool:
     if isinstance(value, list):

@@ -124,7 +124,9 @@ def test_migration_0004_backfills_references_for_versions_and_evidence(
     # Back to schema 0003 as release 0.1.0 wrote it: no blob_ref table.
     conn = tamper_connection(path, keys.parse_recovery_key(recovery))
     conn.execute("DROP TABLE blob_ref")
-    for later in ("rubric_policy", "rubric_attestation", "rubric_result",  # 0006
+    for later in ("registry_event", "admitted_file", "admitted_package", "audit_source", "approval_nonce",  # 0007
+                  "trust_policy",
+                  "rubric_policy", "rubric_attestation", "rubric_result",  # 0006
                   "model_plot", "model_evidence", "model_version", "model", "training_run", "training_spec"):  # 0005
         conn.execute(f"DROP TABLE {later}")
     conn.execute("UPDATE alembic_version SET version_num = '0003'")

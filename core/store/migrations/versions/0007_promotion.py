@@ -80,7 +80,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
-    conn.execute(sa.text("DELETE FROM blob_ref WHERE owner_kind = 'admitted_package'"))
+    conn.execute(sa.text("DELETE FROM blob_ref WHERE owner_kind IN ('admitted_package', 'audit_source')"))
     op.drop_index("ix_registry_event_model", "registry_event")
     op.drop_table("registry_event")
     op.drop_table("admitted_file")
