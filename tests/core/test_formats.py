@@ -248,6 +248,22 @@ SAMPLES["airlock.admission_record"] = _pm.AdmissionRecord(
     "adm-1", "ab" * 32, _MANIFEST, "a1" * 32, ('{"payload": "…"}',), None, ("Rita Reviewer",), 2, 64, 0.0, _T0, "qa-admin",
 )
 
+from core.promotion import model_card as _mc  # noqa: E402
+
+_HOLDOUT = MetricValue("roc_auc", 0.97, 0.95, 0.99, "percentile bootstrap, 60 rounds")
+SAMPLES["airlock.model_card"] = _mc.ModelCard(
+    "cancer", 3, "mv-1",
+    _mc.ModelDetails("binary", "logistic", {"C": 0.5}, "ana", _T0, "cpu", 7, "Ada Author", "a1" * 32, "ws-1", "Dev",
+                     41, "c3" * 32, (_mc.CardArtefact("model/pipeline.joblib", "joblib", "ef" * 32),)),
+    _pm.Lineage("bc", "dv-1", "d4" * 32, "e5" * 32, "run-1"), None,
+    _mc.TrainingData("bc@1", "dv-1", "d4" * 32, 569, "target", ("radius",), (), "stratified 20% holdout, 3 folds"),
+    _mc.Evaluation("roc_auc", _HOLDOUT, 114, (_HOLDOUT,), 0.96, 0.01, 3, (), 12, (), 0.05, True),
+    (), _mc.CardRubric("rr-1", 1, _T0, 1.5, "an ML system in the wild", "min of the section sums",
+                       (("data", 2.0), ("model", 1.5)), ("Data 1",), ("Model 2",), ("Infra 6",)),
+    ("Model 2 failed",), ("the explanation item: it amounts to one holdout row",),
+    EnvironmentLock("3.11.7", "Linux-x86_64", "Intel Xeon", None, (("numpy", "2.4.6"),)),
+)
+
 
 def _keys_sorted(value: Any) -> bool:
     if isinstance(value, list):
