@@ -472,7 +472,8 @@ class PromotionService:
                               for a in record.approvals))
         attestation = SiteAttestation(
             package_digest=record.package_digest, model=record.manifest.model, version=record.manifest.version,
-            site=installed.policy.site, environment=Environment.QA, admitted_at=record.admitted_at,
+            site=installed.policy.site, environment=Environment.QA,
+            admitted_at=approvals.iso_utc(datetime.fromisoformat(record.admitted_at)),
             canary_rows=record.canary_rows, canary_max_difference=record.canary_max_difference,
             policy_version=record.policy_version, site_keyid=key.keyid, approver_keyids=keyids,
         )

@@ -32,7 +32,7 @@ from core.promotion.models import (
     StepStatus,
 )
 from core.promotion.service import PolicyMissing
-from tests.core.promotion.world import World, make_world
+from tests.core.promotion.world import World, key_passphrase, make_world
 
 
 @pytest.fixture(scope="module")
@@ -349,3 +349,107 @@ def test_the_development_audit_log_may_only_grow(seen: Any, offered: list[str], 
     problem, _ = admission._lineage_problem(_FakeManifest(len(offered), offered[-1]),  # type: ignore[arg-type]
                                             json.dumps(offered).encode(), lookups)
     assert (problem is None) if words is None else (problem is not None and words in problem), problem
+
+
+# --- QA to production ----------------------------------------------------------------------------
+
+
+def test_production_requires_the_qa_sites_attestation_and_other_approvers(world: World, tmp_path: Path) -> None:
+    package = _copy(world, tmp_path, approvals=False)
+    world.approve("qa1", Environment.QA, package)
+    qa_site = world.site(tmp_path / "qa.airlock", Environment.QA)
+    rules = [EnvironmentRule(Environment.PROD, 2, KeyRole.PROD_APPROVER, 0.0, (), approvers_differ_from_qa=True,
+                             require_qa_attestation=True)]
+    # qa1 also holds a production approver key in the production policy: as a QA approver they must not count.
+    keys = [world.pkey("author", KeyRole.AUTHOR), world.pkey("qa1", KeyRole.QA_REVIEWER, KeyRole.PROD_APPROVER),
+            world.pkey("prod1", KeyRole.PROD_APPROVER), world.pkey("prod2", KeyRole.PROD_APPROVER),
+            world.pkey("qasite", KeyRole.SITE)]
+    prod = world.site(tmp_path / "prod.airlock", Environment.PROD, world.policy(Environment.PROD, rules=rules, keys=keys))
+    try:
+        assert qa_site.promotion.admit(package).value.admitted
+        world.approve("prod1", Environment.PROD, package)
+        world.approve("qa1", Environment.PROD, package)
+        # Without the attestation: refused (the approvals step counts prod1 only, qa1 approved for QA).
+        _refused(prod, package, AdmissionCheck.APPROVALS, "1 of 2")
+        world.approve("prod2", Environment.PROD, package)
+        _refused(prod, package, AdmissionCheck.QA_ATTESTATION, "none came with it")
+        folder = package.with_name(package.name + ".approvals")
+        with world.as_person("qasite"):
+            qa_site.promotion.attest("cancer@1", folder / "qa-site.json", signer=world.keys["qasite"],
+                                     passphrase=key_passphrase("qasite"))
+        report = prod.promotion.admit(package).value
+        assert report.admitted
+        steps = {s.check: s for s in report.steps}
+        assert steps[AdmissionCheck.QA_ATTESTATION].status == StepStatus.PASSED
+        assert "Clinic-QA" in steps[AdmissionCheck.QA_ATTESTATION].detail
+        assert set(prod.promotion.registry()[0].approvers) == {"prod1", "prod2"}
+    finally:
+        qa_site.close()
+        prod.close()
+
+
+def test_one_approval_offered_twice_counts_once(world: World, tmp_path: Path) -> None:
+    package = _copy(world, tmp_path, approvals=False)
+    first = world.approve("prod1", Environment.PROD, package)
+    shutil.copyfile(first, first.with_name("copy-of-" + first.name))
+    prod = world.site(tmp_path / "prod.airlock", Environment.PROD)
+    try:
+        _refused(prod, package, AdmissionCheck.APPROVALS, "1 of 2")
+    finally:
+        prod.close()
+
+
+# --- the policy's own state ------------------------------------------------------------------------
+
+
+def test_lost_policy_state_needs_an_explicit_recovery(world: World, tmp_path: Path) -> None:
+    from core.store import keys as store_keys
+    from tests.core.helpers import tamper_connection
+    from tests.core.promotion.world import WS_PASSPHRASE
+
+    path = tmp_path / "lost.airlock"
+    engine, recovery = Engine.create(path, name="lost", role="qa", passphrase=WS_PASSPHRASE, use_keyring=False)
+    engine.promotion.install_policy(world.sign_policy(world.policy(Environment.QA), tmp_path / "v1.json"))
+    engine.close()
+    conn = tamper_connection(path, store_keys.parse_recovery_key(recovery))
+    conn.execute("DELETE FROM trust_policy")
+    conn.close()
+    from core.api import Unlock
+
+    engine = Engine.open(path, Unlock.with_passphrase(WS_PASSPHRASE))
+    try:
+        assert engine.promotion.policy() is None
+        offered = world.sign_policy(world.policy(Environment.QA, version=1), tmp_path / "again.json")
+        with pytest.raises(PolicyMissing, match="recover"):
+            engine.promotion.install_policy(offered)
+        with pytest.raises(PolicyMissing):
+            engine.promotion.admit(world.package)
+        with pytest.raises(Exception, match="newer than version 1"):
+            engine.promotion.recover_policy(offered, "restored the site after a disk failure")
+        v2 = world.sign_policy(world.policy(Environment.QA, version=2), tmp_path / "v2.json")
+        installed = engine.promotion.recover_policy(v2, "restored the site after a disk failure").value
+        assert installed.recovered and installed.policy.version == 2
+        [event], _ = engine.audit.events(action="policy.recovered")
+        assert event.details["reason"].startswith("restored") and event.details["version"] == 2
+    finally:
+        engine.close()
+
+
+def test_an_expired_policy_admits_nothing(world: World, tmp_path: Path) -> None:
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from tests.core.promotion.world import iso
+
+    now = datetime.now(UTC)
+    policy = dataclasses.replace(world.policy(Environment.QA), issued_at=iso(now - timedelta(days=2)),
+                                 expires_at=iso(now + timedelta(seconds=2)))
+    site = world.site(tmp_path / "exp.airlock", Environment.QA, policy)
+    try:
+        import time
+
+        time.sleep(2.5)
+        with pytest.raises(PolicyMissing, match="expired"):
+            site.promotion.admit(world.package)
+    finally:
+        site.close()
