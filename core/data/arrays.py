@@ -3,6 +3,11 @@
 Small helpers for hot paths: each reads a fixed-width array's buffers without a copy per
 value and without pyarrow's Python conversions (``to_numpy(zero_copy_only=False)`` and
 ``pc.index`` with a Python value import pandas on first use, half a second).
+
+pyarrow imports pandas (0.15 s) the first time it converts anything from Python or numpy
+(``pa.array``, ``pa.scalar``, a compute function given a Python number, ``to_numpy``):
+:func:`from_numpy`, :func:`scalar` and :func:`floats` do those jobs from the buffers, so
+the CLI's import and profile never load it. Nothing here imports pandas.
 """
 
 from __future__ import annotations
@@ -52,3 +57,58 @@ def strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(offsets_buffer, dtype=width)[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, dtype=np.uint8)
     return offsets, data
+
+
+def from_numpy(values: np.ndarray) -> pa.Array:
+    """A 1-D numpy array of numbers or booleans as an Arrow array without missing values (no pandas)."""
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), values.size, [None, pa.py_buffer(bits)])
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), values.size, [None, pa.py_buffer(values)])
+
+
+def scalar(value: bool | int | float) -> pa.Scalar:
+    """An Arrow boolean, int64 or float64 scalar of a Python value (``pa.scalar`` imports pandas)."""
+    dtype = np.bool_ if isinstance(value, bool) else np.int64 if isinstance(value, int) else np.float64
+    return from_numpy(np.array([value], dtype=dtype))[0]
+
+
+def _numbers(arr: pa.Array) -> np.ndarray:
+    """A fixed-width numeric or temporal array's values (whatever is stored under missing values)."""
+    t = arr.type
+    if pa.types.is_boolean(t):
+        return booleans(arr)
+    if pa.types.is_decimal(t):
+        return plain(arr.cast(pa.float64()), np.float64)
+    if pa.types.is_floating(t):
+        return plain(arr, np.dtype(f"float{t.bit_width}"))
+    if pa.types.is_unsigned_integer(t):
+        return plain(arr, np.dtype(f"uint{t.bit_width}"))
+    return plain(arr, np.dtype(f"int{t.bit_width}"))  # signed integers, and times as their integers
+
+
+def _single(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def floats(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numeric, boolean or temporal array's values as float64, NaN where missing
+    (``to_numpy(zero_copy_only=False)`` without pandas; times and dates as their integers)."""
+    arr = _single(arr)
+    if len(arr) == 0:
+        return np.empty(0)
+    out = _numbers(arr).astype(np.float64)
+    if arr.null_count:
+        out[~valid(arr)] = np.nan
+    return out
+
+
+def integers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An integer array without missing values as int64 (``to_numpy()`` without pandas)."""
+    arr = _single(arr)
+    if len(arr) == 0:
+        return np.empty(0, dtype=np.int64)
+    return _numbers(arr).astype(np.int64, copy=False)

@@ -52,6 +52,8 @@ MIXED_NUMERIC_SHARE = 0.5
 COMPRESSION = "lz4"
 #: Values tried first: Arrow scans a whole array even to report that a cast fails.
 _PROBE = 256
+#: ``False`` as an Arrow scalar (a Python ``False`` given to a compute function imports pandas).
+_FALSE = arrays.scalar(False)
 
 
 class _Tally:
@@ -198,14 +200,15 @@ def _all_whole_numbers(values: pa.Array) -> bool:
 
 def _first_long_integer(values: pa.Array) -> str | None:
     """The first value with at least :data:`_INT64_DIGITS` digits (a whole number int64 may not hold)."""
-    long = pc.fill_null(pc.greater_equal(pc.utf8_length(pc.utf8_ltrim(values, characters="-")), _INT64_DIGITS), False)
+    lengths = pc.utf8_length(pc.utf8_ltrim(values, characters="-"))
+    long = pc.fill_null(pc.greater_equal(lengths, arrays.scalar(_INT64_DIGITS)), _FALSE)
     where = arrays.first_true(long)
     return None if where < 0 else str(values[where].as_py())
 
 
 def _count_infinite(t: _Tally, converted: pa.Array, offset: int) -> None:
     """Tally the infinite values of a float column (``1e400`` overflows to infinity)."""
-    inf = pc.fill_null(pc.is_inf(converted), False)
+    inf = pc.fill_null(pc.is_inf(converted), _FALSE)
     count = int(pc.sum(inf).as_py() or 0)
     if count:
         t.infinite += count
