@@ -170,9 +170,11 @@ def _fast_passphrase_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
     The slot records its own count, so opening follows whatever the slot says; the database
     encryption (raw key) is untouched. ``real_kdf`` restores the production cost.
     """
+    from core.promotion import keys as signing_keys
     from core.store import keys
 
     monkeypatch.setattr(keys, "KDF_ITERATIONS", 2_000)
+    monkeypatch.setattr(signing_keys, "SCRYPT_N", 1 << 10)  # signing-key files likewise (the file records its cost)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,37 @@ def default_root() -> Path:
     """Where the signing keys live unless told otherwise (never inside a workspace)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base).expanduser() / "airlock" / "signing-keys"
+
+
+#: scrypt's cost for a new key file. PKCS#8 alone (``BestAvailableEncryption``) stretches a passphrase
+#: with only 2,048 PBKDF2 rounds, and cryptography offers no way to raise them; so the PKCS#8 password
+#: is scrypt(passphrase) with the parameters and salt on the file's first line. ``openssl pkcs8`` still
+#: reads the file given that derived password (hex), never the bare passphrase.
+SCRYPT_N = 1 << 17
+_SCRYPT_R, _SCRYPT_P = 8, 1
+_KDF_TAG = "# airlock-kdf: scrypt"
+_KDF_LINE = re.compile(r"# airlock-kdf: scrypt n=(\d+) r=(\d+) p=(\d+) salt=([0-9a-f]{32})")
+
+
+def _stretch(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8")).hex().encode("ascii")
+
+
+def _kdf_header(data: bytes, path: Path) -> tuple[bytes, Callable[[str], bytes]]:
+    """The PEM after the key file's KDF line, and how to turn a passphrase into its PKCS#8 password."""
+    first, _, rest = data.partition(b"\n")
+    if not first.startswith(_KDF_TAG.encode("ascii")):
+        return data, lambda passphrase: passphrase.encode("utf-8")  # a file without the line: the bare passphrase
+    match = _KDF_LINE.fullmatch(first.decode("ascii", "replace").strip())
+    if match is None:
+        raise SigningKeyUnavailable(f"{path}: its first line (the passphrase's scrypt settings) is damaged.")
+    n, r, p = (int(match.group(i)) for i in (1, 2, 3))
+    if not (1 << 10 <= n <= 1 << 22 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+        raise SigningKeyUnavailable(f"{path}: scrypt settings out of range (n={n}, r={r}, p={p}).")
+    salt = bytes.fromhex(match.group(4))
+    return rest, lambda passphrase: _stretch(passphrase, salt, n, r, p)
 
 
 def _now() -> str:
@@ -361,11 +393,13 @@ class KeyStore:
             self._keyring_put(public.keyid, private_key)
         else:
             assert passphrase is not None
+            salt = os.urandom(16)
+            header = f"{_KDF_TAG} n={SCRYPT_N} r={_SCRYPT_R} p={_SCRYPT_P} salt={salt.hex()}\n".encode("ascii")
             encrypted = private_key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+                serialization.BestAvailableEncryption(_stretch(passphrase, salt, SCRYPT_N, _SCRYPT_R, _SCRYPT_P)),
             )
-            self._write(self.private_path(public.keyid), encrypted, 0o600)
+            self._write(self.private_path(public.keyid), header + encrypted, 0o600)
         try:
             self._write(self.pub_path(public.keyid), pub_file_text(public, private=storage).encode("utf-8"), 0o644)
         except BaseException:
@@ -487,6 +521,7 @@ class KeyStore:
             data = path.read_bytes()
         except FileNotFoundError:
             raise SigningKeyUnavailable(f"The private key file {path} is missing.") from None
+        data, stretch = _kdf_header(data, path)
         if not data.lstrip().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"):
             # Airlock never writes a private key unencrypted; one found there is refused, not used.
             raise SigningKeyUnavailable(
@@ -497,7 +532,7 @@ class KeyStore:
             if not form:
                 continue
             try:
-                return serialization.load_pem_private_key(data, form.encode("utf-8"))
+                return serialization.load_pem_private_key(data, stretch(form))
             except (ValueError, TypeError):
                 continue
         raise WrongSigningPassphrase(f"The passphrase for signing key {keyid[:16]}… is wrong ({path}).")

@@ -64,11 +64,18 @@ def test_file_round_trip(store: KeyStore) -> None:
 def test_file_is_encrypted_pkcs8_with_tight_modes(store: KeyStore) -> None:
     info = store.generate("Ann", passphrase=PASS)
     path = store.private_path(info.public.keyid)
-    data = path.read_bytes()
-    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    settings, _, data = path.read_bytes().partition(b"\n")
+    assert settings.startswith(b"# airlock-kdf: scrypt ") and data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     with pytest.raises(TypeError):
         serialization.load_pem_private_key(data, None)
-    serialization.load_pem_private_key(data, PASS.encode())  # openssl-compatible PKCS#8
+    with pytest.raises(ValueError):  # the bare passphrase is not the PKCS#8 password: scrypt stands in front
+        serialization.load_pem_private_key(data, PASS.encode())
+    salt = bytes.fromhex(settings.decode().rsplit("salt=", 1)[1])
+    n = int(settings.decode().split("n=")[1].split()[0])
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    derived = Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(PASS.encode()).hex().encode()
+    serialization.load_pem_private_key(data, derived)  # openssl-compatible PKCS#8 under the derived password
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.root.stat().st_mode) == 0o700
     assert not [p for p in store.root.iterdir() if p.name.endswith(".tmp")]
