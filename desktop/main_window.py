@@ -168,6 +168,13 @@ class MainWindow(QMainWindow):
             self.welcome.set_recent(self._recent())
             return
         info = engine.workspace.info()
+        for row, spec in enumerate(PAGES):  # e.g. admission only in QA and production workspaces
+            item = self.nav.item(row)
+            if item is not None:
+                item.setHidden(not spec.offered(info.role))
+        current = self.nav.currentRow()
+        if 0 <= current < len(PAGES) and not PAGES[current].offered(info.role):
+            self.nav.setCurrentRow(0)
         me = engine.users.current()
         roles = ", ".join(sorted(me.roles)) if me else "not a user here"
         self.setWindowTitle(f"{info.name} — Airlock")

@@ -24,6 +24,11 @@ class PageSpec:
     name: str
     title: str
     target: str
+    #: Workspace roles the page is offered in (empty: every workspace).
+    roles: frozenset[str] = frozenset()
+
+    def offered(self, role: str) -> bool:
+        return not self.roles or role in self.roles
 
     def load(self) -> type[Page]:
         module_name, _, class_name = self.target.partition(":")
@@ -37,6 +42,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("datasets", "Datasets", "desktop.pages.datasets:DatasetsPage"),
     PageSpec("training", "Training", "desktop.pages.training:TrainingPage"),
     PageSpec("rubric", "Rubric", "desktop.pages.rubric:RubricPage"),
+    PageSpec("promotion", "Promotion packages", "desktop.pages.promotion:PromotionPage"),
+    PageSpec("admission", "Admit a package", "desktop.pages.admission:AdmissionPage", frozenset({"qa", "prod"})),
+    PageSpec("registry", "Model registry", "desktop.pages.registry:RegistryPage", frozenset({"qa", "prod"})),
+    PageSpec("trust_policy", "Trust policy", "desktop.pages.trust_policy:TrustPolicyPage", frozenset({"qa", "prod"})),
     PageSpec("users", "Users", "desktop.pages.users:UsersPage"),
     PageSpec("audit", "Audit log", "desktop.pages.audit:AuditPage"),
     PageSpec("backup", "Backups", "desktop.pages.backup:BackupPage"),

@@ -128,10 +128,9 @@ class AdmissionPage(Page):
         self.checklist.setWordWrap(True)
         header = self.checklist.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.checklist.setColumnWidth(1, 380)
         self.rows: dict[AdmissionCheck, QTreeWidgetItem] = {}
         for i, check in enumerate(AdmissionCheck, start=1):
             item = QTreeWidgetItem([str(i), CHECK_TITLES[check], "", ""])
@@ -220,9 +219,10 @@ class AdmissionPage(Page):
                                 "champion on the Registry page.")
         elif failure is not None:
             n = list(AdmissionCheck).index(failure.check) + 1
+            detail = (failure.detail[:1].upper() + failure.detail[1:]).rstrip(".")
             self.result.setStyleSheet(BAD_STYLE)
             self.result.setText(f"Not admitted: {Path(report.package).name} failed step {n}, "
-                                f"“{CHECK_TITLES[failure.check]}”.\n{failure.detail}\n{CHECK_ADVICE[failure.check]}\n"
+                                f"“{CHECK_TITLES[failure.check]}”.\n{detail}.\n{CHECK_ADVICE[failure.check]}\n"
                                 "Nothing was stored in this workspace.")
 
     # --- admitting -------------------------------------------------------------------------

@@ -133,6 +133,12 @@ class PromotionPage(Page):
         out_row.addWidget(browse)
         form.addRow("Write the package to", out_row)
         box.addLayout(form)
+        what = QLabel("The package is one signed file: the model, its schema, model card, evidence (no raw rows), "
+                      "rubric result, report and a synthetic canary batch. Anyone can check it with the public "
+                      "model_signing verify tool and your public key.")
+        what.setWordWrap(True)
+        what.setStyleSheet("color: #555;")
+        box.addWidget(what)
         buttons = QHBoxLayout()
         self.build_button = QPushButton("Build package")
         self.build_button.setToolTip("Gather the model, its evidence, model card, rubric and a canary batch into "
@@ -187,6 +193,8 @@ class PromotionPage(Page):
         group = QWidget()
         form = QFormLayout(group)
         form.setContentsMargins(0, 6, 0, 0)
+        form.addRow(QLabel("<b>Your decision</b> — signed with your key; it binds this package's digest, the "
+                           "environment and site, and your comment"))
         env_row = QHBoxLayout()
         self.env_box = QComboBox()
         self.env_box.addItem("QA", Environment.QA)
@@ -205,6 +213,8 @@ class PromotionPage(Page):
         env_row.addWidget(QLabel("Site"))
         self.site_edit = QLineEdit()
         self.site_edit.setPlaceholderText("target site, e.g. Clinic-QA")
+        self.site_edit.setToolTip("The site named in the target workspace's trust policy; an approval for one site "
+                                  "does not count at another")
         env_row.addWidget(self.site_edit, 1)
         env_row.addWidget(QLabel("Its trust-policy version"))
         self.policy_spin = QSpinBox()

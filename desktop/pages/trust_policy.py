@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.api import ADMIN, Change, InstalledPolicy, Outcome, PolicyKey, StoredPolicy, TaskContext, TrustPolicy
+from core.api import ADMIN, Change, InstalledPolicy, Outcome, PolicyKey, StoredPolicy, TaskContext, TrustPolicy, key_fingerprint
 from desktop.bus import EventBus
 from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.registry import ask_reason
@@ -65,7 +65,8 @@ def key_state(row: KeyRow, now: datetime | None = None) -> str:
 
 KEY_COLUMNS = (
     Column("Person", lambda r: r.key.person),
-    Column("Key", lambda r: r.key.keyid[:16] + "…", tooltip=lambda r: r.key.keyid),
+    Column("Fingerprint", lambda r: " ".join(key_fingerprint(r.key.keyid).split()[:4]) + " …",
+           tooltip=lambda r: f"key id {r.key.keyid}"),
     Column("Roles", lambda r: ", ".join(["administrator"] * r.admin + [str(x) for x in r.key.roles])),
     Column("Valid from", lambda r: r.key.valid_from, fmt=short_time),
     Column("Valid until", lambda r: r.key.valid_until, fmt=short_time),
