@@ -20,7 +20,9 @@ import datetime as dt
 import hashlib
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -362,15 +364,17 @@ _CARRY = 1
 
 
 def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quoted: bool = True,
-               encoding: str = "utf-8") -> _RawFacts:
+               encoding: str = "utf-8", stop: threading.Event | None = None) -> _RawFacts:
     """The file's SHA-256, read in blocks, and whether a quoted value spans lines.
 
-    Raises :class:`_Unsure` where Python's strict reader may object: a quote that neither
-    opens a field (after a delimiter, a line break or the start) nor closes one (before a
-    delimiter, a line break, another quote or the end) may be a stray quote; an odd number
-    of quotes leaves one open. Each sends the file to the
-    line-by-line scan, which names the line (doubled quotes inside a field also do:
-    slower, never wrong). A file without any quote (``quoted=False``) skips the quote checks.
+    Raises :class:`_Unsure` where Python's strict reader may object. Counted from the start,
+    quotes must pair up: one with an even number of quotes before it opens a value and must
+    follow a delimiter, a line break, the start or a quote (the second of a doubled quote
+    inside a value); one with an odd number closes a value and must precede a delimiter, a
+    line break, the end or a quote. Any other quote may be a stray one (``1"`` is a value
+    to Python, not an opening quote), and an odd number of quotes leaves one open. Each
+    sends the file to the line-by-line scan, which names the line (slower, never wrong). A
+    file without any quote (``quoted=False``) skips the quote checks.
 
     Once the quotes are known to pair up, a line break lies inside a quoted value exactly
     when an odd number of quotes precede it (a doubled quote adds two). A NUL byte anywhere
@@ -394,10 +398,11 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
     with _open(path) as fh:
         while size := fh.readinto(view[_CARRY:]):
             ctx.check()
+            if stop is not None and stop.is_set():
+                raise _Unsure  # the caller gave up on the fast path
             digest.update(view[_CARRY : _CARRY + size])
             ext = np.frombuffer(buffer, dtype=np.uint8, count=_CARRY + size)
             data = ext[_CARRY:]
-            last = int(ext[_CARRY - 1])
             if pending and not edge_or_quote[data[0]]:
                 raise _Unsure
             if (nul := buffer.find(b"\x00", _CARRY, _CARRY + size)) >= 0:
@@ -409,16 +414,16 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
                 quotes += int(where.size)
                 pending = False
                 if where.size:
-                    before = data[np.maximum(where - 1, 0)]
-                    if where[0] == 0:
-                        before[0] = last
-                    after = data[np.minimum(where + 1, size - 1)]
-                    if where[-1] == size - 1:
-                        after[-1] = q  # a quote ending the block: see the next one
-                    opens = edge[before]
-                    if not np.all(opens | edge_or_quote[after]):
+                    # With an even number of quotes before it a quote opens a value, else it closes one.
+                    first_opener = before_block % 2
+                    openers, closers = where[first_opener::2], where[1 - first_opener::2]
+                    if not np.all(edge_or_quote[ext[openers + _CARRY - 1]]):  # ext: the carried byte first
                         raise _Unsure
-                    pending = bool(where[-1] == size - 1 and not opens[-1])
+                    if closers.size:
+                        pending = bool(closers[-1] == size - 1)  # what follows is the next block's first byte
+                        inner = closers[:-1] if pending else closers
+                        if not np.all(edge_or_quote[data[inner + 1]]):
+                            raise _Unsure
                 if not multiline and (where.size or before_block % 2):
                     for code in (10, 13):
                         if code == 10 or buffer.find(b"\r", _CARRY, _CARRY + size) >= 0:
@@ -522,9 +527,24 @@ def _sample_decimals(path: Path, dialect: Dialect, names: list[str], header: lis
     return {n for n, t in types.items() if pa.types.is_floating(t)}
 
 
+def _start_raw_check(pool: ThreadPoolExecutor, path: Path, dialect: Dialect, ctx: TaskContext,
+                     stop: threading.Event | None = None) -> Future[_RawFacts]:
+    """:func:`_raw_check` of ``path`` started on ``pool`` (it then reads the file beside the parser);
+    setting ``stop`` ends it early (its result is then not wanted)."""
+    quoted = _contains(path, dialect.quote_char)
+    return pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted,
+                       encoding=dialect.encoding, stop=stop)
+
+
+def _done(facts: _RawFacts) -> Future[_RawFacts]:
+    done: Future[_RawFacts] = Future()
+    done.set_result(facts)
+    return done
+
+
 def _fast_scan(
     path: Path, dialect: Dialect, names: list[str], ctx: TaskContext, *, multiline: bool = False,
-    decimals: frozenset[str] = frozenset(), known: _RawFacts | None = None, header: list[str] | None = None,
+    decimals: frozenset[str] = frozenset(), known: Future[_RawFacts] | None = None, header: list[str] | None = None,
 ) -> tuple[int, str, Any, list[list[pa.Array]] | None]:
     """One Arrow pass that checks, counts, hashes and types the file; :class:`_Unsure` if it cannot vouch.
 
@@ -538,10 +558,9 @@ def _fast_scan(
     :class:`_Multiline` asks for the parse again with ``multiline=True``. Columns in
     ``decimals`` are parsed straight to float64; one that holds something else raises
     :class:`_Retype`. Both exceptions carry the raw check's findings, which a second parse
-    passes back as ``known`` instead of reading and hashing the file again.
+    passes back as ``known`` instead of reading and hashing the file again; ``known`` may
+    also be the raw check already running (:func:`scan_csv` starts it before sampling).
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     from core.data.snapshot import TypeInference
 
     rows_hint = max(1, path.stat().st_size // max(64, 8 * len(names)))  # for progress only
@@ -551,19 +570,12 @@ def _fast_scan(
     # Parsed batches, each column as the inference converted it (text where it did not).
     spool: list[list[pa.Array]] | None = []
     spooled = 0
-    quoted = _contains(path, dialect.quote_char)
     read, parse, convert = _arrow_options(names, dialect, skip_header=dialect.has_header, multiline=multiline,
                                           types={n: pa.float64() for n in decimals})
     # Arrow's text columns take about the file's size plus offsets and validity.
     whole = path.stat().st_size * 3 // 2 <= SPOOL_BYTES
     with contextlib.closing(inference), ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
-        raw: Future[_RawFacts]
-        if known is None:
-            raw = pool.submit(_raw_check, path, dialect.delimiter, dialect.quote_char, ctx, quoted=quoted,
-                              encoding=dialect.encoding)
-        else:
-            raw = Future()
-            raw.set_result(known)
+        raw = _start_raw_check(pool, path, dialect, ctx) if known is None else known
         try:
             try:
                 reader: Any
@@ -645,23 +657,31 @@ def scan_csv(path: Path, dialect: Dialect, ctx: TaskContext | None = None) -> Te
     try:
         if dialect.encoding not in ("utf-8-sig", "utf-8"):
             raise _Unsure
-        header, names, notes = _header(path, dialect)
-        decimals = _sample_decimals(path, dialect, names, header, multiline=multiline)
-        known: _RawFacts | None = None
-        for attempt in range(_MAX_ATTEMPTS):
+        # The raw check (hash, quotes) reads the file on its own thread from the start, beside
+        # the header, the sample and the parse.
+        stop = threading.Event()
+        with ThreadPoolExecutor(1, thread_name_prefix="airlock-csv-check") as pool:
+            known: Future[_RawFacts] = _start_raw_check(pool, path, dialect, ctx, stop)
             try:
-                rows, sha, inferred, spool = _fast_scan(
-                    path, dialect, names, ctx, multiline=multiline, decimals=frozenset(decimals), known=known,
-                    header=header)
-                break
-            except _Multiline as again:
-                multiline, known = True, again.facts
-            except _Retype as retype:
-                # Not a column of numbers after all (or, after a few, no presumptions at all).
-                decimals = decimals - {retype.column} if attempt < _MAX_ATTEMPTS - 3 else set()
-                known = retype.facts
-        else:
-            raise _Unsure
+                header, names, notes = _header(path, dialect)
+                decimals = _sample_decimals(path, dialect, names, header, multiline=multiline)
+                for attempt in range(_MAX_ATTEMPTS):
+                    try:
+                        rows, sha, inferred, spool = _fast_scan(
+                            path, dialect, names, ctx, multiline=multiline, decimals=frozenset(decimals), known=known,
+                            header=header)
+                        break
+                    except _Multiline as again:
+                        multiline, known = True, _done(again.facts)
+                    except _Retype as retype:
+                        # Not a column of numbers after all (or, after a few, no presumptions at all).
+                        decimals = decimals - {retype.column} if attempt < _MAX_ATTEMPTS - 3 else set()
+                        known = _done(retype.facts)
+                else:
+                    raise _Unsure
+            except BaseException:
+                stop.set()
+                raise
     except _Unsure:
         return _scan_csv_lines(path, dialect, ctx)
     ctx.report(1.0, "Checked")
