@@ -110,7 +110,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                                                               passphrase=passphrase, ctx=ctx).value)
     text = [f"Wrote {summary.path} ({len(summary.files)} files), signed by key {summary.manifest.author_keyid[:16]}…",
             f"Package digest {summary.package_digest}: reviewers approve this digest."]
-    emit(args, to_builtins(summary), text)
+    emit(args, summary, text)
     return 0
 
 
@@ -122,7 +122,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         text += ["", summary.model_card_markdown]
     else:
         text += ["", "The model card: airlock package review FILE --card"]
-    emit(args, to_builtins(summary), text)
+    emit(args, summary, text)
     return 0
 
 
@@ -159,9 +159,9 @@ def cmd_admit(args: argparse.Namespace) -> int:
                 args.package, [Path(p) for p in args.approvals], ctx=ctx,
                 on_step=lambda step: bar.note(_step_line(step)) if bar.enabled else None).value, bar)
         except api.AdmissionRefused as refused:
-            emit(args, to_builtins(refused.report), _report_lines(refused.report))
+            emit(args, refused.report, _report_lines(refused.report))
             return 1
-    emit(args, to_builtins(report), _report_lines(report))
+    emit(args, report, _report_lines(report))
     return 0
 
 

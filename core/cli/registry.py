@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from core.api import to_builtins
 from core.cli.common import add_command, add_group, emit, local_time, open_engine, table
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def cmd_list(args: argparse.Namespace) -> int:
              local_time(v.admitted_at), v.package_digest[:16] + "…"] for v in versions]
     text = table(["VERSION", "CHAMPION", "AUTHOR", "APPROVED BY", "POLICY", "ADMITTED", "PACKAGE"], rows) \
         if versions else "Nothing admitted here yet (airlock package admit FILE)."
-    emit(args, [to_builtins(v) for v in versions], text)
+    emit(args, [v for v in versions], text)
     return 0
 
 
@@ -65,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     champion = next((v.label for v in versions if v.champion), "none")
     text = [f"{args.model}: {len(versions)} admitted version(s); champion {champion}", "",
             table(["#", "AT", "ACTION", "VERSION", "BEFORE", "BY", "TOOK", "REASON"], _history_rows(events))]
-    emit(args, {"versions": [to_builtins(v) for v in versions], "history": [to_builtins(e) for e in events]}, text)
+    emit(args, {"versions": [v for v in versions], "history": [e for e in events]}, text)
     return 0
 
 
@@ -73,14 +72,14 @@ def cmd_promote(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         event = _service(engine).promote(args.model, args.reason).value
     before = f" (was @{event.previous})" if event.previous is not None else ""
-    emit(args, to_builtins(event), f"{event.model}@{event.version} is the champion now{before}.")
+    emit(args, event, f"{event.model}@{event.version} is the champion now{before}.")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         event = _service(engine).rollback(args.model, args.reason).value
-    emit(args, to_builtins(event), f"Rolled back: {event.model}@{event.version} is the champion again "
+    emit(args, event, f"Rolled back: {event.model}@{event.version} is the champion again "
                                    f"(was @{event.previous}); took {event.duration_seconds or 0:.3f} s, recorded.")
     return 0
 

@@ -147,8 +147,7 @@ def check_package(
         A step failed; its report lists every step with how it ended.
     """
     from core.promotion import approvals as approvals_mod
-    from core.promotion import archive, author
-    from core.promotion import policy as policy_mod
+    from core.promotion import archive, author, evaluation
 
     ctx = ensure_context(ctx)
     steps = _Steps(package)
@@ -232,7 +231,7 @@ def check_package(
     if rule is None:
         raise steps.fail(AdmissionCheck.APPROVALS, f"trust policy {policy.version} has no rule for {environment}")
     qa_persons = _qa_approver_persons(policy, attestations)
-    tally = policy_mod.evaluate_approvals(
+    tally = evaluation.evaluate_approvals(
         policy, environment, signed, package_digest=digest, model=manifest.model, version=manifest.version,
         author_keyid=author_key.keyid, now=now, nonces_seen=lookups.nonces_seen({s.approval.nonce for s in signed}),
         qa_approver_persons=qa_persons, verify_signature=approvals_mod.verify_approval,
@@ -255,7 +254,7 @@ def check_package(
                StepStatus.NOT_REQUIRED)
 
     # 7. The rubric.
-    problem = policy_mod.check_rubric(rule, manifest.rubric)
+    problem = evaluation.check_rubric(rule, manifest.rubric)
     if problem:
         raise steps.fail(AdmissionCheck.RUBRIC, problem)
     score = f"{manifest.rubric.score:g} ({manifest.rubric.band})" if manifest.rubric else "none"
@@ -295,7 +294,7 @@ def _is_attestation(data: bytes) -> bool:
 
 def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str, bytearray],
                       policy: TrustPolicy, lookups: Lookups, digest: str) -> str | None:
-    from core.promotion import policy as policy_mod
+    from core.promotion import evaluation
 
     if manifest.author_keyid != author_key.keyid:
         return (f"the manifest names author key {manifest.author_keyid[:16]}…, but the package is signed by "
@@ -303,7 +302,7 @@ def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str
     missing = [a.path for a in manifest.artefacts if a.path not in files]
     if missing:
         return f"the manifest lists artefacts the package does not hold: {', '.join(missing)}"
-    problem = policy_mod.check_formats(policy, manifest.artefacts)
+    problem = evaluation.check_formats(policy, manifest.artefacts)
     if problem:
         return problem
     if lookups.admitted(digest):

@@ -42,7 +42,8 @@ def draft(site: str, environment: Environment | str, admins: Sequence[str], stor
         owner = next((i.public.owner for i in store.list() if i.public.keyid == keyid), None)
         if owner is None:
             owner = parse_pub_file(Path(ref).read_bytes(), ref).public.owner
-        pairs.append((owner, ref if ref.endswith(".pub") else keyid))
+        # A .pub file is named by its absolute path: the draft is signed from wherever it is kept.
+        pairs.append((owner, str(Path(ref).resolve()) if ref.endswith(".pub") else keyid))
     return policy_mod.draft_template(site, environment, pairs)
 
 

@@ -533,7 +533,7 @@ class PromotionService:
     def _still_trusted(self, record: AdmissionRecord) -> str | None:
         """Why ``record`` no longer satisfies the current policy (None when it does)."""
         from core.promotion import approvals as approvals_mod
-        from core.promotion import author
+        from core.promotion import author, evaluation
         from core.promotion import policy as policy_mod
 
         installed = self._policy_or_none()
@@ -557,14 +557,14 @@ class PromotionService:
         rule = policy.rule(policy.environment)
         if rule is None:
             return f"trust policy {policy.version} has no rule for {policy.environment}"
-        tally = policy_mod.evaluate_approvals(
+        tally = evaluation.evaluate_approvals(
             policy, policy.environment, signed, package_digest=record.package_digest, model=record.manifest.model,
             version=record.manifest.version, author_keyid=record.author_keyid, now=admitted_at, nonces_seen=(),
             verify_signature=approvals_mod.verify_approval,
         )
         if not tally.satisfied:
             return tally.reason
-        return policy_mod.check_rubric(rule, record.manifest.rubric)
+        return evaluation.check_rubric(rule, record.manifest.rubric)
 
     @mutation
     def promote(self, model_ref: str, reason: str) -> Outcome[RegistryEvent]:

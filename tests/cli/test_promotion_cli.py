@@ -229,8 +229,6 @@ def test_the_whole_promotion_flow_through_the_command_line(
     assert json.loads(_ok(run(*qa, "--json", "workspace", "info")).out)["audit_head"] == head
 
 
-@pytest.mark.xfail(strict=True, reason="policy new resolves a relative .pub against the working folder, "
-                   "policy sign against the draft's folder: a draft written elsewhere cannot be signed")
 def test_a_draft_naming_an_administrator_by_a_relative_pub_file_can_be_signed(
         run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     machines = Machines(tmp_path, monkeypatch)

@@ -15,6 +15,14 @@ from datetime import timedelta
 import pytest
 
 from core.promotion.approvals import verify_approval
+from core.promotion.evaluation import (
+    ApprovalTally,
+    Verdict,
+    check_formats,
+    check_rubric,
+    evaluate_approvals,
+    qa_approver_persons,
+)
 from core.promotion.models import (
     ArtefactEntry,
     Decision,
@@ -24,14 +32,6 @@ from core.promotion.models import (
     RubricSummary,
     SignedApproval,
     TrustPolicy,
-)
-from core.promotion.policy import (
-    ApprovalTally,
-    Verdict,
-    check_formats,
-    check_rubric,
-    evaluate_approvals,
-    qa_approver_persons,
 )
 from tests.core.promotion.policy_helpers import (
     DIGEST,
