@@ -14,6 +14,7 @@ sample (seed 0).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -273,6 +274,11 @@ def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlatio
     numeric, categorical = _kinds(cols)
     out: list[Correlation] = []
     numbers = {n: _numeric(table, n) for n in numeric}
+    codes = {n: _codes(table, n) for n in categorical}
+    # η (bincounts, single-threaded) beside Pearson and Spearman: numpy releases the GIL.
+    side = ThreadPoolExecutor(1, thread_name_prefix="airlock-eta")
+    etas = side.submit(correlation_ratios, [codes[c] for c in categorical], _columns(numbers, numeric)) if numeric else None
+    side.shutdown(wait=False)
     if len(numeric) > 1:
         x = _columns(numbers, numeric)
         for method in (CorrelationMethod.PEARSON, CorrelationMethod.SPEARMAN):
@@ -281,15 +287,13 @@ def _correlations(table: pa.Table, cols: list[ColumnProfile]) -> list[Correlatio
                 for j in range(i + 1, len(numeric)):
                     if math.isfinite(m[i, j]):
                         out.append(Correlation(numeric[i], numeric[j], method, float(m[i, j])))
-    codes = {n: _codes(table, n) for n in categorical}
     for i in range(len(categorical)):
         for j in range(i + 1, len(categorical)):
             v = cramers_v(codes[categorical[i]], codes[categorical[j]])
             if math.isfinite(v):
                 out.append(Correlation(categorical[i], categorical[j], CorrelationMethod.CRAMERS_V, v))
-    if numeric:
-        etas = correlation_ratios([codes[c] for c in categorical], _columns(numbers, numeric))
-        for c, row in zip(categorical, etas, strict=True):
+    if etas is not None:
+        for c, row in zip(categorical, etas.result(), strict=True):
             for n, eta in zip(numeric, row, strict=True):
                 if math.isfinite(eta):
                     out.append(Correlation(n, c, CorrelationMethod.CORRELATION_RATIO, float(eta)))
