@@ -65,6 +65,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="DRAFT.toml|POLICY.json")
     p.add_argument("--signer", required=True, metavar="ID", help="your administrator key's id")
     p.add_argument("--out", metavar="POLICY.json", help="where to write the signed policy (default: beside it)")
+    p = add_command(group, "next", cmd_policy_next,
+                    "write the installed policy as a draft of its next version (rotate keys, revoke one, change rules)")
+    p.add_argument("--out", required=True, metavar="FILE.toml")
     p = add_command(group, "install", cmd_policy_install, "install a signed policy here (administrators)")
     p.add_argument("file", metavar="POLICY.json")
     p = add_command(group, "recover", cmd_policy_recover, "install a policy after the stored one was lost (audited)")
@@ -169,13 +172,26 @@ def cmd_admit(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_new(args: argparse.Namespace) -> int:
-    text = api.policy_draft_template(args.site, args.env, args.admins)
-    out = Path(args.out)
+    out = _write_draft(args.out, api.policy_draft_template(args.site, args.env, args.admins))
+    emit(args, {"file": str(out)}, [f"Wrote the draft {out}: edit it, then each administrator signs it "
+                                     f"(airlock policy sign {out.name} --signer ID)."])
+    return 0
+
+
+def _write_draft(path: str, text: str) -> Path:
+    out = Path(path)
     if out.exists():
         raise api.InvalidInput(f"{out} exists; choose another file.")
     out.write_text(text, encoding="utf-8")
-    emit(args, {"file": str(out)}, [f"Wrote the draft {out}: edit it, then each administrator signs it "
-                                     f"(airlock policy sign {out.name} --signer ID)."])
+    return out
+
+
+def cmd_policy_next(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        text = _service(engine).next_policy_draft()
+    out = _write_draft(args.out, text)
+    emit(args, {"file": str(out)}, [f"Wrote the draft {out}: edit it, then the current administrators' threshold "
+                                     "and the new ones sign it (airlock policy sign), and install it here."])
     return 0
 
 

@@ -42,6 +42,7 @@ from core.promotion.models import (
     KeyRole,
     PolicyKey,
     TrustPolicy,
+    fingerprint,
 )
 
 #: The DSSE payload type of a signed trust policy.
@@ -276,8 +277,8 @@ def check_policy(policy: TrustPolicy, *, source: str) -> None:
 
 _TOP_FIELDS = ("site", "environment", "version", "issued", "expires", "threshold", "administrators",
                "keys", "revoked", "rules", "allowed_formats")
-_ADMIN_FIELDS = ("person", "key", "valid_from", "valid_until")
-_KEY_FIELDS = ("person", "key", "roles", "valid_from", "valid_until")
+_ADMIN_FIELDS = ("person", "key", "fingerprint", "valid_from", "valid_until")
+_KEY_FIELDS = ("person", "key", "fingerprint", "roles", "valid_from", "valid_until")
 _RULE_FIELDS = ("approvals_required", "approver_role", "min_rubric_score", "required_tests",
                 "approvers_differ_from_qa", "require_qa_attestation")
 
@@ -349,12 +350,15 @@ def draft_template(site: str, environment: Environment | str, admin_keys: Sequen
 
 
 def policy_to_draft(policy: TrustPolicy, *, version: int | None = None) -> str:
-    """A policy as an editable draft (keys by key id), e.g. to prepare its next version.
+    """A policy as an editable draft, e.g. to prepare its next version.
+
+    Keys are written as their PEM text (with the person and fingerprint beside them), so the draft
+    signs on an administrator's machine that never imported every reviewer's ``.pub`` file.
 
     ``version`` defaults to the policy's version plus one.
     """
     def key_table(key: PolicyKey, admin: bool) -> dict[str, Any]:
-        table: dict[str, Any] = {"person": key.person, "key": key.keyid}
+        table: dict[str, Any] = {"person": key.person, "key": key.pem, "fingerprint": fingerprint(key.keyid)}
         if not admin:
             table["roles"] = [r.value for r in key.roles]
         table["valid_from"] = key.valid_from
@@ -524,6 +528,11 @@ def read_draft(text: str, source: str, resolve_key: Callable[[str], tuple[str, s
     expires = d.time(doc["expires"], "expires")
 
     def resolve(ref: str, path: str) -> tuple[str, str]:
+        if ref.lstrip().startswith("-----BEGIN PUBLIC KEY-----"):  # inline, as policy_to_draft writes keys
+            try:
+                return envelopes.keyid_of(ref, path), ref
+            except AirlockError as exc:
+                d.fail(path, f"is not a usable public key: {exc}")
         try:
             keyid, pem = resolve_key(ref)
         except (AirlockError, OSError) as exc:
@@ -541,6 +550,10 @@ def read_draft(text: str, source: str, resolve_key: Callable[[str], tuple[str, s
             where = f"{name}[{i}]"
             t = d.table(item, where, fields, ("person", "key") if admin else ("person", "key", "roles"))
             keyid, pem = resolve(d.string(t["key"], f"{where}.key"), f"{where}.key")
+            if "fingerprint" in t:  # written beside a key so people can compare it with what its owner reads out
+                said = "".join(d.string(t["fingerprint"], f"{where}.fingerprint").split()).lower()
+                if said != keyid:
+                    d.fail(f"{where}.fingerprint", f"is not the fingerprint of the key beside it ({fingerprint(keyid)})")
             roles: tuple[KeyRole, ...] = ()
             if not admin:
                 raw_roles = t["roles"]

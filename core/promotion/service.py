@@ -264,27 +264,53 @@ class PromotionService:
 
     def _policy_or_none(self) -> InstalledPolicy | None:
         with self._store.read(self._actor) as tx:
-            stored = promotion_repo.current_policy(tx)
-        return self._verified(stored) if stored else None
+            history = promotion_repo.policy_history(tx)
+        return self._verified(history) if history else None
 
     @staticmethod
-    def _verified(stored: StoredPolicy) -> InstalledPolicy:
-        """The stored envelope, verified again as a bootstrap of itself (the store could have been edited)."""
+    def _verified(history: Sequence[StoredPolicy]) -> InstalledPolicy:
+        """The newest stored policy, after checking the whole chain of versions again.
+
+        Each version must verify as it did when it was installed: the first (and any recovery) by
+        its own administrators' threshold, every other one by its predecessor's and its own, at the
+        time it was installed. So a policy written into the store by someone holding the
+        workspace key but not the administrators' keys is refused, not trusted.
+        """
         from core.promotion import policy as policy_mod
 
-        try:
-            # The store is encrypted and authenticated; reading it back checks the layout, not the signatures
-            # (which were checked when it was installed, against the policy before it).
-            policy, _ = policy_mod.read_policy_envelope(stored.envelope, source=f"installed trust policy {stored.version}")
-        except AirlockError as exc:
-            raise PolicyMissing(f"The installed trust policy cannot be read ({exc}): nothing can be admitted until "
-                                "an administrator recovers it (airlock policy recover).") from None
-        return InstalledPolicy(policy, stored.envelope, stored.installed_at, stored.installed_by, stored.recovered)
+        current: TrustPolicy | None = None
+        for stored in history:
+            at = datetime.fromisoformat(stored.installed_at)
+            try:
+                current = policy_mod.verify_policy(stored.envelope, current=None if stored.recovered else current,
+                                                   now=at, source=f"installed trust policy {stored.version}")
+            except AirlockError as exc:
+                raise PolicyMissing(f"The stored trust policy does not verify ({exc}): nothing can be admitted until "
+                                    "an administrator recovers it (airlock policy recover).") from None
+        newest = history[-1]
+        assert current is not None
+        return InstalledPolicy(current, newest.envelope, newest.installed_at, newest.installed_by, newest.recovered)
 
     @query
     def policy(self) -> InstalledPolicy | None:
         """The trust policy this workspace holds now, or None when none was installed."""
         return self._policy_or_none()
+
+    @query
+    def next_policy_draft(self) -> str:
+        """The installed policy as an editable draft of its next version (for a rotation or a revocation).
+
+        Raises
+        ------
+        PolicyMissing
+            No policy is installed.
+        """
+        from core.promotion import policy as policy_mod
+
+        installed = self._policy_or_none()
+        if installed is None:
+            raise PolicyMissing("No trust policy is installed here: write a first one with airlock policy new.")
+        return policy_mod.policy_to_draft(installed.policy, version=installed.policy.version + 1)
 
     @query
     def policy_history(self) -> list[StoredPolicy]:
@@ -326,6 +352,7 @@ class PromotionService:
             require_role(tx, ADMIN, "install a trust policy")
             role = self._role(tx)
             stored = promotion_repo.current_policy(tx)
+            history = promotion_repo.policy_history(tx)
             recorded = _versions_in_log(tx)
         if role not in ("qa", "prod"):
             raise PermissionDenied(f"A trust policy belongs to a QA or production workspace; this one is {role}.")
@@ -338,7 +365,7 @@ class PromotionService:
                     f"This workspace had trust policy version {max(recorded)} and its stored state is gone: it will "
                     "not trust whatever policy is offered next. An administrator must recover it explicitly "
                     "(airlock policy recover FILE --reason …).")
-            current = self._verified(stored).policy if stored else None
+            current = self._verified(history).policy if history else None
             newest = 0
         policy = policy_mod.verify_policy(data, current=current, now=_now(), source=path.name)
         if policy.environment != Environment(role):

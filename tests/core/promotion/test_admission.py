@@ -454,3 +454,52 @@ def test_an_expired_policy_admits_nothing(world: World, tmp_path: Path) -> None:
             site.promotion.admit(world.package)
     finally:
         site.close()
+
+
+def test_a_policy_written_into_the_store_without_the_administrators_keys_is_refused(
+        world: World, tmp_path: Path) -> None:
+    """Someone with the workspace key but not the administrators' keys swaps in a policy of their own."""
+    import dataclasses
+
+    from core.store import keys as store_keys
+    from tests.core.helpers import tamper_connection
+    from tests.core.promotion.world import WS_PASSPHRASE
+
+    path = tmp_path / "forged.airlock"
+    engine, recovery = Engine.create(path, name="forged", role="qa", passphrase=WS_PASSPHRASE, use_keyring=False)
+    engine.promotion.install_policy(world.sign_policy(world.policy(Environment.QA), tmp_path / "v1.json"))
+    engine.close()
+    # A version 2 whose administrators are the forger's own two keys, signed by them: valid on its own.
+    forged = dataclasses.replace(world.policy(Environment.QA, version=2),
+                                 administrators=(world.pkey("outsider"), world.pkey("qa2")))
+    envelope = world.sign_policy(forged, tmp_path / "forged.json", ["outsider", "qa2"]).read_text()
+    conn = tamper_connection(path, store_keys.parse_recovery_key(recovery))
+    conn.execute("INSERT INTO trust_policy VALUES (2, 'Clinic-QA', 'qa', ?, ?, 'mallory', 0, ?)",
+                 (forged.expires_at, "2026-12-01T12:00:00.000000+00:00", envelope))
+    conn.close()
+    from core.api import Unlock
+
+    engine = Engine.open(path, Unlock.with_passphrase(WS_PASSPHRASE))
+    try:
+        with pytest.raises(PolicyMissing, match="does not verify"):
+            engine.promotion.policy()
+        with pytest.raises(PolicyMissing):
+            engine.promotion.admit(world.package)
+    finally:
+        engine.close()
+
+
+def test_the_next_draft_of_the_installed_policy_signs_into_a_rotation(world: World, qa: Engine, tmp_path: Path) -> None:
+    from core.promotion import authoring
+
+    draft = tmp_path / "next.toml"
+    text = qa.promotion.next_policy_draft()
+    assert "version = 2" in text
+    draft.write_text(text.replace("revoked = []", f'revoked = ["{world.keys["qa2"]}"]'))
+    with world.as_person("admin1") as store:
+        signed, count = authoring.sign_file(draft, world.keys["admin1"], "admin1-signing-passphrase", store=store)
+    with world.as_person("admin2") as store:
+        signed, count = authoring.sign_file(signed, world.keys["admin2"], "admin2-signing-passphrase", store=store)
+    assert count == 2
+    installed = qa.promotion.install_policy(signed).value
+    assert installed.policy.version == 2 and world.keys["qa2"] in installed.policy.revoked
