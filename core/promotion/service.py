@@ -52,6 +52,7 @@ from core.promotion.models import (
     Decision,
     Environment,
     InstalledPolicy,
+    KeyRole,
     PackageSummary,
     RegistryAction,
     RegistryEvent,
@@ -584,10 +585,23 @@ class PromotionService:
         rule = policy.rule(policy.environment)
         if rule is None:
             return f"trust policy {policy.version} has no rule for {policy.environment}"
+        qa_persons: tuple[str, ...] = ()
+        if record.qa_attestation is not None:
+            # The QA site's attestation that came with it: still signed by a site key the policy trusts,
+            # and the people who approved for QA there still do not count for production here.
+            attestation = approvals_mod.read_attestation(record.qa_attestation.encode("utf-8"), "stored attestation")
+            site_key = next((k for k in policy.keys if k.keyid == attestation.signer_keyid), None)
+            if site_key is None or site_key.keyid in policy.revoked or KeyRole.SITE not in site_key.roles:
+                return f"the QA site's key {attestation.signer_keyid[:16]}… is no longer trusted by policy {policy.version}"
+            approvals_mod.verify_attestation(attestation, site_key.pem)
+            qa_persons = tuple(sorted({next((k.person for k in policy.keys if k.keyid == keyid), keyid)
+                                       for keyid in attestation.attestation.approver_keyids}))
+        elif rule.require_qa_attestation:
+            return f"trust policy {policy.version} requires the QA site's attestation, and it was admitted without one"
         tally = evaluation.evaluate_approvals(
             policy, policy.environment, signed, package_digest=record.package_digest, model=record.manifest.model,
             version=record.manifest.version, author_keyid=record.author_keyid, now=admitted_at, nonces_seen=(),
-            verify_signature=approvals_mod.verify_approval,
+            qa_approver_persons=qa_persons, verify_signature=approvals_mod.verify_approval,
         )
         if not tally.satisfied:
             return tally.reason

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from core.api import Engine
-from core.errors import AirlockError
+from core.errors import AirlockError, PermissionDenied
 from core.promotion import admission
 from core.promotion.admission import AdmissionRefused, Lookups
 from core.promotion.models import (
@@ -384,6 +384,11 @@ def test_production_requires_the_qa_sites_attestation_and_other_approvers(world:
         assert steps[AdmissionCheck.QA_ATTESTATION].status == StepStatus.PASSED
         assert "Clinic-QA" in steps[AdmissionCheck.QA_ATTESTATION].detail
         assert set(prod.promotion.registry()[0].approvers) == {"prod1", "prod2"}
+        # The QA site's key is revoked: the version no longer satisfies the production policy.
+        v2 = world.policy(Environment.PROD, version=2, rules=rules, keys=keys, revoked=[world.keys["qasite"]])
+        prod.promotion.install_policy(world.sign_policy(v2, tmp_path / "prod-v2.json"))
+        with pytest.raises(PermissionDenied, match="QA site's key"):
+            prod.promotion.promote("cancer@1", "go live")
     finally:
         qa_site.close()
         prod.close()
