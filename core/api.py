@@ -481,6 +481,7 @@ if TYPE_CHECKING:
     from core.promotion.authoring import draft as policy_draft_template
     from core.promotion.authoring import sign_file as sign_policy_file
     from core.promotion.policy import PolicyDraftError, PolicyRefused
+    from core.promotion.review import review_with_my_keys as review_package
     from core.promotion.service import PolicyMissing
 
 _LAZY.update({
@@ -491,6 +492,7 @@ _LAZY.update({
     "PolicyDraftError": ("core.promotion.policy", "PolicyDraftError"),
     "PolicyRefused": ("core.promotion.policy", "PolicyRefused"),
     "PolicyMissing": ("core.promotion.service", "PolicyMissing"),
+    "review_package": ("core.promotion.review", "review_with_my_keys"),
     "PromotionService": ("core.promotion.service", "PromotionService"),
 })
 
@@ -499,5 +501,5 @@ __all__ += [
     "Decision", "Environment", "EnvironmentRule", "InstalledPolicy", "KeyRole", "Manifest", "PackageFile",
     "PackageSummary", "PackageUnsafe", "PolicyDraftError", "PolicyKey", "PolicyMissing", "PolicyRefused",
     "PromotionService", "RegistryAction", "RegistryEvent", "StepStatus", "StoredPolicy", "TrustPolicy",
-    "policy_draft_template", "sign_policy_file",
+    "policy_draft_template", "review_package", "sign_policy_file",
 ]

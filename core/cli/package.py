@@ -9,12 +9,14 @@ why, having changed nothing. Only :mod:`core.api` is imported.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import api
 from core.api import StepStatus, to_builtins
 from core.cli.common import (
+    ENV_WORKSPACE,
     ProgressBar,
     add_command,
     add_group,
@@ -37,7 +39,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("model", metavar="MODEL[@N]", help="a model version (default: the latest)")
     p.add_argument("--out", required=True, metavar="FILE.airpkg", help="where to write the package")
     p.add_argument("--signer", required=True, metavar="ID", help="your signing key's id (airlock keys list)")
-    p = add_command(group, "review", cmd_review, "what a package holds: manifest, lineage, rubric, files, model card")
+    p = add_command(group, "review", cmd_review,
+                    "what a package holds: manifest, lineage, rubric, files, model card (no workspace needed)")
     p.add_argument("package", metavar="FILE.airpkg")
     p.add_argument("--card", action="store_true", help="print the whole model card")
     p = add_command(group, "approve", cmd_approve, "sign your approval (or rejection) of a package for QA or production")
@@ -118,8 +121,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    with open_engine(args) as engine:
-        summary = _service(engine).review(args.package)
+    if getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE):
+        with open_engine(args) as engine:  # the workspace's policy keys count as known too
+            summary = _service(engine).review(args.package)
+    else:  # a reviewer needs no workspace to read a package: the keys on this machine are enough
+        summary = api.review_package(args.package)
     text = _summary_lines(summary)
     if args.card:
         text += ["", summary.model_card_markdown]

@@ -36,6 +36,7 @@ from core.errors import AirlockError, InvalidInput, NotFound, PermissionDenied
 from core.identity.models import ADMIN
 from core.identity.service import require_member, require_role
 from core.outcome import Change, Outcome, mutation, query
+from core.promotion import review
 from core.promotion.admission import (
     APPROVALS_SUFFIX,
     AUDIT_CHAIN_FILE,
@@ -156,19 +157,7 @@ class PromotionService:
                 "package_digest": digest, "file": out.name, "signer": key.keyid, "files": len(files),
                 "audit_seq": manifest.audit_seq,
             })
-        return Outcome(self._summary(out, digest, manifest, files, True), outcome.changes())
-
-    @staticmethod
-    def _summary(path: Path, digest: str, manifest: object, files: dict[str, bytes] | dict[str, bytearray],
-                 verified: bool) -> PackageSummary:
-        import hashlib
-
-        from core.promotion.models import Manifest, PackageFile
-
-        assert isinstance(manifest, Manifest)
-        listed = tuple(PackageFile(p, hashlib.sha256(files[p]).hexdigest(), len(files[p])) for p in sorted(files))
-        card = bytes(files.get("model_card.md", b"")).decode("utf-8", "replace")
-        return PackageSummary(str(path), digest, manifest, listed, verified, card)
+        return Outcome(review.summary(out, digest, manifest, files, True), outcome.changes())
 
     # --- reviewing and approving --------------------------------------------------------------
 
@@ -178,29 +167,13 @@ class PromotionService:
 
         The author's signature is checked against the author's public key when this machine
         knows it (imported with ``airlock keys import``, or listed in the installed policy);
-        ``author_verified`` says whether it was. A package whose signature or files do not
-        verify is refused outright.
+        ``author_verified`` says whether it was (:func:`core.promotion.review.review_package`).
         """
-        from core import formats
-        from core.promotion import archive, author
-        from core.promotion.models import Manifest
-
-        path = Path(package)
-        unpacked = archive.read_package(path)
-        hint = author.author_key_hint(unpacked.bundle)
         pems = [k.public.pem for k in self.keys.list()]
-        policy = self._policy_or_none()
-        if policy is not None:
-            pems += [k.pem for k in policy.policy.keys]
-        import hashlib
-
-        pem = next((p for p in pems if hashlib.sha256(p.encode("ascii")).hexdigest() == hint), None)
-        if pem is not None:
-            digest = author.verify_content(unpacked.bundle, pem, unpacked.digests)
-        else:
-            digest = author.statement_digest(unpacked.bundle)
-        manifest = formats.loads(Manifest, bytes(unpacked.files["manifest.json"]), source=f"{path.name}: manifest.json")
-        return self._summary(path, digest, manifest, dict(unpacked.files), pem is not None)
+        installed = self._policy_or_none()
+        if installed is not None:
+            pems += [k.pem for k in installed.policy.keys]
+        return review.review_package(package, pems)
 
     @mutation
     def approve(self, package: Path | str, *, environment: Environment | str, decision: Decision | str,

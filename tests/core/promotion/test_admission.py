@@ -508,3 +508,25 @@ def test_the_next_draft_of_the_installed_policy_signs_into_a_rotation(world: Wor
     assert count == 2
     installed = qa.promotion.install_policy(signed).value
     assert installed.policy.version == 2 and world.keys["qa2"] in installed.policy.revoked
+
+
+def test_a_reviewer_reads_a_package_without_any_workspace(world: World, tmp_path: Path) -> None:
+    from core.promotion.review import review_with_my_keys
+
+    with world.as_person("qa1"):  # qa1 imported the author's key at the key ceremony
+        summary = review_with_my_keys(world.package)
+    assert summary.author_verified and summary.package_digest == world.digest
+    assert summary.manifest.label == "cancer@1" and "# Model card" in summary.model_card_markdown
+    with world.as_person("outsider") as store:  # knows the author's key too; forget it for this test
+        store.pub_path(world.keys["author"]).unlink()
+        unknown = review_with_my_keys(world.package)
+        assert not unknown.author_verified and unknown.package_digest == world.digest
+        # Unverified, the files are still checked against the statement: a changed model card is refused.
+        package = _copy(world, tmp_path, approvals=False)
+        data = bytearray(package.read_bytes())
+        at = data.find(b"content/model_card.md")
+        data[at + 512 + 10] ^= 0x20
+        package.write_bytes(bytes(data))
+        with pytest.raises(AirlockError, match="changed after it was signed"):
+            review_with_my_keys(package)
+        store.import_public(world.root / "author.pub")  # as it was, for the tests after this one
