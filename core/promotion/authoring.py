@@ -16,6 +16,7 @@ from core.errors import InvalidInput
 from core.promotion import policy as policy_mod
 from core.promotion.keys import KeyStore, parse_pub_file
 from core.promotion.models import Environment
+from core.store.keys import write_atomically
 
 
 def resolver(store: KeyStore, base: Path) -> Callable[[str], tuple[str, str]]:
@@ -67,9 +68,7 @@ def sign_file(path: Path, signer: str, passphrase: str | None, out: Path | None 
     else:
         signed = policy_mod.sign_policy(data, _payload(data, path), key, source=path.name)
         dest = out or path
-    tmp = dest.with_name(dest.name + ".partial")
-    tmp.write_bytes(signed)
-    tmp.replace(dest)
+    write_atomically(dest, signed, mode=0o644)
     _, keyids = policy_mod.read_policy_envelope(signed, source=dest.name)
     return dest, len(keyids)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -278,17 +277,7 @@ class KeyStore:
     def _write(self, path: Path, data: bytes, mode: int) -> None:
         """Write atomically with ``mode`` from the start (a temporary file never has wider rights)."""
         self._ensure_root()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.root)
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        store_keys.write_atomically(path, data, mode=mode)
 
     # --- reading ---------------------------------------------------------------------
 

@@ -350,15 +350,18 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}."
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Replace ``path`` with ``data``; a symbolic link at ``path`` keeps pointing at the new file.
 
     The temporary file lives beside the *real* file (links resolved), so the rename replaces
-    that file and never the link in front of it.
+    that file and never the link in front of it. It is created 0600 and given ``mode`` (when
+    set) before anything is written, so it never holds the data with wider rights.
     """
     path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
