@@ -3,8 +3,10 @@
 Content: one random artefact of ``--size-mib`` MiB (1024 by default) and a few small files
 (manifest, model card, evidence), signed by an ECDSA P-256 key generated here (held in memory).
 
-* airlock verify: ``python -c`` that imports ``core.promotion``, runs ``read_package`` (safe
-  streaming read of every header and file into memory, SHA-256 in the same pass) and
+* airlock verify: ``python -c`` that imports ``core.promotion``, runs ``read_package`` as
+  admission's first two steps do (safe streaming read of every header; files up to 64 MiB kept in
+  memory, larger ones hashed through a reused buffer and read again, re-hashed, when they are
+  used or stored — that later read is not part of this timing) and
   ``verify_content`` (bundle, signature, statement, every file's digest): process start to exit.
 * model_signing verify: ``python -m model_signing verify key content --signature author.sig
   --public_key author.pub`` on the same package extracted once into a folder beforehand
@@ -41,14 +43,15 @@ SMALL = {
 OURS = """
 import time, sys
 from pathlib import Path
+from core.promotion.admission import keep_in_memory
 from core.promotion.archive import read_package
 from core.promotion.author import verify_content
 t0 = time.perf_counter()
-pkg = read_package(Path({pkg!r}))
+pkg = read_package(Path({pkg!r}), keep=keep_in_memory)  # as admission reads it
 t1 = time.perf_counter()
 digest = verify_content(pkg.bundle, Path({pub!r}).read_text(), pkg.digests)
 t2 = time.perf_counter()
-print(f"read_hash={{t1 - t0:.4f}} verify={{t2 - t1:.4f}} bytes={{pkg.size}} digest={{digest}}")
+print(f"read_hash={{t1 - t0:.4f}} verify={{t2 - t1:.4f}} bytes={{Path({pkg!r}).stat().st_size}} digest={{digest}}")
 """
 
 BUILD = """

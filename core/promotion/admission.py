@@ -44,6 +44,11 @@ APPROVALS_SUFFIX = ".approvals"
 AUDIT_CHAIN_FILE = "lineage/audit_chain.json"
 #: The author's bundle's name in the package.
 BUNDLE_NAME = "author.sig"
+#: Content files up to this size are kept in memory from the first read; larger ones are hashed
+#: through a small buffer and read again, re-hashed, when they are used or stored.
+KEEP_IN_MEMORY = 64 << 20
+#: The files the checks read, always kept (whatever their size; the archive's limits still apply).
+_CHECKED = frozenset({"manifest.json", AUDIT_CHAIN_FILE})
 #: Largest approval or attestation file read.
 MAX_STATEMENT_BYTES = 1 << 20
 
@@ -78,7 +83,9 @@ class Admitted:
     package_digest: str
     manifest: Manifest
     author: PolicyKey
-    files: dict[str, bytearray]  # by path inside the package's content folder
+    files: dict[str, bytearray]  # by path inside the package's content folder (those kept in memory)
+    left_out: tuple[str, ...]  # files too large to keep: hashed, read again (and re-hashed) when stored
+    digests: dict[str, str]  # every content file's verified SHA-256
     bundle: bytes  # the author's bundle (author.sig)
     approvals: tuple[SignedApproval, ...]  # those that counted
     approvers: tuple[str, ...]
@@ -86,6 +93,11 @@ class Admitted:
     chain: bytes
     canary_rows: int
     canary_max_difference: float
+
+
+def keep_in_memory(name: str, size: int) -> bool:
+    """Whether admission holds a content file in memory from its first read (else: hash now, read again later)."""
+    return size <= KEEP_IN_MEMORY or name in _CHECKED or name.startswith("canary/")
 
 
 def approval_files(package: Path, extra: Sequence[Path] = ()) -> list[Path]:
@@ -163,11 +175,11 @@ def check_package(
     # 1. Safe unpacking, in memory.
     ctx.report(0.0, "Reading the package")
     try:
-        unpacked = archive.read_package(package)
+        unpacked = archive.read_package(package, keep=keep_in_memory)
     except AirlockError as exc:
         raise steps.fail(AdmissionCheck.UNPACK, str(exc)) from None
     files = dict(unpacked.files)
-    passed(AdmissionCheck.UNPACK, f"{len(files)} files, {sum(len(v) for v in files.values()):,} bytes, "
+    passed(AdmissionCheck.UNPACK, f"{len(unpacked.digests)} files, {package.stat().st_size:,} bytes, "
            "no links, no path outside the package")
     ctx.check()
 
@@ -200,7 +212,7 @@ def check_package(
     except AirlockError as exc:
         raise steps.fail(AdmissionCheck.MANIFEST, str(exc)) from None
     steps.label = manifest.label
-    problem = _manifest_problem(manifest, author_key, files, policy, lookups, digest)
+    problem = _manifest_problem(manifest, author_key, unpacked.digests, policy, lookups, digest)
     if problem:
         raise steps.fail(AdmissionCheck.MANIFEST, problem)
     passed(AdmissionCheck.MANIFEST, f"{manifest.label} ({manifest.algorithm}), artefacts "
@@ -263,14 +275,14 @@ def check_package(
     ctx.check()
 
     # 8. Only now is anything loaded: the canary, from the verified bytes, in a child.
-    rows, worst, problem = _canary(manifest, files, unpacked.digests, ctx)
+    rows, worst, problem = _canary(package, manifest, files, unpacked.digests, ctx)
     if problem:
         raise steps.fail(AdmissionCheck.CANARY, problem)
     passed(AdmissionCheck.CANARY, f"{rows} canary rows scored in a child with no network; "
            f"largest difference from development {worst:g}")
     report = steps.report(True)
-    return Admitted(report, digest, manifest, author_key, files, bytes(unpacked.bundle), counted,
-                    tuple(tally.approvers), attestation, chain, rows, worst)
+    return Admitted(report, digest, manifest, author_key, files, unpacked.left_out, dict(unpacked.digests),
+                    bytes(unpacked.bundle), counted, tuple(tally.approvers), attestation, chain, rows, worst)
 
 
 def _read_small(path: Path) -> bytes:
@@ -292,7 +304,7 @@ def _is_attestation(data: bytes) -> bool:
         return False
 
 
-def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str, bytearray],
+def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str, str],
                       policy: TrustPolicy, lookups: Lookups, digest: str) -> str | None:
     from core.promotion import evaluation
 
@@ -399,7 +411,7 @@ def _attestation(found: Sequence[tuple[Path, bytes]], policy: TrustPolicy, diges
     raise steps.fail(AdmissionCheck.QA_ATTESTATION, "; ".join(reasons))
 
 
-def _canary(manifest: Manifest, files: dict[str, bytearray], digests: dict[str, str],
+def _canary(package: Path, manifest: Manifest, files: dict[str, bytearray], digests: dict[str, str],
             ctx: TaskContext) -> tuple[int, float, str | None]:
     from core.processes import run_in_child
     from core.promotion.canary import canary_in_child, compare
@@ -410,7 +422,13 @@ def _canary(manifest: Manifest, files: dict[str, bytearray], digests: dict[str, 
     pipeline = next((a for a in manifest.artefacts if a.format == "joblib"), None)
     if pipeline is None:
         return 0, 0.0, "the package has no pipeline artefact to score the canary with"
-    data = bytes(files[pipeline.path])
+    from core.promotion import archive
+
+    try:  # a pipeline too large to have been kept is read again and checked against its verified digest
+        data = bytes(files[pipeline.path]) if pipeline.path in files else bytes(
+            archive.read_member(package, pipeline.path, digests[pipeline.path]))
+    except AirlockError as exc:
+        return 0, 0.0, str(exc)
     try:
         expected = json.loads(bytes(files[spec.predictions_path]))
         rows = bytes(files[spec.rows_path])

@@ -27,7 +27,7 @@ import os
 import tarfile
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -44,6 +44,8 @@ RECORD = 20 * BLOCK
 VERIFIER_IGNORED = (".git", ".gitattributes", ".github", ".gitignore")
 _CHUNK = 8 << 20
 _THREADED_MIN = 32 << 20
+#: The reused buffer of a file that is hashed but not kept (1 MiB stays in the CPU's cache).
+_STREAM_CHUNK = 1 << 20
 _RESERVED = frozenset('\\:*?"<>|')
 
 BytesLike = bytes | bytearray | memoryview
@@ -77,6 +79,9 @@ class UnpackedPackage:
     files: dict[str, bytearray] = field(repr=False)
     digests: dict[str, str]
     bundle: bytes = field(repr=False)
+    #: Content files that were hashed but not kept in memory (``keep`` said no): read them again
+    #: with :func:`read_member`, which checks them against their digest.
+    left_out: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -267,6 +272,21 @@ class _Reader:
         self.pos += n
         return data
 
+    def hash_only(self, size: int, member: str) -> str:
+        """Hash the next ``size`` bytes through one reused buffer (nothing kept: no fresh memory to fault in)."""
+        hasher = hashlib.sha256()
+        buf = bytearray(min(size, _STREAM_CHUNK))
+        with memoryview(buf) as view:
+            left = size
+            while left:
+                n = self.handle.readinto(view[:min(left, len(buf))])  # type: ignore[attr-defined]
+                if not n:
+                    raise self.fail(f"the archive is truncated inside member {member!r}")
+                hasher.update(view[:n])
+                left -= n
+        self.pos += size
+        return hasher.hexdigest()
+
     def read_hashed(self, size: int, member: str) -> tuple[bytearray, str]:
         buf = bytearray(size)
         hasher = hashlib.sha256()
@@ -291,12 +311,15 @@ class _Reader:
         return buf, hasher.hexdigest()
 
 
-def read_package(path: Path, *, limits: PackageLimits | None = None) -> UnpackedPackage:
+def read_package(path: Path, *, limits: PackageLimits | None = None,
+                 keep: Callable[[str, int], bool] | None = None) -> UnpackedPackage:
     """Read a package into memory, refusing anything but the layout :func:`write_package` writes.
 
     Nothing is extracted to disk and nothing is interpreted: the result holds the bytes of each
     content file, their SHA-256 (computed while reading) and the author's bundle, still to be
-    verified (:func:`core.promotion.author.verify_content`).
+    verified (:func:`core.promotion.author.verify_content`). ``keep(name, size)`` says which
+    content files to hold in memory (default: all); the others are hashed through a small reused
+    buffer and listed in ``left_out``.
 
     Raises
     ------
@@ -314,11 +337,27 @@ def read_package(path: Path, *, limits: PackageLimits | None = None) -> Unpacked
         raise PackageUnsafe(f"{path}: cannot open the package ({exc.strerror})") from None
     with handle, ThreadPoolExecutor(max_workers=1, thread_name_prefix="airpkg-hash") as pool:
         reader = _Reader(path, handle, os.fstat(handle.fileno()).st_size, pool)
-        return _read(reader, limits)
+        return _read(reader, limits, keep)
 
 
-def _read(reader: _Reader, limits: PackageLimits) -> UnpackedPackage:
+def read_member(path: Path, name: str, sha256: str, *, limits: PackageLimits | None = None) -> bytearray:
+    """One content file of a package, read again (the whole archive checked as strictly as before)
+    and refused unless it hashes to ``sha256``, the digest that was verified.
+
+    Raises
+    ------
+    PackageUnsafe
+        The archive no longer reads, or the file is not there or changed since it was verified.
+    """
+    unpacked = read_package(path, limits=limits, keep=lambda member, size: member == name)
+    if name not in unpacked.files or unpacked.digests[name] != sha256:
+        raise PackageUnsafe(f"{path}: {name!r} changed since it was verified; nothing of it was used")
+    return unpacked.files[name]
+
+
+def _read(reader: _Reader, limits: PackageLimits, keep: Callable[[str, int], bool] | None = None) -> UnpackedPackage:
     files: dict[str, bytearray] = {}
+    left_out: list[str] = []
     digests: dict[str, str] = {}
     bundle: bytes | None = None
     names = _Names()
@@ -384,20 +423,26 @@ def _read(reader: _Reader, limits: PackageLimits) -> UnpackedPackage:
         if reader.pos + size + _padding(size) + 2 * BLOCK > reader.size:
             raise reader.fail(f"the archive is truncated inside member {name!r} "
                               f"({size:,} bytes announced, {max(reader.size - reader.pos, 0):,} left in the file)")
-        data, digest = reader.read_hashed(size, name)
+        inner = name[len(CONTENT_PREFIX):]
+        kept = name == SIGNATURE_MEMBER or keep is None or keep(inner, size)
+        data, digest = reader.read_hashed(size, name) if kept else (None, reader.hash_only(size, name))
         if reader.read_exact(_padding(size), f"the padding of {name!r}") != bytes(_padding(size)):
             raise reader.fail(f"the padding after member {name!r} is not zero")
         if name == SIGNATURE_MEMBER:
+            assert data is not None
             bundle = bytes(data)
         else:
-            files[name[len(CONTENT_PREFIX):]] = data
-            digests[name[len(CONTENT_PREFIX):]] = digest
+            if data is None:
+                left_out.append(inner)
+            else:
+                files[inner] = data
+            digests[inner] = digest
     if bundle is None:
         raise reader.fail(f"the archive is empty (no {SIGNATURE_MEMBER!r})")
     _check_end(reader)
-    if not files:
+    if not digests:
         raise reader.fail("the package holds no content files")
-    return UnpackedPackage(str(reader.path), files, digests, bundle)
+    return UnpackedPackage(str(reader.path), files, digests, bundle, tuple(left_out))
 
 
 def _check_end(reader: _Reader) -> None:
@@ -424,5 +469,5 @@ def _header_difference(got: bytes, want: bytes) -> str:
 
 __all__ = [
     "CONTENT_PREFIX", "SIGNATURE_MEMBER", "PackageLimits", "PackageUnsafe", "UnpackedPackage",
-    "content_name_problem", "content_order", "read_package", "write_package",
+    "content_name_problem", "content_order", "read_member", "read_package", "write_package",
 ]

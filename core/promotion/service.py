@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ from core.promotion.admission import (
     APPROVALS_SUFFIX,
     AUDIT_CHAIN_FILE,
     AdmissionRefused,
+    Admitted,
     Lookups,
     approval_files,
     check_package,
@@ -419,7 +420,7 @@ class PromotionService:
             used = promotion_repo.nonces_seen(tx, [a.approval.nonce for a in admitted.approvals])
             if used:
                 raise InvalidInput("An approval of this package was used meanwhile; admit again.")
-            promotion_repo.add_admitted(tx, record, {**admitted.files, BUNDLE_FILE: admitted.bundle})
+            promotion_repo.add_admitted(tx, record, _VerifiedFiles(path, admitted))
             promotion_repo.use_nonces(tx, [(a.approval.nonce, a.signer_keyid, admitted.package_digest)
                                            for a in admitted.approvals])
             promotion_repo.set_audit_source(tx, manifest.source_workspace_id, manifest.source_workspace_name,
@@ -621,6 +622,32 @@ class PromotionService:
                          **({"duration_seconds": round(duration, 4)} if duration is not None else {}),
                      })
         return Outcome(event, _REGISTRY)
+
+
+class _VerifiedFiles(Mapping[str, bytes]):
+    """The files to store for an admission: those kept in memory, and the large ones read again from
+    the package one at a time, each refused unless it still hashes to the digest that was verified."""
+
+    def __init__(self, package: Path, admitted: Admitted) -> None:
+        self._package, self._admitted = package, admitted
+        self._names = sorted([*admitted.digests, BUNDLE_FILE])
+
+    def __getitem__(self, name: str) -> bytes:
+        from core.promotion import archive
+
+        if name == BUNDLE_FILE:
+            return self._admitted.bundle
+        if name in self._admitted.files:
+            return bytes(self._admitted.files[name])
+        if name not in self._admitted.digests:
+            raise KeyError(name)
+        return bytes(archive.read_member(self._package, name, self._admitted.digests[name]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _previous_champion(events: Sequence[RegistryEvent]) -> int | None:

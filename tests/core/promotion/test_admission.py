@@ -530,3 +530,35 @@ def test_a_reviewer_reads_a_package_without_any_workspace(world: World, tmp_path
         with pytest.raises(AirlockError, match="changed after it was signed"):
             review_with_my_keys(package)
         store.import_public(world.root / "author.pub")  # as it was, for the tests after this one
+
+
+def test_large_files_are_read_again_and_rehashed_and_a_swap_after_verification_stores_nothing(
+        world: World, qa: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files above the in-memory limit are hashed, not kept; the canary's pipeline and the stored
+    copies are read again and must hash to the verified digests. A package swapped on disk after the
+    checks passed (between verifying and storing) is refused and nothing is kept."""
+    monkeypatch.setattr(admission, "KEEP_IN_MEMORY", 1024)  # almost every file is "large" now
+    package = _copy(world, tmp_path, approvals=False)
+    world.approve("qa1", Environment.QA, package)
+    tampered = tmp_path / "tampered.airpkg"
+    shutil.copyfile(package, tampered)
+    _rewrite(tampered, {"content/model_card.md": b"# Model card\n\nA different story.\n"})
+    before = _state(qa)
+
+    def swap_when_checked(step: Any) -> None:
+        if step.check == AdmissionCheck.CANARY:
+            shutil.copyfile(tampered, package)
+
+    with pytest.raises(AirlockError, match="changed since it was verified"):
+        qa.promotion.admit(package, on_step=swap_when_checked)
+    assert _state(qa) == before
+    # Untouched, the same large-file path admits, and the stored files are the verified ones.
+    (tmp_path / "again").mkdir()
+    fresh = _copy(world, tmp_path / "again", approvals=False)
+    world.approve("qa1", Environment.QA, fresh)
+    assert qa.promotion.admit(fresh).value.admitted
+    from core.promotion import archive
+
+    original = archive.read_package(world.package)
+    stored = qa.promotion.admitted_files("cancer@1")
+    assert {k: v for k, v in stored.items() if k != "/author.sig"} == {k: bytes(v) for k, v in original.files.items()}
