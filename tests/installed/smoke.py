@@ -8,7 +8,10 @@ which:
 2. runs one user's flow through the installed ``airlock`` command, from a temporary folder,
    with ``HOME`` and the XDG folders pointed inside it: workspace init, CSV import, profile
    with a target and an HTML report, schema inference, an assessment on every built-in model
-   with its HTML and PDF report, backup, verify-backup;
+   with its HTML and PDF report; then promotion: a small model trained and rubric run, signing
+   keys made, a package built and checked by the public ``python -m model_signing verify key``
+   installed beside Airlock, approved, a QA workspace given a signed trust policy, the package
+   admitted there (its canary scored in a child) and promoted; backup, verify-backup;
 3. runs the same flow again inside a new network namespace (``unshare -n``, or ``unshare -rn``
    where only user namespaces are allowed) after proving that nothing there can be reached;
    where neither is allowed it prints ``SKIPPED no-network smoke: <reason>`` and succeeds.
@@ -31,6 +34,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 PASSPHRASE = "smoke-test-passphrase"
 REPO = Path(__file__).resolve().parents[2]
@@ -186,14 +190,72 @@ def _run_flow(venv: Path, label: str) -> None:
             cli("assess", "report", made["id"], "--pdf", f"{model}.pdf")
             _expect_file(here / f"{model}.html", b"<!doctype html")
             _expect_file(here / f"{model}.pdf", b"%PDF-")
+        promoted = _promotion_flow(cli, cli_json, here, venv, env)
         cli("workspace", "backup", "backup.airlock")
         verified = cli("workspace", "verify-backup", "backup.airlock")
         if "Result:" not in verified or "ok" not in verified.split("Result:")[1].split("\n")[0]:
             raise SmokeFailure(f"verify-backup did not say ok:\n{verified}")
-        leaked = sorted(p.name for p in Path(env["HOME"]).rglob("*") if "airlock" in p.name.lower())
+        keys = Path(env["XDG_CONFIG_HOME"]) / "airlock"  # the signing keys' folder belongs there
+        leaked = sorted(p.name for p in Path(env["HOME"]).rglob("*")
+                        if "airlock" in p.name.lower() and p != keys and keys not in p.parents)
     print(f"ok   smoke flow ({label}): init, import, profile, schema, {len(ids)} assessments with "
-          f"HTML+PDF reports, backup, verify-backup in {time.monotonic() - started:.1f} s"
+          f"HTML+PDF reports, {promoted}, backup, verify-backup in {time.monotonic() - started:.1f} s"
           + (f"; files in HOME: {leaked}" if leaked else ""))
+
+
+def _promotion_flow(cli: Any, cli_json: Any, here: Path, venv: Path, env: dict[str, str]) -> str:
+    """Train a small model, package and sign it, verify it with the public model_signing tool, approve
+    it, and admit it into a QA workspace under a signed trust policy (its canary runs in a child)."""
+    env["AIRLOCK_SIGNING_PASSPHRASE"] = "smoke-signing-passphrase"
+    spec = here / "spec.toml"
+    cli("train", "init", "loans", "--target", "defaulted", "--out", str(spec))
+    text = spec.read_text(encoding="utf-8")
+    start = text.index("algorithms = [")
+    text = text[:start] + 'algorithms = ["logistic"]' + text[text.index("]", start) + 1:]
+    spec.write_text(text.replace("trials = 20", "trials = 2").replace("cv_folds = 5", "cv_folds = 3")
+                    .replace("bootstrap_rounds = 200", "bootstrap_rounds = 50"), encoding="utf-8")
+    cli("train", "run", str(spec), "--model", "loans")
+    cli("rubric", "run", "loans@1")
+    keys = {who: cli_json("keys", "new", "--owner", who, "--file")["key"]["public"]["keyid"]  # type: ignore[index]
+            for who in ("Smoke Author", "Smoke Reviewer", "Smoke Admin")}
+    cli("package", "build", "loans@1", "--out", "loans-1.airpkg", "--signer", keys["Smoke Author"])
+    # The public verifier, installed beside Airlock, accepts the package's contents.
+    with _Untar(here / "loans-1.airpkg", here / "unpacked") as folder:
+        cli("keys", "export", keys["Smoke Author"], "--out", str(here / "author.pub"))
+        _run([str(venv / "bin" / "python"), "-m", "model_signing", "verify", "key", str(folder / "content"),
+              "--signature", str(folder / "author.sig"), "--public_key", str(here / "author.pub")], cwd=here, env=env)
+    qa = ["--workspace", str(here / "qa.airlock")]
+    cli("workspace", "init", str(here / "qa.airlock"), "--role", "qa", "--name", "Smoke QA", "--no-keyring")
+    cli("policy", "new", "--site", "Smoke-QA", "--env", "qa", "--admin", keys["Smoke Admin"], "--out", "qa.toml")
+    with (here / "qa.toml").open("a", encoding="utf-8") as draft:
+        for who, role in (("Smoke Author", "author"), ("Smoke Reviewer", "qa-reviewer")):
+            draft.write(f'\n[[keys]]\nperson = "{who}"\nkey = "{keys[who]}"\nroles = ["{role}"]\n')
+    cli("policy", "sign", "qa.toml", "--signer", keys["Smoke Admin"])
+    cli(*qa, "policy", "install", "qa.json")
+    cli("package", "approve", "loans-1.airpkg", "--env", "qa", "--decision", "approve", "--comment", "smoke",
+        "--signer", keys["Smoke Reviewer"], "--site", "Smoke-QA", "--policy-version", "1")
+    report = cli_json(*qa, "package", "admit", "loans-1.airpkg")
+    if not isinstance(report, dict) or not report.get("admitted"):
+        raise SmokeFailure(f"the package was not admitted: {str(report)[:600]}")
+    cli(*qa, "registry", "promote", "loans@1", "--reason", "smoke")
+    return "a model trained, packaged, verified by model_signing, approved and admitted"
+
+
+class _Untar:
+    """Extract a package (a plain tar) into a folder for the public verifier; removed afterwards."""
+
+    def __init__(self, archive: Path, folder: Path) -> None:
+        self.archive, self.folder = archive, folder
+
+    def __enter__(self) -> Path:
+        import tarfile
+
+        with tarfile.open(self.archive) as tar:
+            tar.extractall(self.folder, filter="data")
+        return self.folder
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _check_no_network() -> None:
