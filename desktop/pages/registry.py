@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -26,14 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.api import AdmittedVersion, Change, Outcome, RegistryAction, RegistryEvent, TaskContext
+from core.api import AdmittedVersion, AirlockError, Change, KeyStore, Outcome, RegistryAction, RegistryEvent, TaskContext
 from desktop.bus import EventBus
 from desktop.pages.base import NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.workspace import short_time
 from desktop.widgets.dataset_profile import table_view
+from desktop.widgets.signing_key import key_text, passphrase_for
 from desktop.widgets.table_model import Column, TableModel
 
-LIST, CHANGE = "list", "change"
+LIST, CHANGE, ATTEST = "list", "change", "attest"
 INTRO = ("The models admitted here, which version is serving (the champion), and who changed that, when and why. "
          "Promote a version or roll back to the previous champion in one step; each asks for a reason.")
 CHAMPION_MARK = "★ champion"
@@ -72,6 +74,7 @@ class Shown:
     model: str
     versions: tuple[AdmittedVersion, ...]
     history: tuple[RegistryEvent, ...]
+    environment: str | None = None  # the installed policy's environment (None: no readable policy)
 
 
 def ask_reason(parent: QWidget, title: str, question: str) -> str | None:
@@ -107,8 +110,14 @@ class RegistryPage(Page):
         self.rollback_button.setToolTip("Make the previous champion current again, in one step (asks why; its "
                                         "duration is recorded)")
         self.rollback_button.clicked.connect(self._on_rollback_clicked)
+        self.attest_button = QPushButton("Sign QA attestation…")
+        self.attest_button.setToolTip("At a QA site: sign, with this site's key, that the selected version was "
+                                      "admitted and canaried here; production can require it (put the file in "
+                                      "the package's .approvals folder)")
+        self.attest_button.clicked.connect(self._on_attest_clicked)
         top.addWidget(self.promote_button)
         top.addWidget(self.rollback_button)
+        top.addWidget(self.attest_button)
         self.layout_.addLayout(top)
         self.versions_model = TableModel(VERSION_COLUMNS, self)
         self.versions_view, self.versions_proxy = table_view(self.versions_model, self)
@@ -129,6 +138,7 @@ class RegistryPage(Page):
         self.layout_.addWidget(self.note)
         self.runner(LIST).finished.connect(self._on_loaded)
         self.runner(CHANGE).finished.connect(self._on_changed)
+        self.runner(ATTEST).finished.connect(self._on_attested)
         self._refresh_actions()
 
     # --- loading ---------------------------------------------------------------------------
@@ -141,9 +151,15 @@ class RegistryPage(Page):
         def load(ctx: TaskContext) -> Shown:
             models = tuple(sorted({v.model for v in promotion.registry()}))
             model = wanted if wanted in models else models[0] if models else ""
+            try:
+                installed = promotion.policy()
+            except AirlockError:  # the Trust policy page says what is wrong with it
+                installed = None
+            environment = str(installed.policy.environment) if installed is not None else None
             if not model:
-                return Shown(models, "", (), ())
-            return Shown(models, model, tuple(promotion.registry(model)), tuple(promotion.history(model)))
+                return Shown(models, "", (), (), environment)
+            return Shown(models, model, tuple(promotion.registry(model)), tuple(promotion.history(model)),
+                         environment)
 
         self.query(load, "Loading the registry", "The registry could not be loaded.", concern=LIST)
 
@@ -189,6 +205,9 @@ class RegistryPage(Page):
         self.promote_button.setEnabled(self.writable and chosen is not None and not chosen.champion)
         promotions = [e for e in (self.shown.history if self.shown else ()) if e.action != RegistryAction.ADMIT]
         self.rollback_button.setEnabled(self.writable and len(promotions) >= 2)
+        qa_site = self.shown is not None and self.shown.environment == "qa"
+        self.attest_button.setVisible(qa_site)
+        self.attest_button.setEnabled(self.writable and qa_site and chosen is not None)
 
     # --- changing the champion -------------------------------------------------------------
 
@@ -225,6 +244,49 @@ class RegistryPage(Page):
         reason = ask_reason(self, "Roll back", f"Why roll {model} back to its previous champion? (recorded)")
         if reason is not None:
             self.rollback(model, reason)
+
+    def attest(self, label: str, dest: str, keyid: str, passphrase: str | None) -> None:
+        """Sign the QA site's attestation of admitted version ``label`` into ``dest``."""
+        if self.engine is None:
+            return
+        promotion = self.engine.promotion
+        self.mutate(lambda ctx: promotion.attest(label, dest, signer=keyid, passphrase=passphrase),
+                    f"Signing the QA attestation of {label}", "The attestation was not written.", concern=ATTEST)
+
+    @Slot()
+    def _on_attest_clicked(self) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            return
+        try:
+            mine = [k for k in KeyStore().list() if k.mine]
+        except AirlockError as exc:
+            self.report_error(exc, "Your signing keys could not be read.")
+            return
+        if not mine:
+            self.note.setStyleSheet(NOTE_STYLE)
+            self.note.setText("No signing key of yours is on this machine: make this site's key with "
+                              "`airlock keys new` and have it listed with the role 'site' in production's policy.")
+            return
+        labels = [key_text(k) for k in mine]
+        picked, ok = QInputDialog.getItem(self, "Sign QA attestation", "This site's key:", labels, 0, False)
+        if not ok:
+            return
+        keyid = mine[labels.index(picked)].public.keyid
+        dest, _ = QFileDialog.getSaveFileName(self, "Write the QA attestation", f"{chosen.label}-qa-attestation.json",
+                                              "Attestation (*.json)")
+        if not dest:
+            return
+        go_on, passphrase = passphrase_for(self, keyid, "sign the QA attestation")
+        if go_on:
+            self.attest(chosen.label, dest, keyid, passphrase)
+
+    @Slot(object)
+    def _on_attested(self, result: object) -> None:
+        if isinstance(result, Outcome):
+            self.note.setStyleSheet(OK_STYLE)
+            self.note.setText(f"Wrote the QA attestation {result.value}: send it beside the package (in its "
+                              ".approvals folder) to production.")
 
     @Slot(object)
     def _on_changed(self, result: object) -> None:

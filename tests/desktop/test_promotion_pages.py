@@ -291,6 +291,34 @@ def test_registry_promote_and_roll_back_with_reasons(qtbot, world: World, qa: En
     page.set_engine(None)
 
 
+def test_a_qa_site_signs_its_attestation_from_the_registry_page(qtbot, world: World, qa: Engine, tmp_path: Path,
+                                                               bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.promotion import approvals
+    from tests.core.promotion.world import key_passphrase
+
+    package = _copy(world, tmp_path)
+    world.approve("qa1", Environment.QA, package)
+    qa.promotion.admit(package)
+    _as(monkeypatch, world, "qasite")
+    page = _page(qtbot, RegistryPage, bus, qa)
+    with qtbot.waitSignal(page.runner("list").finished, timeout=TIMEOUT):
+        page.set_engine(qa)
+    assert page.attest_button.isVisible() and not page.attest_button.isEnabled()  # a QA site; nothing selected
+    assert page.select_version("cancer@1") and page.attest_button.isEnabled()
+    dest = tmp_path / "qa-site.json"
+    monkeypatch.setattr(registry_mod.QInputDialog, "getItem", lambda *a, **k: (a[3][0], True))
+    monkeypatch.setattr(registry_mod.QFileDialog, "getSaveFileName", lambda *a, **k: (str(dest), ""))
+    monkeypatch.setattr(registry_mod, "passphrase_for", lambda *a: (True, key_passphrase("qasite")))
+    with qtbot.waitSignal(page.runner("attest").finished, timeout=TIMEOUT):
+        page.attest_button.click()
+    assert "Wrote the QA attestation" in page.note.text()
+    signed = approvals.read_attestation(dest.read_bytes(), str(dest))
+    assert signed.signer_keyid == world.keys["qasite"] and signed.attestation.package_digest == world.digest
+    approvals.verify_attestation(signed, world.pem("qasite"))
+    _settle(qtbot, page)
+    page.set_engine(None)
+
+
 def test_trust_policy_page_shows_the_policy_installs_a_new_version_and_refuses_an_old_one(
         qtbot, world: World, qa: Engine, tmp_path: Path, bus: EventBus, messages) -> None:
     page = _page(qtbot, TrustPolicyPage, bus, qa)
