@@ -116,9 +116,16 @@ class AdmissionPage(Page):
         self.admit_button.clicked.connect(self._on_admit_clicked)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        #: Approval or attestation files kept elsewhere than FILE.airpkg.approvals/ (chosen by the user).
+        self.extra_statements: list[Path] = []
+        self.statements_button = QPushButton("Approvals from elsewhere…")
+        self.statements_button.setToolTip("Add approval or attestation files that are not in the package's "
+                                          ".approvals folder (they are checked like the others)")
+        self.statements_button.clicked.connect(self._on_statements_clicked)
         row.addWidget(QLabel("Package"))
         row.addWidget(self.package_edit, 1)
         row.addWidget(choose)
+        row.addWidget(self.statements_button)
         row.addWidget(self.admit_button)
         row.addWidget(self.cancel_button)
         self.layout_.addLayout(row)
@@ -244,7 +251,8 @@ class AdmissionPage(Page):
         def on_step(step: AdmissionStep) -> None:  # the worker thread: only emit, never touch a widget
             relay.step_reported.emit(run, step)
 
-        self.mutate(lambda ctx: promotion.admit(target, ctx=ctx, on_step=on_step), f"Admitting {target.name}",
+        extra = list(self.extra_statements)
+        self.mutate(lambda ctx: promotion.admit(target, extra, ctx=ctx, on_step=on_step), f"Admitting {target.name}",
                     f"{target.name} could not be admitted.", concern=ADMIT)
 
     @Slot(int, object)
@@ -300,6 +308,18 @@ class AdmissionPage(Page):
         path, _ = QFileDialog.getOpenFileName(self, "Admit a package", "", PACKAGE_FILTER)
         if path:
             self.package_edit.setText(path)
+            self.set_extra_statements([])
+
+    @Slot()
+    def _on_statements_clicked(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Approval and attestation files", "", "Signed statements (*.json)")
+        self.set_extra_statements([Path(p) for p in paths])
+
+    def set_extra_statements(self, paths: list[Path]) -> None:
+        """Use ``paths`` beside the package's .approvals folder at the next admission."""
+        self.extra_statements = list(paths)
+        self.statements_button.setText(f"Approvals from elsewhere ({len(paths)})…" if paths
+                                       else "Approvals from elsewhere…")
 
     # --- drag and drop ---------------------------------------------------------------------
 
@@ -324,6 +344,7 @@ class AdmissionPage(Page):
             return
         event.acceptProposedAction()
         self.package_edit.setText(path)
+        self.set_extra_statements([])
         self.clear_checklist()
         self.result.setStyleSheet("")
         self.result.setText(f"{Path(path).name} is ready: press Admit to check it.")

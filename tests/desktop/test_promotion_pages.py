@@ -211,6 +211,31 @@ def test_admission_checklist_fills_in_step_by_step_and_admits(qtbot, world: Worl
     page.set_engine(None)
 
 
+def test_approvals_kept_elsewhere_are_added_to_the_admission(qtbot, world: World, qa: Engine, tmp_path: Path,
+                                                             bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = _copy(world, tmp_path)
+    approval = world.approve("qa1", Environment.QA, package)
+    elsewhere = tmp_path / "mail" / "from-qa1.json"
+    elsewhere.parent.mkdir()
+    approval.rename(elsewhere)  # the .approvals folder is empty now
+    page = _admission_page(qtbot, bus, qa)
+    _drop(page, package)
+    with qtbot.waitSignal(page.runner(ADMIT).failed, timeout=TIMEOUT):  # refused: no approval beside it
+        page.admit_button.click()
+    _settle(qtbot, page)
+    assert page.rows[AdmissionCheck.APPROVALS].text(2) != "✔ passed" and not qa.promotion.registry()
+    _drop(page, package)
+    monkeypatch.setattr(admission_mod.QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(elsewhere)], ""))
+    page.statements_button.click()
+    assert page.statements_button.text() == "Approvals from elsewhere (1)…"
+    with qtbot.waitSignal(page.runner(ADMIT).finished, timeout=TIMEOUT):
+        page.admit_button.click()
+    assert "Admitted cancer@1" in page.result.text()
+    assert [v.approvers for v in qa.promotion.registry()] == [("qa1",)]
+    _settle(qtbot, page)
+    page.set_engine(None)
+
+
 def test_a_tampered_package_shows_the_failing_row_and_stores_nothing(qtbot, world: World, qa: Engine, tmp_path: Path,
                                                                      bus: EventBus, messages) -> None:
     package = _copy(world, tmp_path)
