@@ -122,7 +122,10 @@ def test_queued_runs_store_versions_shown_and_compared(qtbot, page: TrainingPage
     qtbot.waitUntil(lambda: page.model_table_model.rowCount() == 2, timeout=TIMEOUT)
     assert sorted(v.label for v in page.model_table_model.rows()) == ["cancer@1", "cancer@2"]
     assert "stored cancer@2" in page.queue[1].detail
-    qtbot.waitUntil(lambda: len(page.runs_widget.live_trials()) == 1, timeout=TIMEOUT)
+    # The stored search table replaces the live rows once the run's evidence has loaded (a live score
+    # may have been throttled away): wait for that, not for the first live row.
+    qtbot.waitUntil(lambda: len(page.runs_widget.live_trials()) == 1 and page.runs_widget.live_trials()[0].done,
+                    timeout=TIMEOUT)
     trial = page.runs_widget.live_trials()[0]
     assert trial.algorithm == "logistic" and trial.score is not None and trial.done
     assert {r.status for r in page.runs_widget.history_model.rows()} == {RunStatus.SUCCEEDED}
