@@ -20,10 +20,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import formats
 from core.errors import AirlockError, Cancelled
 from core.promotion.models import (
+    IN_TOTO_PAYLOAD_TYPE,
+    SITE_ATTESTATION_PREDICATE,
     AdmissionCheck,
     AdmissionReport,
     AdmissionStep,
@@ -37,6 +40,9 @@ from core.promotion.models import (
     TrustPolicy,
 )
 from core.tasks import TaskContext, ensure_context
+
+if TYPE_CHECKING:
+    from core.promotion.approvals import SignedAttestation
 
 #: Where approvals travel: a folder beside the package, ``FILE.airpkg.approvals/``.
 APPROVALS_SUFFIX = ".approvals"
@@ -132,19 +138,48 @@ def _policy_key(policy: TrustPolicy, keyid: str) -> PolicyKey | None:
     return next((k for k in policy.keys if k.keyid == keyid), None)
 
 
-def _usable(key: PolicyKey, policy: TrustPolicy, role: KeyRole, now: datetime) -> str | None:
-    """Why ``key`` cannot sign as ``role`` now, or None."""
+def usable(key: PolicyKey, policy: TrustPolicy, role: KeyRole, now: datetime) -> str | None:
+    """Why ``key`` cannot sign as ``role`` under ``policy`` at ``now`` (None when it can)."""
+    from core.promotion.policy import key_is_valid
+
     if key.keyid in policy.revoked:
         return f"key {key.keyid[:16]}… ({key.person}) is revoked by trust policy {policy.version}"
     if role not in key.roles:
         return f"key {key.keyid[:16]}… ({key.person}) is not trusted as {role} (it holds {', '.join(key.roles) or 'no role'})"
-    if not (_time(key.valid_from) <= now < _time(key.valid_until)):
+    if not key_is_valid(key, now):
         return f"key {key.keyid[:16]}… ({key.person}) is valid from {key.valid_from} until {key.valid_until}, not now"
     return None
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def check_attestation(signed: SignedAttestation, policy: TrustPolicy, digest: str, now: datetime) -> str | None:
+    """Why a QA site's attestation does not count for package ``digest`` under ``policy`` (None when it does).
+
+    Used at admission and again when an admitted version is promoted or rolled back to.
+    """
+    from core.promotion import approvals as approvals_mod
+
+    name = Path(signed.source).name
+    key = _policy_key(policy, signed.signer_keyid)
+    if key is None:
+        return f"{name}: signed by a key trust policy {policy.version} does not list"
+    why = usable(key, policy, KeyRole.SITE, now)
+    if why:
+        return f"{name}: {why}"
+    try:
+        approvals_mod.verify_attestation(signed, key.pem)
+    except AirlockError as exc:
+        return str(exc)
+    if signed.attestation.package_digest != digest:
+        return f"{name}: attests another package ({signed.attestation.package_digest[:16]}…)"
+    if signed.attestation.environment != Environment.QA:
+        return f"{name}: attests admission to {signed.attestation.environment}, not QA"
+    return None
+
+
+def qa_approver_persons(attestation: SiteAttestation, policy: TrustPolicy) -> tuple[str, ...]:
+    """The people (as ``policy`` names them) whose QA approvals counted at the QA site."""
+    return tuple(sorted({(key.person if (key := _policy_key(policy, keyid)) else keyid)
+                         for keyid in attestation.approver_keyids}))
 
 
 def check_package(
@@ -193,7 +228,7 @@ def check_package(
         raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE,
                          f"signed by a key trust policy {policy.version} does not list (key hint {hint[:16]}…)")
     author_key = candidates[0]
-    why = _usable(author_key, policy, KeyRole.AUTHOR, now)
+    why = usable(author_key, policy, KeyRole.AUTHOR, now)
     if why:
         raise steps.fail(AdmissionCheck.AUTHOR_SIGNATURE, why)
     try:
@@ -227,22 +262,24 @@ def check_package(
 
     # 5. Approvals against the policy.
     signed: list[SignedApproval] = []
-    attestations: list[tuple[Path, bytes]] = []
+    attestations: list[SignedAttestation] = []
     for path in statements:
         try:
             data = _read_small(path)
+            if _predicate_type(data, str(path)) == SITE_ATTESTATION_PREDICATE:
+                attestations.append(approvals_mod.read_attestation(data, str(path)))
+            else:
+                signed.append(approvals_mod.read_approval(data, str(path)))
         except OSError as exc:
             raise steps.fail(AdmissionCheck.APPROVALS, f"{path.name}: cannot be read ({exc.strerror})") from None
-        if _is_attestation(data):
-            attestations.append((path, data))
-            continue
-        try:
-            signed.append(approvals_mod.read_approval(data, str(path)))
         except AirlockError as exc:
             raise steps.fail(AdmissionCheck.APPROVALS, str(exc)) from None
+    # Only an attestation that checks out says who approved for QA (production keeps them apart).
+    refusals = {id(a): check_attestation(a, policy, digest, now) for a in attestations}
+    attested = next((a for a in attestations if refusals[id(a)] is None), None)
     if rule is None:
         raise steps.fail(AdmissionCheck.APPROVALS, f"trust policy {policy.version} has no rule for {environment}")
-    qa_persons = _qa_approver_persons(policy, attestations)
+    qa_persons = qa_approver_persons(attested.attestation, policy) if attested else ()
     tally = evaluation.evaluate_approvals(
         policy, environment, signed, package_digest=digest, model=manifest.model, version=manifest.version,
         author_keyid=author_key.keyid, now=now, nonces_seen=lookups.nonces_seen({s.approval.nonce for s in signed}),
@@ -259,8 +296,14 @@ def check_package(
     # 6. Production: the QA site's signed attestation, when the policy asks for it.
     attestation: bytes | None = None
     if rule.require_qa_attestation:
-        attestation, detail = _attestation(attestations, policy, digest, manifest, now, steps)
-        passed(AdmissionCheck.QA_ATTESTATION, detail)
+        if attested is None:
+            raise steps.fail(AdmissionCheck.QA_ATTESTATION, "; ".join(r for r in refusals.values() if r) or (
+                "production requires the QA site's signed admission of this package, and none came with it "
+                "(airlock registry attest at the QA site writes one)"))
+        attestation = attested.envelope
+        key = _policy_key(policy, attested.signer_keyid)
+        passed(AdmissionCheck.QA_ATTESTATION, f"admitted and canaried at QA site {attested.attestation.site!r} on "
+               f"{attested.attestation.admitted_at} (signed by {key.person if key else attested.signer_keyid})")
     else:
         passed(AdmissionCheck.QA_ATTESTATION, f"trust policy {policy.version} does not require one for {environment}",
                StepStatus.NOT_REQUIRED)
@@ -291,17 +334,13 @@ def _read_small(path: Path) -> bytes:
     return data
 
 
-def _is_attestation(data: bytes) -> bool:
-    """Whether a statement file is a site attestation (told by its payload type's predicate), cheaply."""
-    from core.promotion.models import SITE_ATTESTATION_PREDICATE
+def _predicate_type(data: bytes, source: str) -> object:
+    """The predicate type a signed statement file declares (read strictly; nothing verified yet)."""
+    from core.promotion import envelopes
 
-    try:
-        payload = json.loads(data).get("payload", "")
-        import base64
-
-        return SITE_ATTESTATION_PREDICATE.encode() in base64.b64decode(payload, validate=True)
-    except Exception:  # noqa: BLE001 - anything unreadable is left to the strict approval reader
-        return False
+    envelope = envelopes.read_envelope(data, source, payload_type=IN_TOTO_PAYLOAD_TYPE)
+    statement = envelopes.parse_json(envelope.payload, source, what="statement")
+    return statement.get("predicateType") if isinstance(statement, dict) else None
 
 
 def _manifest_problem(manifest: Manifest, author_key: PolicyKey, files: dict[str, str],
@@ -354,61 +393,6 @@ def _lineage_problem(manifest: Manifest, chain: bytes, lookups: Lookups) -> tupl
         return (f"the audit log of {source} was cut or rewritten: this package's head (entry {manifest.audit_seq}) "
                 f"is not in the log a previous package carried (entry {seq})"), ""
     return None, f"built earlier than the newest package seen from {source}; its head is in that log"
-
-
-def _qa_approver_persons(policy: TrustPolicy, attestations: Sequence[tuple[Path, bytes]]) -> tuple[str, ...]:
-    """People (as this policy names them) whose QA approvals counted at the QA site, by the attestations' key ids."""
-    from core.promotion import approvals as approvals_mod
-
-    persons: set[str] = set()
-    for path, data in attestations:
-        try:
-            attestation = approvals_mod.read_attestation(data, str(path)).attestation
-        except AirlockError:
-            continue
-        for keyid in attestation.approver_keyids:
-            key = _policy_key(policy, keyid)
-            persons.add(key.person if key else keyid)
-    return tuple(sorted(persons))
-
-
-def _attestation(found: Sequence[tuple[Path, bytes]], policy: TrustPolicy, digest: str, manifest: Manifest,
-                 now: datetime, steps: _Steps) -> tuple[bytes, str]:
-    from core.promotion import approvals as approvals_mod
-
-    if not found:
-        raise steps.fail(AdmissionCheck.QA_ATTESTATION, "production requires the QA site's signed admission of this "
-                         "package, and none came with it (airlock registry attest at the QA site writes one)")
-    reasons = []
-    for path, data in found:
-        try:
-            signed = approvals_mod.read_attestation(data, str(path))
-        except AirlockError as exc:
-            reasons.append(str(exc))
-            continue
-        attestation: SiteAttestation = signed.attestation
-        key = _policy_key(policy, signed.signer_keyid)
-        if key is None:
-            reasons.append(f"{path.name}: signed by a key trust policy {policy.version} does not list")
-            continue
-        why = _usable(key, policy, KeyRole.SITE, now)
-        if why:
-            reasons.append(f"{path.name}: {why}")
-            continue
-        try:
-            approvals_mod.verify_attestation(signed, key.pem)
-        except AirlockError as exc:
-            reasons.append(str(exc))
-            continue
-        if attestation.package_digest != digest:
-            reasons.append(f"{path.name}: attests another package ({attestation.package_digest[:16]}…)")
-            continue
-        if attestation.environment != Environment.QA:
-            reasons.append(f"{path.name}: attests admission to {attestation.environment}, not QA")
-            continue
-        return data, (f"admitted and canaried at QA site {attestation.site!r} on {attestation.admitted_at} "
-                      f"(signed by {key.person})")
-    raise steps.fail(AdmissionCheck.QA_ATTESTATION, "; ".join(reasons))
 
 
 def _canary(package: Path, manifest: Manifest, files: dict[str, bytearray], digests: dict[str, str],

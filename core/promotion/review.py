@@ -7,7 +7,6 @@ the package is deserialised except its manifest (a JSON record); no artefact is 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,9 +16,11 @@ from core.promotion.models import Manifest, PackageFile, PackageSummary
 BytesLike = bytes | bytearray | memoryview
 
 
-def summary(path: Path, digest: str, manifest: Manifest, files: Mapping[str, BytesLike], verified: bool) -> PackageSummary:
-    """The summary of a package whose content is ``files`` (paths inside its content folder)."""
-    listed = tuple(PackageFile(p, hashlib.sha256(files[p]).hexdigest(), len(files[p])) for p in sorted(files))
+def summary(path: Path, digest: str, manifest: Manifest, files: Mapping[str, BytesLike], digests: Mapping[str, str],
+            verified: bool) -> PackageSummary:
+    """The summary of a package whose content is ``files`` with their SHA-256 ``digests`` (computed once, by
+    whoever read or signed the files; paths inside the content folder)."""
+    listed = tuple(PackageFile(p, digests[p], len(files[p])) for p in sorted(files))
     card = bytes(files.get("model_card.md", b"")).decode("utf-8", "replace")
     return PackageSummary(str(path), digest, manifest, listed, verified, card)
 
@@ -50,7 +51,7 @@ def review_package(package: Path | str, known_pems: Iterable[str]) -> PackageSum
             raise author.SignatureInvalid(f"{path.name}: its files do not match the digests its author's statement "
                                           "lists: it was changed after it was signed.")
     manifest = formats.loads(Manifest, bytes(unpacked.files["manifest.json"]), source=f"{path.name}: manifest.json")
-    return summary(path, digest, manifest, unpacked.files, pem is not None)
+    return summary(path, digest, manifest, unpacked.files, unpacked.digests, pem is not None)
 
 
 def review_with_my_keys(package: Path | str) -> PackageSummary:

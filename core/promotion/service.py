@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +44,10 @@ from core.promotion.admission import (
     Admitted,
     Lookups,
     approval_files,
+    check_attestation,
     check_package,
+    qa_approver_persons,
+    usable,
 )
 from core.promotion.models import (
     AdmissionRecord,
@@ -126,39 +129,39 @@ class PromotionService:
         NotFound
             No such model version or key.
         """
+        from core.data.service import DatasetService
         from core.promotion import archive, author, contents
         from core.rubric.service import RubricService
         from core.store import exports
         from core.training.service import TrainingService
-
-        out = exports.check_destination(self._store, dest, "build a package")
-        from core.data.service import DatasetService
         from core.workspace.service import WorkspaceService
 
+        out = exports.check_destination(self._store, dest, "build a package")
         with self._store.read(self._actor) as tx:
             require_member(tx, "build a package")
-            record = workspace_repo.workspace_record(tx)
-            if record.role != "dev":
-                raise PermissionDenied(f"Packages are built in a development workspace; this one is {record.role}.")
+            role = self._role(tx)
+        if role != "dev":
+            raise PermissionDenied(f"Packages are built in a development workspace; this one is {role}.")
         key = self.keys.signer(signer, passphrase)
         info = WorkspaceService(self._store, None, self._actor).info()
         with self._store.read(self._actor) as tx:
-            chain = [e.hash for e in audit_repo.iter_events(tx) if e.seq <= info.audit_head.seq]
+            chain = audit_repo.hashes(tx, info.audit_head.seq)
         manifest, files = contents.gather_contents(
             TrainingService(self._store, self._actor), RubricService(self._store, self._actor),
             DatasetService(self._store, self._actor), model_ref, author=key.public.owner, author_keyid=key.keyid,
             source_workspace=info, ctx=ctx,
         )
         files[AUDIT_CHAIN_FILE] = json.dumps(chain).encode("ascii")
-        bundle = author.sign_content(files, key.private_key)
-        digest = author.statement_digest(bundle)
+        digests = author.content_digests(files)  # hashed once: for the signature and for the summary
+        bundle = author.sign_digests(digests, key.private_key)
+        digest = author.root_digest(digests)
         with self._store.write(self._actor) as tx:
             archive.write_package(out, files, bundle)
             tx.audit("package.built", f"model:{manifest.label}", {
                 "package_digest": digest, "file": out.name, "signer": key.keyid, "files": len(files),
                 "audit_seq": manifest.audit_seq,
             })
-        return Outcome(review.summary(out, digest, manifest, files, True), outcome.changes())
+        return Outcome(review.summary(out, digest, manifest, files, digests, True), outcome.changes())
 
     # --- reviewing and approving --------------------------------------------------------------
 
@@ -443,9 +446,9 @@ class PromotionService:
         with self._store.read(self._actor) as tx:
             return promotion_repo.admitted_digest(tx, digest) is not None
 
-    def _nonces(self, nonces: object) -> set[str]:
+    def _nonces(self, nonces: Collection[str]) -> set[str]:
         with self._store.read(self._actor) as tx:
-            return promotion_repo.nonces_seen(tx, list(nonces))  # type: ignore[call-overload]
+            return promotion_repo.nonces_seen(tx, nonces)
 
     def _source(self, workspace_id: str) -> tuple[int, str, bytes] | None:
         with self._store.read(self._actor) as tx:
@@ -544,18 +547,23 @@ class PromotionService:
         policy = installed.policy
         if policy_mod.is_expired(policy, _now()):
             return f"trust policy {policy.version} expired on {policy.expires_at}"
-        files = self.admitted_files(record.manifest.label)
-        bundle = files.pop(BUNDLE_FILE)
+        admitted_at = datetime.fromisoformat(record.admitted_at)
         key = next((k for k in policy.keys if k.keyid == record.author_keyid), None)
-        if key is None or key.keyid in policy.revoked:
-            return f"its author's key {record.author_keyid[:16]}… is no longer trusted by policy {policy.version}"
+        why = "not listed" if key is None else usable(key, policy, KeyRole.AUTHOR, admitted_at)
+        if why:
+            return f"its author's key {record.author_keyid[:16]}… is no longer trusted by policy {policy.version} ({why})"
+        assert key is not None
+        # The recorded digests against the author's signature: each blob is checked against its own
+        # digest whenever it is read, so the content itself need not be read (and hashed) again here.
+        with self._store.read(self._actor) as tx:
+            digests = promotion_repo.files(tx, record.id)
+            bundle = bytes(promotion_repo.file_bytes(tx, digests.pop(BUNDLE_FILE)))
         try:
-            author.verify_content(bundle, key.pem, author.content_digests(files))
+            author.verify_content(bundle, key.pem, digests)
         except AirlockError as exc:
-            return f"its stored files no longer verify: {exc}"
+            return f"its stored files no longer match its author's signature: {exc}"
         signed = [approvals_mod.read_approval(a.encode("utf-8"), f"approval stored with {record.manifest.label}")
                   for a in record.approvals]
-        admitted_at = datetime.fromisoformat(record.admitted_at.replace("Z", "+00:00"))
         rule = policy.rule(policy.environment)
         if rule is None:
             return f"trust policy {policy.version} has no rule for {policy.environment}"
@@ -564,12 +572,10 @@ class PromotionService:
             # The QA site's attestation that came with it: still signed by a site key the policy trusts,
             # and the people who approved for QA there still do not count for production here.
             attestation = approvals_mod.read_attestation(record.qa_attestation.encode("utf-8"), "stored attestation")
-            site_key = next((k for k in policy.keys if k.keyid == attestation.signer_keyid), None)
-            if site_key is None or site_key.keyid in policy.revoked or KeyRole.SITE not in site_key.roles:
-                return f"the QA site's key {attestation.signer_keyid[:16]}… is no longer trusted by policy {policy.version}"
-            approvals_mod.verify_attestation(attestation, site_key.pem)
-            qa_persons = tuple(sorted({next((k.person for k in policy.keys if k.keyid == keyid), keyid)
-                                       for keyid in attestation.attestation.approver_keyids}))
+            refused = check_attestation(attestation, policy, record.package_digest, admitted_at)
+            if refused:
+                return f"the QA site's attestation no longer counts: {refused}"
+            qa_persons = qa_approver_persons(attestation.attestation, policy)
         elif rule.require_qa_attestation:
             return f"trust policy {policy.version} requires the QA site's attestation, and it was admitted without one"
         tally = evaluation.evaluate_approvals(

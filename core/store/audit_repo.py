@@ -56,6 +56,11 @@ def query_events(
     return [_event(r) for r in rows], total
 
 
+def hashes(tx: Transaction, upto: int) -> list[str]:
+    """The entry hashes of events 1..``upto``, in order (what a promotion package carries of the log)."""
+    return list(orm(tx).scalars(select(AuditEventRow.hash).where(AuditEventRow.seq <= upto).order_by(AuditEventRow.seq)))
+
+
 def _literal(text: str) -> str:
     """``text`` for a LIKE pattern, its ``%`` and ``_`` meaning themselves (a user types "user_3")."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
