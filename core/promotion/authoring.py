@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core.errors import InvalidInput
+from core.promotion import drafts
 from core.promotion import policy as policy_mod
 from core.promotion.keys import KeyStore, parse_pub_file
 from core.promotion.models import Environment
@@ -45,7 +46,7 @@ def draft(site: str, environment: Environment | str, admins: Sequence[str], stor
             owner = parse_pub_file(Path(ref).read_bytes(), ref).public.owner
         # A .pub file is named by its absolute path: the draft is signed from wherever it is kept.
         pairs.append((owner, str(Path(ref).resolve()) if ref.endswith(".pub") else keyid))
-    return policy_mod.draft_template(site, environment, pairs)
+    return drafts.draft_template(site, environment, pairs)
 
 
 def sign_file(path: Path, signer: str, passphrase: str | None, out: Path | None = None,
@@ -62,7 +63,7 @@ def sign_file(path: Path, signer: str, passphrase: str | None, out: Path | None 
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
     key = store.signer(signer, passphrase)
     if path.suffix == ".toml":
-        policy = policy_mod.read_draft(data.decode("utf-8"), str(path), resolver(store, path.parent))
+        policy = drafts.read_draft(data.decode("utf-8"), str(path), resolver(store, path.parent))
         signed = policy_mod.sign_policy(None, policy, key, source=path.name)
         dest = out or path.with_suffix(".json")
     else:

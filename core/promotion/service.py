@@ -283,12 +283,12 @@ class PromotionService:
         PolicyMissing
             No policy is installed.
         """
-        from core.promotion import policy as policy_mod
+        from core.promotion import drafts
 
         installed = self._policy_or_none()
         if installed is None:
             raise PolicyMissing("No trust policy is installed here: write a first one with airlock policy new.")
-        return policy_mod.policy_to_draft(installed.policy, version=installed.policy.version + 1)
+        return drafts.policy_to_draft(installed.policy, version=installed.policy.version + 1)
 
     @query
     def policy_history(self) -> list[StoredPolicy]:

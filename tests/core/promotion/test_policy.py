@@ -18,6 +18,7 @@ from securesystemslib.signer._crypto_signer import CryptoSigner
 from core import formats
 from core.errors import AirlockError, NotFound
 from core.promotion import envelopes
+from core.promotion.drafts import draft_template, policy_to_draft, read_draft
 from core.promotion.keys import Signer
 from core.promotion.models import Environment, KeyRole, PublicKey, TrustPolicy
 from core.promotion.policy import (
@@ -26,12 +27,9 @@ from core.promotion.policy import (
     PolicyRefusal,
     PolicyRefused,
     check_policy_envelope,
-    draft_template,
     is_expired,
     keyid_of_pem,
     policy_payload,
-    policy_to_draft,
-    read_draft,
     read_policy_envelope,
     sign_policy,
     verify_policy,
