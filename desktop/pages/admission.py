@@ -41,7 +41,7 @@ from core.api import (
     TaskContext,
 )
 from desktop.bus import EventBus
-from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
+from desktop.pages.base import BAD_STYLE, MUTED_STYLE, NOTE_STYLE, OK_STYLE, Page
 
 ADMIT, STATE = "admit", "state"
 PACKAGE_FILTER = "Airlock packages (*.airpkg);;All files (*)"
@@ -98,10 +98,7 @@ class AdmissionPage(Page):
         self._run = 0
         self.report: AdmissionReport | None = None
         self.setAcceptDrops(True)
-        intro = QLabel(INTRO)
-        intro.setWordWrap(True)
-        intro.setStyleSheet("color: #555;")
-        self.layout_.addWidget(intro)
+        self.add_label(INTRO, MUTED_STYLE)
         self.policy_label = QLabel()
         self.policy_label.setWordWrap(True)
         self.layout_.addWidget(self.policy_label)

@@ -30,6 +30,7 @@ T = TypeVar("T")
 OK_STYLE = "color: #1b5e20; font-weight: bold;"
 BAD_STYLE = "color: #b00020; font-weight: bold;"
 NOTE_STYLE = "color: #8a5a00;"
+MUTED_STYLE = "color: #555;"
 
 MAIN = "main"
 """The concern of a page whose tasks all supersede one another."""
@@ -55,6 +56,15 @@ class Page(QWidget):
         self.layout_ = QVBoxLayout(self)
         heading = QLabel(f"<h2>{self.title}</h2>")
         self.layout_.addWidget(heading)
+
+    def add_label(self, text: str = "", style: str = "") -> QLabel:
+        """A word-wrapped label appended to the page: its one-line intro (``MUTED_STYLE``) or a note."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        if style:
+            label.setStyleSheet(style)
+        self.layout_.addWidget(label)
+        return label
 
     @property
     def writable(self) -> bool:

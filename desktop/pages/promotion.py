@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from core.api import Change, Environment, InstalledPolicy, Outcome, PackageSummary, TaskContext
 from desktop.bus import EventBus
-from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
+from desktop.pages.base import BAD_STYLE, MUTED_STYLE, NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.workspace import short_time
 from desktop.widgets.dataset_profile import table_view
 from desktop.widgets.signing_key import KeyChooser, passphrase_for
@@ -95,10 +95,7 @@ class PromotionPage(Page):
         self.summary: PackageSummary | None = None
         self.role = ""
         self.installed: InstalledPolicy | None = None
-        intro = QLabel(INTRO)
-        intro.setWordWrap(True)
-        intro.setStyleSheet("color: #555;")
-        self.layout_.addWidget(intro)
+        self.add_label(INTRO, MUTED_STYLE)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_tab(), "Build a package")
         self.tabs.addTab(self._review_tab(), "Review and approve")
@@ -137,7 +134,7 @@ class PromotionPage(Page):
                       "rubric result, report and a synthetic canary batch. Anyone can check it with the public "
                       "model_signing verify tool and your public key.")
         what.setWordWrap(True)
-        what.setStyleSheet("color: #555;")
+        what.setStyleSheet(MUTED_STYLE)
         box.addWidget(what)
         buttons = QHBoxLayout()
         self.build_button = QPushButton("Build package")

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from core.api import AdmittedVersion, AirlockError, Change, KeyStore, Outcome, RegistryAction, RegistryEvent, TaskContext
 from desktop.bus import EventBus
-from desktop.pages.base import NOTE_STYLE, OK_STYLE, Page
+from desktop.pages.base import MUTED_STYLE, NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.workspace import short_time
 from desktop.widgets.dataset_profile import table_view
 from desktop.widgets.signing_key import key_text, passphrase_for
@@ -91,10 +91,7 @@ class RegistryPage(Page):
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
         self.shown: Shown | None = None
-        intro = QLabel(INTRO)
-        intro.setWordWrap(True)
-        intro.setStyleSheet("color: #555;")
-        self.layout_.addWidget(intro)
+        self.add_label(INTRO, MUTED_STYLE)
         top = QHBoxLayout()
         top.addWidget(QLabel("Model"))
         self.model_box = QComboBox()
@@ -133,9 +130,7 @@ class RegistryPage(Page):
             box.addWidget(view)
             split.addWidget(holder)
         self.layout_.addWidget(split, 1)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.layout_.addWidget(self.note)
+        self.note = self.add_label()
         self.runner(LIST).finished.connect(self._on_loaded)
         self.runner(CHANGE).finished.connect(self._on_changed)
         self.runner(ATTEST).finished.connect(self._on_attested)

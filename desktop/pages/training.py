@@ -54,7 +54,7 @@ from core.api import (
     load_spec,
 )
 from desktop.bus import EventBus
-from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
+from desktop.pages.base import BAD_STYLE, MUTED_STYLE, NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.workspace import short_time
 from desktop.widgets.dataset_profile import table_view
 from desktop.widgets.messages import error_text
@@ -124,11 +124,8 @@ class TrainingPage(Page):
         self._build: tuple[str, str] | None = None  # (version label, target) being built
         self._numbers = 0
 
-        self.intro = QLabel("Pick a dataset version and the column to predict: the profile proposes the task, "
-                            "the metric and the features (and says why it leaves columns out). Adjust, then start.")
-        self.intro.setWordWrap(True)
-        self.intro.setStyleSheet("color: #555;")
-        self.layout_.addWidget(self.intro)
+        self.intro = self.add_label("Pick a dataset version and the column to predict: the profile proposes the task, "
+                            "the metric and the features (and says why it leaves columns out). Adjust, then start.", MUTED_STYLE)
         self.tabs = QTabWidget()
         self.form = SpecForm()
         self.form.build_requested.connect(self._on_form_build_requested)
@@ -252,7 +249,7 @@ class TrainingPage(Page):
         self._build = (label, target)
         self.problems, self._validated = None, None  # the form is rebuilt: nothing can start meanwhile
         self._refresh_actions()
-        self.form.summary.setStyleSheet("color: #555;")
+        self.form.summary.setStyleSheet(MUTED_STYLE)
         self.form.summary.setText(f"Reading the profile of {label} for target {target}…")
 
         def profile(ctx: TaskContext) -> tuple[Profile, bool]:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from core.api import ADMIN, Change, InstalledPolicy, Outcome, PolicyKey, StoredPolicy, TaskContext, TrustPolicy, key_fingerprint
 from desktop.bus import EventBus
-from desktop.pages.base import BAD_STYLE, NOTE_STYLE, OK_STYLE, Page
+from desktop.pages.base import BAD_STYLE, MUTED_STYLE, NOTE_STYLE, OK_STYLE, Page
 from desktop.pages.registry import ask_reason
 from desktop.pages.workspace import short_time
 from desktop.widgets.dataset_profile import table_view
@@ -114,10 +114,7 @@ class TrustPolicyPage(Page):
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(bus, parent)
         self.shown: Shown | None = None
-        intro = QLabel(INTRO)
-        intro.setWordWrap(True)
-        intro.setStyleSheet("color: #555;")
-        self.layout_.addWidget(intro)
+        self.add_label(INTRO, MUTED_STYLE)
         top = QHBoxLayout()
         self.headline = QLabel()
         self.headline.setWordWrap(True)
@@ -150,9 +147,7 @@ class TrustPolicyPage(Page):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(tabs)
         self.layout_.addWidget(split, 1)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.layout_.addWidget(self.note)
+        self.note = self.add_label()
         self.runner(LIST).finished.connect(self._on_loaded)
         self.runner(INSTALL).finished.connect(self._on_installed)
         self._refresh_actions()
