@@ -89,8 +89,8 @@ class Admitted:
     package_digest: str
     manifest: Manifest
     author: PolicyKey
-    files: dict[str, bytearray]  # by path inside the package's content folder (those kept in memory)
-    left_out: tuple[str, ...]  # files too large to keep: hashed, read again (and re-hashed) when stored
+    files: dict[str, bytearray]  # by path inside the content folder: those kept in memory; the others are read
+    #                              again, and re-hashed against ``digests``, when stored
     digests: dict[str, str]  # every content file's verified SHA-256
     bundle: bytes  # the author's bundle (author.sig)
     approvals: tuple[SignedApproval, ...]  # those that counted
@@ -324,7 +324,7 @@ def check_package(
     passed(AdmissionCheck.CANARY, f"{rows} canary rows scored in a child with no network; "
            f"largest difference from development {worst:g}")
     report = steps.report(True)
-    return Admitted(report, digest, manifest, author_key, files, unpacked.left_out, dict(unpacked.digests),
+    return Admitted(report, digest, manifest, author_key, files, dict(unpacked.digests),
                     bytes(unpacked.bundle), counted, tuple(tally.approvers), attestation, chain, rows, worst)
 
 

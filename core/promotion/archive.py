@@ -79,9 +79,6 @@ class UnpackedPackage:
     files: dict[str, bytearray] = field(repr=False)
     digests: dict[str, str]
     bundle: bytes = field(repr=False)
-    #: Content files that were hashed but not kept in memory (``keep`` said no): read them again
-    #: with :func:`read_member`, which checks them against their digest.
-    left_out: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -319,7 +316,7 @@ def read_package(path: Path, *, limits: PackageLimits | None = None,
     content file, their SHA-256 (computed while reading) and the author's bundle, still to be
     verified (:func:`core.promotion.author.verify_content`). ``keep(name, size)`` says which
     content files to hold in memory (default: all); the others are hashed through a small reused
-    buffer and listed in ``left_out``.
+    buffer: they have a digest but no bytes here (:func:`read_member` reads one again, checked).
 
     Raises
     ------
@@ -357,7 +354,6 @@ def read_member(path: Path, name: str, sha256: str, *, limits: PackageLimits | N
 
 def _read(reader: _Reader, limits: PackageLimits, keep: Callable[[str, int], bool] | None = None) -> UnpackedPackage:
     files: dict[str, bytearray] = {}
-    left_out: list[str] = []
     digests: dict[str, str] = {}
     bundle: bytes | None = None
     names = _Names()
@@ -432,9 +428,7 @@ def _read(reader: _Reader, limits: PackageLimits, keep: Callable[[str, int], boo
             assert data is not None
             bundle = bytes(data)
         else:
-            if data is None:
-                left_out.append(inner)
-            else:
+            if data is not None:
                 files[inner] = data
             digests[inner] = digest
     if bundle is None:
@@ -442,7 +436,7 @@ def _read(reader: _Reader, limits: PackageLimits, keep: Callable[[str, int], boo
     _check_end(reader)
     if not digests:
         raise reader.fail("the package holds no content files")
-    return UnpackedPackage(str(reader.path), files, digests, bundle, tuple(left_out))
+    return UnpackedPackage(str(reader.path), files, digests, bundle)
 
 
 def _check_end(reader: _Reader) -> None:
