@@ -199,6 +199,7 @@ def check_package(
     ctx = ensure_context(ctx)
     steps = _Steps(package)
     environment = policy.environment
+    env_word = evaluation.ENV_WORD[environment]
     rule = policy.rule(environment)
 
     def passed(check: AdmissionCheck, detail: str, status: StepStatus = StepStatus.PASSED) -> None:
@@ -278,7 +279,7 @@ def check_package(
     refusals = {id(a): check_attestation(a, policy, digest, now) for a in attestations}
     attested = next((a for a in attestations if refusals[id(a)] is None), None)
     if rule is None:
-        raise steps.fail(AdmissionCheck.APPROVALS, f"trust policy {policy.version} has no rule for {environment}")
+        raise steps.fail(AdmissionCheck.APPROVALS, f"trust policy {policy.version} has no rule for {env_word}")
     qa_persons = qa_approver_persons(attested.attestation, policy) if attested else ()
     tally = evaluation.evaluate_approvals(
         policy, environment, signed, package_digest=digest, model=manifest.model, version=manifest.version,
@@ -290,7 +291,7 @@ def check_package(
         raise steps.fail(AdmissionCheck.APPROVALS, tally.reason + (f" ({refused})" if refused else ""))
     counted_sources = {v.source for v in tally.verdicts if v.counted}
     counted = tuple(s for s in signed if s.source in counted_sources)
-    passed(AdmissionCheck.APPROVALS, f"{tally.count} of {tally.required} required {environment} approvals, from "
+    passed(AdmissionCheck.APPROVALS, f"{tally.count} of {tally.required} required {env_word} approvals, from "
            f"distinct people: {', '.join(tally.approvers)}")
 
     # 6. Production: the QA site's signed attestation, when the policy asks for it.
@@ -305,7 +306,7 @@ def check_package(
         passed(AdmissionCheck.QA_ATTESTATION, f"admitted and canaried at QA site {attested.attestation.site!r} on "
                f"{attested.attestation.admitted_at} (signed by {key.person if key else attested.signer_keyid})")
     else:
-        passed(AdmissionCheck.QA_ATTESTATION, f"trust policy {policy.version} does not require one for {environment}",
+        passed(AdmissionCheck.QA_ATTESTATION, f"trust policy {policy.version} does not require one for {env_word}",
                StepStatus.NOT_REQUIRED)
 
     # 7. The rubric.

@@ -96,7 +96,8 @@ class ApprovalTally:
         return len(self.approvers)
 
 
-_ENV_WORD = {Environment.QA: "QA", Environment.PROD: "production"}
+#: How an environment is named in sentences.
+ENV_WORD = {Environment.QA: "QA", Environment.PROD: "production"}
 
 
 def qa_approver_persons(policy: TrustPolicy, approvals: Sequence[SignedApproval], *, package_digest: str,
@@ -207,11 +208,11 @@ def evaluate_approvals(
     reason = ""
     if rejected:
         first = next(v for v in verdicts if v.verdict == Verdict.REJECTED)
-        reason = (f"Rejected for {_ENV_WORD[env]} by {', '.join(rejected.values())} ({first.source}): a valid "
+        reason = (f"Rejected for {ENV_WORD[env]} by {', '.join(rejected.values())} ({first.source}): a valid "
                   "rejection blocks admission.")
     elif not satisfied:
         refused = "; ".join(f"{v.reviewer} ({v.source}): {v.message}" for v in verdicts if not v.counted)
-        reason = (f"{len(approvers)} of {required} approvals from distinct {_ENV_WORD[env]} approvers "
+        reason = (f"{len(approvers)} of {required} approvals from distinct {ENV_WORD[env]} approvers "
                   f"({rule.approver_role.value})" + (f"; refused: {refused}" if refused else "") + ".")
     return ApprovalTally(env, verdicts, approvers, required, tuple(rejected.values()), satisfied, reason)
 
@@ -241,12 +242,12 @@ def _judge(signed: SignedApproval, key: PolicyKey | None, policy: TrustPolicy, e
         return Verdict.NO_LONGER_VALID, f"{key.person}'s {short} was valid until {key.valid_until}"
     if a.environment != env:
         return Verdict.WRONG_ENVIRONMENT, (f"approved for {a.environment.value}, not {env.value}: "
-                                           f"{_ENV_WORD[a.environment]} approvals never count for "
-                                           f"{_ENV_WORD[env]}")
+                                           f"{ENV_WORD[a.environment]} approvals never count for "
+                                           f"{ENV_WORD[env]}")
     if rule.approver_role not in key.roles:
         held = ", ".join(r.value for r in key.roles)
         return Verdict.WRONG_ROLE, (f"{key.person}'s {short} holds {held}, not {rule.approver_role.value} "
-                                    f"which {_ENV_WORD[env]} approvals need")
+                                    f"which {ENV_WORD[env]} approvals need")
     if _person(a.site) != _person(policy.site):
         return Verdict.WRONG_SITE, f"made for site {a.site!r}, not {policy.site!r}"
     if a.package_digest != package_digest:
@@ -296,7 +297,7 @@ def check_rubric(rule: EnvironmentRule, summary: RubricSummary | None) -> str | 
     if summary is None:
         if not needs:
             return None
-        return (f"The package carries no rubric result, but {_ENV_WORD[rule.environment]} requires a score of "
+        return (f"The package carries no rubric result, but {ENV_WORD[rule.environment]} requires a score of "
                 f"at least {rule.min_rubric_score:g}" + (f" and the tests {', '.join(rule.required_tests)}"
                                                         if rule.required_tests else "") + ".")
     problems = []
@@ -329,6 +330,6 @@ def check_formats(policy: TrustPolicy, artefacts: Sequence[_ArtefactEntry]) -> s
 
 
 __all__ = [
-    "ApprovalTally", "ApprovalVerdict", "Verdict", "check_formats", "check_rubric", "evaluate_approvals",
+    "ENV_WORD", "ApprovalTally", "ApprovalVerdict", "Verdict", "check_formats", "check_rubric", "evaluate_approvals",
     "qa_approver_persons",
 ]
