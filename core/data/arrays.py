@@ -75,40 +75,68 @@ def scalar(value: bool | int | float) -> pa.Scalar:
 
 
 def _numbers(arr: pa.Array) -> np.ndarray:
-    """A fixed-width numeric or temporal array's values (whatever is stored under missing values)."""
+    """A fixed-width numeric or temporal array's values (whatever is stored under missing
+    values): a read-only view of its buffer where the type allows, else a new array."""
     t = arr.type
     if pa.types.is_boolean(t):
         return booleans(arr)
     if pa.types.is_decimal(t):
-        return plain(arr.cast(pa.float64()), np.float64)
-    if pa.types.is_floating(t):
-        return plain(arr, np.dtype(f"float{t.bit_width}"))
-    if pa.types.is_unsigned_integer(t):
-        return plain(arr, np.dtype(f"uint{t.bit_width}"))
-    return plain(arr, np.dtype(f"int{t.bit_width}"))  # signed integers, and times as their integers
+        arr, t = arr.cast(pa.float64()), pa.float64()
+    kind = "float" if pa.types.is_floating(t) else "uint" if pa.types.is_unsigned_integer(t) else "int"
+    # signed integers, and times and dates as their integers
+    return np.frombuffer(arr.buffers()[1], dtype=np.dtype(f"{kind}{t.bit_width}"))[arr.offset : arr.offset + len(arr)]
 
 
-def _single(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(arr, pa.ChunkedArray):
-        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    return arr
+def _gathered(arr: pa.Array | pa.ChunkedArray, dtype: Any, missing: float | None) -> np.ndarray:
+    """Every chunk's values written once into one new array of ``dtype`` (no combined copy
+    first); ``missing`` written where a value is missing (None: whatever is stored there)."""
+    chunks = [arr] if isinstance(arr, pa.Array) else arr.chunks
+    out = np.empty(len(arr), dtype=dtype)
+    at = 0
+    for chunk in chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        part = out[at : at + n]
+        part[:] = _numbers(chunk)
+        if missing is not None and chunk.null_count:
+            part[~valid(chunk)] = missing
+        at += n
+    return out
 
 
 def floats(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A numeric, boolean or temporal array's values as float64, NaN where missing
     (``to_numpy(zero_copy_only=False)`` without pandas; times and dates as their integers)."""
-    arr = _single(arr)
-    if len(arr) == 0:
-        return np.empty(0)
-    out = _numbers(arr).astype(np.float64)
-    if arr.null_count:
-        out[~valid(arr)] = np.nan
-    return out
+    return _gathered(arr, np.float64, np.nan)
 
 
 def integers(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """An integer array without missing values as int64 (``to_numpy()`` without pandas)."""
-    arr = _single(arr)
-    if len(arr) == 0:
-        return np.empty(0, dtype=np.int64)
-    return _numbers(arr).astype(np.int64, copy=False)
+    return _gathered(arr, np.int64, None)
+
+
+#: Microseconds in one step of each Arrow timestamp unit.
+_MICROSECONDS = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3}
+
+
+def microseconds(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Timestamps or dates as float64 microseconds since the epoch, NaN where missing.
+
+    From the stored integers in the column's own unit (a date32 counts days, a date64
+    milliseconds), so nanoseconds below a microsecond are no error (Arrow's cast to
+    microseconds refuses to cut them); float64 keeps about a quarter microsecond today.
+    """
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        scale = _MICROSECONDS[t.unit]
+    elif pa.types.is_date32(t):
+        scale = 86_400e6
+    elif pa.types.is_date64(t):
+        scale = 1e3
+    else:
+        raise TypeError(f"not a timestamp or date type: {t}")
+    out = floats(arr)
+    if scale != 1.0:
+        out *= scale
+    return out

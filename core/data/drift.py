@@ -47,6 +47,7 @@ import numpy as np
 import pyarrow as pa
 
 from core import runtime
+from core.data import arrays
 from core.data.models import (
     ColumnDrift,
     ColumnType,
@@ -179,9 +180,8 @@ def identifier(name: str, arr: pa.ChunkedArray) -> bool:
 
 def _numeric(arr: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """The finite values, sorted, and the number of missing ones (null or NaN)."""
-    if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
-        arr = arr.cast(pa.timestamp("us")).cast(pa.int64())
-    v = np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    temporal = pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type)
+    v = arrays.microseconds(arr) if temporal else arrays.floats(arr)
     finite = np.isfinite(v)
     missing = int(np.count_nonzero(np.isnan(v)))
     return np.sort(v[finite]), missing

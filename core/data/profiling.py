@@ -121,9 +121,9 @@ def pii_kind(values: list[str]) -> PiiKind | None:
 def _numeric_values(arr: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_decimal(arr.type):
         arr = pc.cast(arr, pa.float64())
-    values = arrays.floats(arr.drop_null())
-    finite: np.ndarray = values[~np.isnan(values)]
-    return finite
+    values = arrays.floats(arr)  # NaN where missing: one mask drops both
+    keep = ~np.isnan(values)
+    return values if keep.all() else values[keep]
 
 
 def _top(arr: pa.ChunkedArray) -> tuple[list[tuple[str, int]], int, int]:
@@ -189,9 +189,15 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         # One sort gives the distinct values and their counts, the quantiles, the extremes,
         # the sign counts and the histogram.
         s = np.sort(values)
-        starts = np.concatenate(([0], np.flatnonzero(s[1:] != s[:-1]) + 1))
-        uniq = s[starts]
-        ucounts = np.diff(np.append(starts, n))
+        change = s[1:] != s[:-1]
+        ucounts: np.ndarray | None = None  # None: every value distinct (most float columns), each count 1
+        if np.count_nonzero(change) == n - 1:
+            uniq = s
+        else:
+            starts = np.concatenate(([0], np.flatnonzero(change) + 1))
+            uniq = s[starts]
+            ucounts = np.diff(np.append(starts, n))
+        del change
         distinct = int(uniq.size)
         qs = quantiles_of_sorted(s, QUANTILES)
         quantiles = {str(q): float(v) for q, v in zip(QUANTILES, qs, strict=True)}
@@ -217,9 +223,11 @@ def _numeric(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
         cuts = np.searchsorted(s, edges[1:-1], side="left")
         hc = np.diff(np.concatenate(([0], cuts, [n])))
         histogram = {"counts": [float(c) for c in hc], "edges": [float(e) for e in edges]}
-        order = _top_counts(ucounts, TOP_N)
-        top = [(_num_text(uniq[i]), int(ucounts[i])) for i in order]
-        if distinct > 1 and ucounts.max() / n >= NEAR_CONSTANT_SHARE:
+        if ucounts is None:  # each count 1: the first values in order are the top ones (ties in order)
+            top = [(_num_text(v), 1) for v in s[:TOP_N]]
+        else:
+            top = [(_num_text(uniq[i]), int(ucounts[i])) for i in _top_counts(ucounts, TOP_N)]
+        if ucounts is not None and distinct > 1 and ucounts.max() / n >= NEAR_CONSTANT_SHARE:
             flags.append(ColumnFlag.NEAR_CONSTANT)
         del s
     is_int = pa.types.is_integer(arr.type)
@@ -263,12 +271,16 @@ def _datetime(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
     n = len(values)
     stats: dict[str, Any] = {}
     histogram: dict[str, list[float]] = {}
-    distinct = int(pc.count_distinct(values).as_py()) if n else 0
+    distinct = 0
     if n:
+        # Distinct values from one sort of the stored integers (in the column's own unit):
+        # several times faster than a hash table over a million timestamps.
+        ordered = np.sort(arrays.integers(values))
+        distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+        del ordered
         stats = {"min": str(pc.min(values).as_py()), "max": str(pc.max(values).as_py())}
         # Every unit and dates in microseconds, so the edges are seconds since the epoch.
-        as_int = arrays.floats(pc.cast(pc.cast(values, pa.timestamp("us")), pa.int64()))
-        hc, edges = np.histogram(as_int / 1e6, bins=HIST_BINS)  # seconds since the epoch
+        hc, edges = np.histogram(arrays.microseconds(values) / 1e6, bins=HIST_BINS)
         histogram = {"counts": [float(c) for c in hc], "edges": [float(e) for e in edges]}
     return ColumnProfile(
         name, str(arr.type), SemanticType.DATETIME, count, count - n, distinct, stats, {}, histogram, [], None, ()
