@@ -191,20 +191,24 @@ __all__ = [
 # --- Re-exports for the desktop and the CLI ---------------------------------------------------
 # The value types, task primitives, change names and errors callers may use, so that nothing
 # outside ``core`` imports a module of ``core`` other than this one (tests/desktop/test_one_door.py
-# walks every module to check). The modules below are light; the few heavy ones (numpy,
-# matplotlib, pyarrow underneath) resolve on first use through ``__getattr__``.
+# walks every module to check). What every command needs is imported here; the services, the
+# heavy modules (numpy, matplotlib, pyarrow underneath) and each area's values (assessment,
+# training, rubric, promotion: their dataclasses cost ~50 ms to create, which a `data profile`
+# run does not need) resolve on first use through ``__getattr__`` (see ``_LAZY``).
 from core import __version__ as VERSION
-from core.assessment.models import (
-    Answer,
-    Assessment,
-    AssessmentScore,
-    Comparison,
-    EvidenceRef,
-    EvidenceSuggestion,
-    MaturityModel,
-    PlannedStep,
-    Question,
-)
+
+if TYPE_CHECKING:
+    from core.assessment.models import (
+        Answer,
+        Assessment,
+        AssessmentScore,
+        Comparison,
+        EvidenceRef,
+        EvidenceSuggestion,
+        MaturityModel,
+        PlannedStep,
+        Question,
+    )
 from core.data.models import (
     REDACTED,
     ColumnProfile,
@@ -252,6 +256,18 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "DoctorReport": ("core.doctor", "DoctorReport"),
     "assessment_charts": ("core.assessment.charts", None),
 }
+
+
+def _lazy(module: str, *names: str) -> None:
+    """Re-export ``names`` of ``module``, resolved on first use (see ``__getattr__``)."""
+    _LAZY.update({name: (module, name) for name in names})
+
+
+_lazy(
+    "core.assessment.models",
+    "Answer", "Assessment", "AssessmentScore", "Comparison", "EvidenceRef", "EvidenceSuggestion", "MaturityModel",
+    "PlannedStep", "Question",
+)
 
 
 def __getattr__(name: str) -> object:
@@ -312,31 +328,45 @@ __all__ += [
 
 # Training values, kinds and the spec reader/writer (light: no scikit-learn), for the CLI and
 # the desktop; the service resolves lazily through ``_LAZY``.
-from core.training.models import (
-    Algorithm,
-    Device,
-    Encoding,
-    ExcludedColumn,
-    Imputation,
-    MetricValue,
-    ModelVersion,
-    ModelVersionId,
-    Preprocessing,
-    RunId,
-    RunStatus,
-    Scaling,
-    SearchKind,
-    SearchSpec,
-    SpecProblem,
-    SplitKind,
-    SplitSpec,
-    Task,
-    TrainingRun,
-    TrainingSpec,
-    TrialResult,
-    spec_hash,
+if TYPE_CHECKING:
+    from core.training.models import (
+        Algorithm,
+        Device,
+        Encoding,
+        ExcludedColumn,
+        Imputation,
+        MetricValue,
+        ModelVersion,
+        ModelVersionId,
+        Preprocessing,
+        RunId,
+        RunStatus,
+        Scaling,
+        SearchKind,
+        SearchSpec,
+        SpecProblem,
+        SplitKind,
+        SplitSpec,
+        Task,
+        TrainingRun,
+        TrainingSpec,
+        TrialResult,
+        spec_hash,
+    )
+_lazy(
+    "core.training.models",
+    "ExcludedColumn", "MetricValue", "ModelVersion", "ModelVersionId", "Preprocessing", "RunId", "SearchSpec",
+    "SpecProblem", "SplitSpec", "TrainingRun", "TrainingSpec", "TrialResult", "spec_hash",
 )
-from core.training.spec import InvalidSpec, dump_spec, infer_task, load_spec, parse_spec
+# The kinds from their own light module: `airlock --help` lists `--task` choices without the dataclasses.
+_lazy(
+    "core.training.kinds",
+    "ALGORITHMS", "DEFAULT_METRIC", "METRICS", "Algorithm", "Device", "Encoding", "Imputation", "RunStatus", "Scaling",
+    "SearchKind", "SplitKind", "Task",
+)
+if TYPE_CHECKING:
+    from core.training.spec import InvalidSpec, dump_spec, infer_task, load_spec, parse_spec
+_lazy("core.training.spec", "InvalidSpec", "dump_spec", "infer_task", "load_spec", "parse_spec")
 
 __all__ += [
     "Algorithm", "Device", "Encoding", "ExcludedColumn", "Imputation", "InvalidSpec", "MetricValue", "ModelVersion",
@@ -352,32 +382,40 @@ __all__ += ["size_text"]
 
 # For the desktop's Training page: the choices a spec form offers, the evidence values it shows,
 # and whether a CUDA GPU is here (the service's light check; nothing heavy loads).
-from core.training.models import (
-    ALGORITHMS,
-    DEFAULT_METRIC,
-    METRICS,
-    AttributeFairness,
-    Baselines,
-    BaselineScore,
-    Calibration,
-    CrossValidation,
-    Evidence,
-    EvidenceItem,
-    EvidenceKind,
-    Explanation,
-    FeatureCost,
-    FeatureImportance,
-    HoldoutMetrics,
-    Inclusion,
-    ModelComparison,
-    PermutationImportance,
-    ReproducibilityResult,
-    Residuals,
-    SearchTable,
-    SliceMetric,
-    SliceReport,
-    SmokeResult,
-    Staleness,
+if TYPE_CHECKING:
+    from core.training.models import (
+        ALGORITHMS,
+        DEFAULT_METRIC,
+        METRICS,
+        AttributeFairness,
+        Baselines,
+        BaselineScore,
+        Calibration,
+        CrossValidation,
+        Evidence,
+        EvidenceItem,
+        EvidenceKind,
+        Explanation,
+        FeatureCost,
+        FeatureImportance,
+        HoldoutMetrics,
+        Inclusion,
+        ModelComparison,
+        PermutationImportance,
+        ReproducibilityResult,
+        Residuals,
+        SearchTable,
+        SliceMetric,
+        SliceReport,
+        SmokeResult,
+        Staleness,
+    )
+_lazy(
+    "core.training.models",
+    "AttributeFairness", "Baselines", "BaselineScore", "Calibration",
+    "CrossValidation", "Evidence", "EvidenceItem", "EvidenceKind", "Explanation", "FeatureCost",
+    "FeatureImportance", "HoldoutMetrics", "Inclusion", "ModelComparison", "PermutationImportance",
+    "ReproducibilityResult", "Residuals", "SearchTable", "SliceMetric", "SliceReport", "SmokeResult", "Staleness",
 )
 
 
@@ -396,22 +434,32 @@ __all__ += [
 ]
 
 # Rubric values and the shipped catalogue (light), for the desktop and the CLI.
-from core.rubric.catalogue import Catalogue as RubricCatalogue
-from core.rubric.catalogue import load_catalogue as load_rubric_catalogue
-from core.rubric.models import (
-    Attestation,
-    NextStep,
-    RubricComparison,
-    RubricPolicy,
-    RubricResult,
-    RubricScore,
-    RubricTest,
-    Section,
-    SectionScore,
-    TestDifference,
-    TestOutcome,
-    TestResult,
-    TestStatus,
+if TYPE_CHECKING:
+    from core.rubric.catalogue import Catalogue as RubricCatalogue
+_LAZY["RubricCatalogue"] = ("core.rubric.catalogue", "Catalogue")
+if TYPE_CHECKING:
+    from core.rubric.catalogue import load_catalogue as load_rubric_catalogue
+_LAZY["load_rubric_catalogue"] = ("core.rubric.catalogue", "load_catalogue")
+if TYPE_CHECKING:
+    from core.rubric.models import (
+        Attestation,
+        NextStep,
+        RubricComparison,
+        RubricPolicy,
+        RubricResult,
+        RubricScore,
+        RubricTest,
+        Section,
+        SectionScore,
+        TestDifference,
+        TestOutcome,
+        TestResult,
+        TestStatus,
+    )
+_lazy(
+    "core.rubric.models",
+    "Attestation", "NextStep", "RubricComparison", "RubricPolicy", "RubricResult", "RubricScore", "RubricTest",
+    "Section", "SectionScore", "TestDifference", "TestOutcome", "TestResult", "TestStatus",
 )
 
 __all__ += [
@@ -423,8 +471,12 @@ __all__ += ["RubricService"]
 
 # Signing keys (issue 13), for the CLI's `airlock keys …` and the desktop: the values are light;
 # the key store and its errors import cryptography and securesystemslib, so they resolve lazily.
-from core.promotion.models import KeyStorage, PublicKey, SigningKeyInfo
-from core.promotion.models import fingerprint as key_fingerprint
+if TYPE_CHECKING:
+    from core.promotion.models import KeyStorage, PublicKey, SigningKeyInfo
+_lazy("core.promotion.models", "KeyStorage", "PublicKey", "SigningKeyInfo")
+if TYPE_CHECKING:
+    from core.promotion.models import fingerprint as key_fingerprint
+_LAZY["key_fingerprint"] = ("core.promotion.models", "fingerprint")
 
 if TYPE_CHECKING:
     from core.promotion.envelopes import EnvelopeInvalid, KeyRefused, SignatureInvalid
@@ -453,26 +505,33 @@ __all__ += [
 
 # Promotion (issue 13): packages, approvals, the trust policy, admission, the registry. The values are
 # light; the service, its errors and the policy-file helpers resolve lazily.
-from core.promotion.models import (
-    AdmissionCheck,
-    AdmissionReport,
-    AdmissionStep,
-    AdmittedVersion,
-    Approval,
-    Decision,
-    Environment,
-    EnvironmentRule,
-    InstalledPolicy,
-    KeyRole,
-    Manifest,
-    PackageFile,
-    PackageSummary,
-    PolicyKey,
-    RegistryAction,
-    RegistryEvent,
-    StepStatus,
-    StoredPolicy,
-    TrustPolicy,
+if TYPE_CHECKING:
+    from core.promotion.models import (
+        AdmissionCheck,
+        AdmissionReport,
+        AdmissionStep,
+        AdmittedVersion,
+        Approval,
+        Decision,
+        Environment,
+        EnvironmentRule,
+        InstalledPolicy,
+        KeyRole,
+        Manifest,
+        PackageFile,
+        PackageSummary,
+        PolicyKey,
+        RegistryAction,
+        RegistryEvent,
+        StepStatus,
+        StoredPolicy,
+        TrustPolicy,
+    )
+_lazy(
+    "core.promotion.models",
+    "AdmissionCheck", "AdmissionReport", "AdmissionStep", "AdmittedVersion", "Approval", "Decision", "Environment",
+    "EnvironmentRule", "InstalledPolicy", "KeyRole", "Manifest", "PackageFile", "PackageSummary", "PolicyKey",
+    "RegistryAction", "RegistryEvent", "StepStatus", "StoredPolicy", "TrustPolicy",
 )
 
 if TYPE_CHECKING:

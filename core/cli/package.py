@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import api
-from core.api import StepStatus, to_builtins
+from core.api import to_builtins
 from core.cli.common import (
     ENV_WORKSPACE,
     ProgressBar,
@@ -149,8 +149,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def _step_line(step: AdmissionStep) -> str:
-    mark = {StepStatus.PASSED: "ok  ", StepStatus.FAILED: "FAIL", StepStatus.NOT_REACHED: "--  ",
-            StepStatus.NOT_REQUIRED: "n/a "}[step.status]
+    status = api.StepStatus
+    mark = {status.PASSED: "ok  ", status.FAILED: "FAIL", status.NOT_REACHED: "--  ", status.NOT_REQUIRED: "n/a "}[step.status]
     return f"  [{mark}] {step.check:<17} {step.detail}"
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from core.api import Section, TestStatus, load_rubric_catalogue, to_builtins
+from core import api
+from core.api import to_builtins
 from core.cli.common import (
     UsageProblem,
     add_command,
@@ -92,11 +93,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _test_rows(result: RubricResult) -> list[list[object]]:
-    catalogue = load_rubric_catalogue()
+    catalogue = api.load_rubric_catalogue()
     rows: list[list[object]] = []
     for r in result.results:
         title = catalogue.test(r.test_id).title if r.test_id in catalogue.ids else ""
-        said = r.reason_not_done if r.status == TestStatus.NOT_DONE else r.detail
+        said = r.reason_not_done if r.status == api.TestStatus.NOT_DONE else r.detail
         rows.append([r.test_id, title[:48], r.status, r.outcome or "", (said or "")[:90]])
     return rows
 
@@ -133,8 +134,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         results = _service(engine).history(args.model)
         label = engine.training.model_version(args.model).label
     rows = [[r.id[:8], local_time(r.created_at), r.created_by, r.policy_version,
-             *(f"{r.score.points(s):g}" for s in Section), f"{r.score.final:g}", r.score.band] for r in results]
-    text = table(["RESULT", "RUN AT", "BY", "POLICY", *(s.upper() for s in Section), "FINAL", "BAND"], rows) \
+             *(f"{r.score.points(s):g}" for s in api.Section), f"{r.score.final:g}", r.score.band] for r in results]
+    text = table(["RESULT", "RUN AT", "BY", "POLICY", *(s.upper() for s in api.Section), "FINAL", "BAND"], rows) \
         if results else f"The rubric never ran for {label} (airlock rubric run {label})."
     emit(args, [to_builtins(r) for r in results], text)
     return 0

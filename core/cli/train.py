@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.api import InvalidSpec, SpecProblem, Task, TrainingSpec, dump_spec, load_spec, to_builtins
+from core import api
+from core.api import Task, to_builtins
 from core.cli.common import (
     UsageProblem,
     add_command,
@@ -27,7 +28,7 @@ from core.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from core.api import ModelVersion, TrainingRun, TrainingService
+    from core.api import ModelVersion, SpecProblem, TrainingRun, TrainingService, TrainingSpec
 
 EXIT_PROBLEMS = 1
 
@@ -70,7 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         service = _service(engine)
         spec = run_task(lambda ctx: service.init_spec(args.dataset, args.target, task=task, ctx=ctx))
-    text = dump_spec(spec)
+    text = api.dump_spec(spec)
     if out is not None:
         try:
             out.write_text(text, encoding="utf-8")
@@ -98,9 +99,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.spec)
     spec: TrainingSpec | None
     try:
-        spec = load_spec(path)
+        spec = api.load_spec(path)
         problems: list[SpecProblem] = []
-    except InvalidSpec as exc:
+    except api.InvalidSpec as exc:
         spec, problems = None, exc.problems
     if spec is not None:
         with open_engine(args) as engine:
@@ -147,7 +148,7 @@ def _metric_text(version: ModelVersion) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    spec = load_spec(Path(args.spec))
+    spec = api.load_spec(Path(args.spec))
     if args.compute:
         spec = dataclasses.replace(spec, compute=args.compute)
     export = spec.compute_kind == "dask"
