@@ -519,7 +519,7 @@ class BlobReader(io.RawIOBase):
                 seq, start = divmod(self._pos, self._chunk_size)
                 data = self._fetch(seq)
                 n = min(want - done, len(data) - start)
-                view[done:done + n] = data[start:start + n]
+                view[done:done + n] = memoryview(data)[start:start + n]  # no copy of the slice first
                 done += n
                 self._pos += n
             return done
