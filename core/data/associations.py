@@ -251,9 +251,9 @@ def spearman_matrix(x: np.ndarray) -> np.ndarray:
         # are several times faster than boolean and fancy indexing.
         def pair(ij: tuple[int, int]) -> None:
             i, j = ij
-            if not fits[i, j]:
-                i, j = j, i  # i: a column to rank again on the pair's rows
-            if fits[j, i]:  # j is missing wherever i is: rank i again, keep j's ranks
+            if fits[i, j]:
+                i, j = j, i  # i: a column to rank again on the pair's rows (its own ranks do not fit)
+            if fits[j, i]:  # j is missing wherever i is: j's own ranks fit; rank i again
                 other = np.take(ranks[:, j], orders[i])  # in i's sorted order, NaN where j is missing
                 keep = ~np.isnan(other)
                 ri = subset_ranks(i, keep)
