@@ -244,8 +244,16 @@ def spearman_matrix(x: np.ndarray) -> np.ndarray:
     fits = own[:, None] == together
     with ThreadPoolExecutor(max_workers=runtime.cpu_workers()) as pool:
         list(pool.map(rank, range(k)))
-        out = pearson_matrix(ranks)
-        pairs = [(i, j) for i in range(k) for j in range(i + 1, k) if not (fits[i, j] and fits[j, i])]
+        # Pearson of the own ranks, over the columns of the pairs where both columns' ranks fit.
+        both = fits & fits.T
+        np.fill_diagonal(both, False)
+        served = np.flatnonzero(both.any(axis=0))
+        out = np.full((k, k), np.nan)
+        if served.size:
+            out[np.ix_(served, served)] = pearson_matrix(ranks[:, served])
+        for i in range(k):  # as pearson_matrix: 1 for a column of two values or more
+            out[i, i] = 1.0 if ordered[i].size > 1 and ordered[i][0] != ordered[i][-1] else math.nan
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k) if not both[i, j]]
 
         # A random gather over the rows costs more than the rest; np.compress and np.take
         # are several times faster than boolean and fancy indexing.
