@@ -122,9 +122,10 @@ class Engine:
     @classmethod
     def open(cls, path: Path | str, unlock: Unlock, *, read_only: bool = False, actor: str | None = None) -> Engine:
         """Open an existing workspace. Never creates one, whatever the keyring says."""
-        from core.store.opening import open_store
+        with _keys.deriving_ahead(Path(path), unlock):  # the key derivation runs while the store imports
+            from core.store.opening import open_store
 
-        return cls(open_store(Path(path), unlock, read_only=read_only), actor)
+            return cls(open_store(Path(path), unlock, read_only=read_only), actor)
 
     def close(self) -> None:
         if self._closed:

@@ -28,6 +28,7 @@ This module must not open the database; it deals only in keys.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -35,12 +36,15 @@ import os
 import secrets
 import sys
 import tempfile
+import threading
 import unicodedata
+from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from core.errors import InvalidInput, KeyUnavailable, NotAWorkspace, UnsafeEnvironment, WrongKey
+from core.errors import AirlockError, InvalidInput, KeyUnavailable, NotAWorkspace, UnsafeEnvironment, WrongKey
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -101,8 +105,64 @@ def parse_recovery_key(text: str) -> bytes:
 # --- passphrase slots -----------------------------------------------------------------
 
 
-def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
+def _pbkdf2(passphrase: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt, iterations, KEY_BYTES)
+
+
+#: Passphrase key derivations started ahead of an open (:func:`deriving_ahead`), by their inputs.
+_ahead: dict[tuple[str, bytes, int], Future[bytes]] = {}
+
+
+def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
+    started = _ahead.pop((passphrase, salt, iterations), None)
+    return started.result() if started is not None else _pbkdf2(passphrase, salt, iterations)
+
+
+@contextlib.contextmanager
+def deriving_ahead(path: Path, unlock: Unlock) -> Iterator[None]:
+    """Start the key derivation of the workspace's first passphrase slot on a thread, for the
+    open inside the block.
+
+    PBKDF2 (a tenth of a second, by design) releases the GIL, so the opening's own imports
+    (SQLAlchemy, the store) run meanwhile. The open takes the result through :func:`_derive`
+    only where its inputs are the ones it would derive from; nothing is decided here (a
+    missing or damaged header is the open's to report, as before). Whatever the block did not
+    use is dropped when it ends.
+    """
+    inputs = _first_slot_inputs(path, unlock)
+    if inputs is None:
+        yield
+        return
+    future: Future[bytes] = Future()
+
+    def derive() -> None:
+        try:
+            future.set_result(_pbkdf2(*inputs))
+        except BaseException as exc:  # handed to whoever waits for it
+            future.set_exception(exc)
+
+    _ahead[inputs] = future
+    threading.Thread(target=derive, name="airlock-key-derivation", daemon=True).start()
+    try:
+        yield
+    finally:
+        _ahead.pop(inputs, None)
+
+
+def _first_slot_inputs(path: Path, unlock: Unlock) -> tuple[str, bytes, int] | None:
+    """What the open of ``path`` with ``unlock`` derives a key from first, or None (no passphrase,
+    no readable header)."""
+    if unlock.passphrase is None:
+        return None
+    try:
+        header = KeyHeader.read(header_path(Path(os.path.realpath(path.expanduser()))))
+        slots = sorted((s for s in header.slots if s.get("type") == "passphrase"), key=lambda s: bool(s.get("pending")))
+        if not slots:
+            return None
+        slot = slots[0]
+        return _candidate_forms(slot, unlock.passphrase)[0], base64.b64decode(slot["salt"]), int(slot["iterations"])
+    except (AirlockError, OSError, KeyError, ValueError, TypeError):
+        return None  # the open says what is wrong
 
 
 def normalize_passphrase(passphrase: str) -> str:

@@ -10,7 +10,7 @@ import keyring.backend
 import pytest
 
 from core.api import Engine, Unlock, keyring_status
-from core.errors import InvalidInput, KeyUnavailable, UnsafeEnvironment, WrongKey
+from core.errors import AirlockError, InvalidInput, KeyUnavailable, UnsafeEnvironment, WrongKey
 from core.store import keys
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import snapshot_dir
@@ -222,3 +222,36 @@ def test_a_new_passphrase_must_be_long_enough(workspace: tuple[Engine, str], tmp
     with pytest.raises(InvalidInput, match="at least 8 characters"):
         Engine.create(tmp_path / "n.airlock", name="N", passphrase="1234567", use_keyring=False)
     assert not (tmp_path / "n.airlock").exists()
+
+
+def test_the_open_derives_the_passphrase_key_once_ahead_and_keeps_nothing(
+    workspace: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Engine.open starts PBKDF2 on a thread while the store imports; the open uses that result
+    (one derivation, not two), a wrong passphrase is still refused, and nothing derived stays."""
+    import threading
+
+    engine, _ = workspace
+    path = engine.path
+    engine.close()
+    derived: list[str] = []
+    real = keys._pbkdf2
+
+    def counted(passphrase: str, salt: bytes, iterations: int) -> bytes:
+        derived.append(threading.current_thread().name)
+        return real(passphrase, salt, iterations)
+
+    monkeypatch.setattr(keys, "_pbkdf2", counted)
+    with Engine.open(path, Unlock.with_passphrase(PASSPHRASE)) as again:
+        assert again.audit.verify().ok
+    assert derived == ["airlock-key-derivation"] and keys._ahead == {}
+    derived.clear()
+    with pytest.raises(WrongKey):
+        Engine.open(path, Unlock.with_passphrase("not the passphrase"))
+    assert derived == ["airlock-key-derivation"] and keys._ahead == {}
+    # A header that cannot be read is the open's to report, as before: nothing starts ahead.
+    keys.header_path(path).write_text("{ not json")
+    derived.clear()
+    with pytest.raises(AirlockError):
+        Engine.open(path, Unlock.with_passphrase(PASSPHRASE))
+    assert derived == [] and keys._ahead == {}
