@@ -27,6 +27,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol, Self
@@ -442,9 +443,15 @@ class BlobReader(io.RawIOBase):
     Parquet scan reads the footer first, then the row groups forward) pays little extra.
     Calls are serialised by a lock: Arrow may read from its own I/O threads. Valid only
     inside the transaction it was opened in.
+
+    With ``read_ahead`` chunks, one helper thread does every fetch (SQLCipher decrypts as the
+    chunk is selected) and the hashing, and keeps that many chunks fetched past the last one
+    asked for: a forward scan decodes one row group while the next is decrypted. The
+    connection is still used by one thread at a time (the helper, while it exists), and the
+    digest is still of the chunks in order. :meth:`verify` and :meth:`close` end the helper.
     """
 
-    def __init__(self, tx: Transaction, row: BlobRow, cache_chunks: int = 4) -> None:
+    def __init__(self, tx: Transaction, row: BlobRow, cache_chunks: int = 4, read_ahead: int = 0) -> None:
         super().__init__()
         self._conn = orm(tx).connection()
         self._blob_id = row.id
@@ -459,6 +466,10 @@ class BlobReader(io.RawIOBase):
         self._hashed = 0  # chunks 0.._hashed-1 are in the digest
         self._lock = threading.Lock()
         self.fetches = 0
+        self._read_ahead = max(0, read_ahead)
+        self._helper = ThreadPoolExecutor(1, thread_name_prefix="airlock-blob-read") if read_ahead > 0 else None
+        self._ahead: dict[int, Future[bytes]] = {}  # chunks the helper fetches or has fetched
+        self._unhashed: dict[int, bytes] = {}  # the helper's own: chunks met before their turn to be hashed
 
     @property
     def size(self) -> int:
@@ -488,27 +499,82 @@ class BlobReader(io.RawIOBase):
             self._pos = pos
             return pos
 
-    def _fetch(self, seq: int) -> bytes:
-        data = self._cache.get(seq)
-        if data is not None:
-            self._cache.move_to_end(seq)
-            return data
+    def _load(self, seq: int) -> bytes:
+        """Chunk ``seq`` from the store, its size checked."""
         data = self._conn.execute(
             select(BlobChunkRow.data).where(BlobChunkRow.blob_id == self._blob_id, BlobChunkRow.seq == seq)
         ).scalar_one_or_none()
         if data is None:
             raise IntegrityError(f"Blob {self._sha256[:12]}… is missing chunk {seq}.")
-        self.fetches += 1
         expected = min(self._chunk_size, self._size - seq * self._chunk_size)
         if len(data) != expected:
             raise IntegrityError(f"Blob {self._sha256[:12]}… chunk {seq} has the wrong size: it was altered.")
-        self._cache[seq] = data
-        while self._hashed in self._cache:  # chunks read slightly out of order still count
-            self._digest.update(self._cache[self._hashed])
-            self._hashed += 1
+        return bytes(data)
+
+    def _load_and_hash(self, seq: int) -> bytes:
+        """The helper's job: chunk ``seq``, and every chunk that can be hashed in order, hashed.
+
+        Chunks met before their turn wait in ``_unhashed`` (the footer, read first, until the
+        scan reaches it); past ``cache_chunks`` of them the latest are dropped, and
+        :meth:`verify` fetches whatever was not hashed. Only the helper touches the digest
+        while it exists.
+        """
+        data = self._load(seq)
+        if seq >= self._hashed:
+            self._unhashed[seq] = data
+            while self._hashed in self._unhashed:
+                self._digest.update(self._unhashed.pop(self._hashed))
+                self._hashed += 1
+            while len(self._unhashed) > self._cache_chunks:
+                del self._unhashed[max(self._unhashed)]
+        return data
+
+    def _fetch(self, seq: int) -> bytes:
+        data = self._cache.get(seq)
+        if data is not None:
+            self._cache.move_to_end(seq)
+            return data
+        self.fetches += 1
+        if self._helper is None:
+            data = self._load(seq)
+            self._cache[seq] = data
+            while self._hashed in self._cache:  # chunks read slightly out of order still count
+                self._digest.update(self._cache[self._hashed])
+                self._hashed += 1
+        else:
+            data = self._from_helper(seq)
+            self._cache[seq] = data
         while len(self._cache) > self._cache_chunks:
             self._cache.popitem(last=False)
         return data
+
+    def _from_helper(self, seq: int) -> bytes:
+        """Chunk ``seq`` through the helper, with the next ``read_ahead`` chunks asked for after it."""
+        assert self._helper is not None
+        pending = self._ahead.pop(seq, None)
+        if pending is None:  # a jump: what was asked for ahead of the old place is not needed first
+            for other in self._ahead.values():
+                other.cancel()
+            self._ahead = {k: f for k, f in self._ahead.items() if not f.cancelled()}
+            pending = self._helper.submit(self._load_and_hash, seq)
+        for following in range(seq + 1, min(seq + 1 + self._read_ahead, self._chunks)):
+            if following not in self._cache and following not in self._ahead:
+                self._ahead[following] = self._helper.submit(self._load_and_hash, following)
+        return pending.result()
+
+    def _end_helper(self) -> None:
+        """Stop the helper (its fetches in flight finish first); the digest is this thread's again."""
+        if self._helper is None:
+            return
+        self._helper.shutdown(wait=True, cancel_futures=True)
+        self._helper = None
+        self._ahead.clear()  # a failure among them is raised again if that chunk is read
+        self._unhashed.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._end_helper()
+        super().close()
 
     def readinto(self, buffer: Any) -> int:
         with self._lock:
@@ -536,6 +602,7 @@ class BlobReader(io.RawIOBase):
             A chunk is missing or the bytes do not match the hash.
         """
         with self._lock:
+            self._end_helper()
             while self._hashed < self._chunks:
                 self._cache.pop(self._hashed, None)
                 self._fetch(self._hashed)  # hashes it, and any cached chunks after it
@@ -543,7 +610,7 @@ class BlobReader(io.RawIOBase):
                 raise IntegrityError(f"Blob {self._sha256[:12]}… does not match its hash: it was altered.")
 
 
-def open_reader(tx: Transaction, sha256: str, *, cache_chunks: int = 4) -> BlobReader:
+def open_reader(tx: Transaction, sha256: str, *, cache_chunks: int = 4, read_ahead: int = 0) -> BlobReader:
     """A seekable file-like reader over a blob's chunks (for ``pyarrow.parquet.ParquetFile``).
 
     Holds at most ``cache_chunks`` chunks in memory. Random access cannot check the hash
@@ -557,7 +624,7 @@ def open_reader(tx: Transaction, sha256: str, *, cache_chunks: int = 4) -> BlobR
     row = orm(tx).scalars(select(BlobRow).where(BlobRow.sha256 == sha256)).first()
     if row is None:
         raise NotFound(f"No blob {sha256[:12]}… in this workspace.")
-    return BlobReader(tx, row, cache_chunks)
+    return BlobReader(tx, row, cache_chunks, read_ahead)
 
 
 def copy_to(tx: Transaction, sha256: str, target: BinaryIO, ctx: TaskContext | None = None) -> int:

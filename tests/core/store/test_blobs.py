@@ -182,14 +182,25 @@ def recovery_unlock(recovery: str):  # type: ignore[no-untyped-def]
     return Unlock.with_recovery_key(recovery)
 
 
-def test_reader_seeks_and_reads_like_the_bytes(workspace: tuple[Engine, str]) -> None:
+#: Without and with the read-ahead helper (the profile's way): every reader test runs both.
+READ_AHEAD = pytest.mark.parametrize("read_ahead", [0, 3], ids=["plain", "read-ahead"])
+
+
+def _helpers_alive() -> int:
+    import threading
+
+    return sum(t.name.startswith("airlock-blob-read") for t in threading.enumerate())
+
+
+@READ_AHEAD
+def test_reader_seeks_and_reads_like_the_bytes(workspace: tuple[Engine, str], read_ahead: int) -> None:
     engine, _ = workspace
     data = random.Random(8).randbytes(3 * MB + 777)
     with store_of(engine).write("tester") as tx:
         sha = blobs.put_bytes(tx, data).sha256
     rng = random.Random(9)
     with store_of(engine).read() as tx:
-        reader = blobs.open_reader(tx, sha, cache_chunks=2)
+        reader = blobs.open_reader(tx, sha, cache_chunks=2, read_ahead=read_ahead)
         assert reader.seekable() and reader.size == len(data)
         for _ in range(200):
             start = rng.randrange(len(data) + 10)
@@ -204,9 +215,29 @@ def test_reader_seeks_and_reads_like_the_bytes(workspace: tuple[Engine, str]) ->
         with pytest.raises(ValueError):
             reader.seek(-1)
         reader.verify()
+    assert _helpers_alive() == 0
 
 
-def test_reader_feeds_parquet_row_group_by_row_group_in_few_fetches(workspace: tuple[Engine, str]) -> None:
+@READ_AHEAD
+def test_reader_reads_a_forward_scan_in_order_and_its_hash_holds(workspace: tuple[Engine, str], read_ahead: int) -> None:
+    engine, _ = workspace
+    data = random.Random(12).randbytes(6 * MB + 5)
+    with store_of(engine).write("tester") as tx:
+        sha = blobs.put_bytes(tx, data).sha256
+    with store_of(engine).read() as tx, blobs.open_reader(tx, sha, cache_chunks=4, read_ahead=read_ahead) as reader:
+        reader.seek(-5, io.SEEK_END)
+        assert reader.read() == data[-5:]  # the footer first, as Parquet reads
+        reader.seek(0)
+        got = b"".join(iter(lambda: reader.read(300_000), b""))
+        assert got == data
+        fetched = reader.fetches
+        reader.verify()
+        assert reader.fetches == fetched  # every chunk was hashed on the way: verify fetched none again
+    assert _helpers_alive() == 0
+
+
+@READ_AHEAD
+def test_reader_feeds_parquet_row_group_by_row_group_in_few_fetches(workspace: tuple[Engine, str], read_ahead: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -219,7 +250,7 @@ def test_reader_feeds_parquet_row_group_by_row_group_in_few_fetches(workspace: t
         info = blobs.put_bytes(tx, buf.getvalue())
     chunks = -(-info.size // blobs.CHUNK_SIZE)
     with store_of(engine).read() as tx:
-        reader = blobs.open_reader(tx, info.sha256)
+        reader = blobs.open_reader(tx, info.sha256, read_ahead=read_ahead)
         pf = pq.ParquetFile(reader)
         parts = [pf.read_row_group(i) for i in range(pf.num_row_groups)]
         assert pa.concat_tables(parts).equals(table)
@@ -227,7 +258,8 @@ def test_reader_feeds_parquet_row_group_by_row_group_in_few_fetches(workspace: t
         assert reader.fetches <= chunks + 2  # each chunk about once, not once per read
 
 
-def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str]) -> None:
+@READ_AHEAD
+def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str], read_ahead: int) -> None:
     engine, recovery = workspace
     data = random.Random(11).randbytes(3 * MB)
     with store_of(engine).write("tester") as tx:
@@ -239,9 +271,13 @@ def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str]
     conn.close()
     with Engine.open(path, recovery_unlock(recovery)) as again:
         with store_of(again).read() as tx:
-            reader = blobs.open_reader(tx, sha)
+            reader = blobs.open_reader(tx, sha, read_ahead=read_ahead)
             reader.seek(MB)
             reader.read(10)  # chunk 0 was skipped: verify fetches it
+            with pytest.raises(IntegrityError):
+                reader.verify()
+            reader = blobs.open_reader(tx, sha, read_ahead=read_ahead)
+            assert reader.read(3 * MB) != data  # read in order: the altered chunk is hashed on the way
             with pytest.raises(IntegrityError):
                 reader.verify()
             with pytest.raises(NotFound):
@@ -266,3 +302,21 @@ def test_committed_pages_reach_the_workspace_file_without_waiting_for_close(work
     assert path.stat().st_size >= before + 6 * MB
     with store.raw_connection() as conn:
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+
+
+def test_reader_with_read_ahead_names_a_missing_chunk(workspace: tuple[Engine, str]) -> None:
+    engine, recovery = workspace
+    data = random.Random(13).randbytes(4 * MB)
+    with store_of(engine).write("tester") as tx:
+        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
+    path = engine.path
+    engine.close()
+    conn = tamper_connection(path, keys.parse_recovery_key(recovery))
+    conn.execute("DELETE FROM blob_chunk WHERE seq = 2")
+    conn.close()
+    with Engine.open(path, recovery_unlock(recovery)) as again:
+        with store_of(again).read() as tx, blobs.open_reader(tx, sha, read_ahead=3) as reader:
+            assert reader.read(MB) == data[:MB]  # chunk 2 was asked for ahead, and failed there
+            with pytest.raises(IntegrityError, match="missing chunk 2"):
+                reader.read(2 * MB)
+    assert _helpers_alive() == 0
