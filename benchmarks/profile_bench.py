@@ -220,7 +220,7 @@ result = dict(seconds=profile_s, save_s=save_s, html_s=html_s, html_mb=len(html)
 #: (module, class or None, function, label) timed by the breakdown; nested ones are indented.
 PHASES: tuple[tuple[str, str | None, str, str], ...] = (
     ("core.store.opening", None, "open_store", "open the workspace"),
-    ("core.store.keys", None, "_derive", "  of which: key derivation (PBKDF2, passphrase slot)"),
+    ("core.store.keys", None, "_derive", "  of which: key derivation (PBKDF2; a plain run overlaps it with imports)"),
     ("core.store.opening", None, "check_and_upgrade", "  of which: schema check (alembic)"),
     ("core.data.service", "DatasetService", "import_file", "import"),
     ("core.data.service", "DatasetService", "profile", "profile"),
