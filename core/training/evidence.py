@@ -529,7 +529,7 @@ def inclusion(spec: TrainingSpec, y: Array, out: Outputs, frame: pd.DataFrame) -
                 GroupRates(str(g), int(by.loc[g, "count"]), None, None, None, None, float(by.loc[g, "mae"]))
                 for g in by.index), None, None))
     what = {
-        Task.BINARY: f"positive label {positive!r}; selection rate, false positive and false negative rates and "
+        Task.BINARY: f"positive label {_label(positive)}; selection rate, false positive and false negative rates and "
                      "accuracy per group; demographic_parity_difference and equalized_odds_difference "
                      "(between groups, worst case)",
         Task.MULTICLASS: "multiclass: accuracy per group (demographic parity and equalised odds are defined for "
@@ -540,6 +540,11 @@ def inclusion(spec: TrainingSpec, y: Array, out: Outputs, frame: pd.DataFrame) -
     method = (f"fairlearn.metrics.MetricFrame on the holdout's predictions grouped by each sensitive attribute "
               f"(numeric attributes with more than {MAX_LEVELS} values in quartile bins); {what}")
     return Inclusion(EvidenceKind.FAIRNESS, method, None if positive is None else str(positive), tuple(result))
+
+
+def _label(value: Any) -> str:
+    """A class label as users wrote it: ``1`` or ``'yes'``, not numpy's ``np.int64(1)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _finite(value: Any) -> float | None:
@@ -559,7 +564,7 @@ def calibration(y: Array, out: Outputs, bins: int = CALIBRATION_BINS) -> Calibra
         truth = (y == positive).astype(int)
         prob = out.proba[:, 1]
         brier = float(brier_score_loss(truth, prob))
-        what = f"probability of the positive class {positive!r}"
+        what = f"probability of the positive class {_label(positive)}"
     else:
         positive = None
         prob = out.proba.max(axis=1)

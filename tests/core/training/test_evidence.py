@@ -205,6 +205,7 @@ def test_fairness_figures_equal_fairlearns(binary: dict[str, Any]) -> None:
     out = evidence.outputs(b["pipeline"], b["X_hold"])
     item = evidence.inclusion(b["spec"], b["y_hold"], out, b["frame_hold"])
     assert item is not None and item.positive_label == "1"
+    assert "positive label 1;" in item.method  # the label as written, not numpy's np.int64(1)
     (sex,) = item.attributes
     groups = b["frame_hold"]["sex"].to_numpy()
     y, pred = b["y_hold"], out.pred
@@ -247,6 +248,7 @@ def test_calibration_equals_sklearns_curve(binary: dict[str, Any]) -> None:
     np.testing.assert_allclose(item.fraction_positive, fraction)
     np.testing.assert_allclose(item.mean_predicted, mean)
     assert item.brier == pytest.approx(brier_score_loss(b["y_hold"], p))
+    assert "positive class 1)" in item.method
     assert sum(item.counts) == len(p) and len(item.counts) == len(fraction)
 
 
