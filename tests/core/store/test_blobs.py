@@ -6,6 +6,7 @@ import hashlib
 import io
 import random
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -161,15 +162,23 @@ def test_tampered_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> No
                 blobs.copy_to(tx, sha, io.BytesIO())
 
 
-def test_missing_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> None:
+def _kept_then_tampered(workspace: tuple[Engine, str], data: bytes, sql: str, *params: object) -> tuple[Path, str, str]:
+    """``data`` kept as a blob, the workspace closed, then ``sql`` run on it behind Airlock's back
+    (a raw SQLCipher connection with the key): ``(path, recovery key, sha256)``."""
     engine, recovery = workspace
     with store_of(engine).write("tester") as tx:
-        sha = blobs.put_bytes(tx, random.Random(6).randbytes(3 * MB), owner=KEPT).sha256
+        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
     path = engine.path
     engine.close()
     conn = tamper_connection(path, keys.parse_recovery_key(recovery))
-    conn.execute("DELETE FROM blob_chunk WHERE seq = 2")
+    conn.execute(sql, params)
     conn.close()
+    return path, recovery, sha
+
+
+def test_missing_chunk_is_detected_on_read(workspace: tuple[Engine, str]) -> None:
+    path, recovery, sha = _kept_then_tampered(workspace, random.Random(6).randbytes(3 * MB),
+                                              "DELETE FROM blob_chunk WHERE seq = 2")
     with Engine.open(path, recovery_unlock(recovery)) as again:
         with store_of(again).read() as tx:
             with pytest.raises(IntegrityError):
@@ -260,15 +269,8 @@ def test_reader_feeds_parquet_row_group_by_row_group_in_few_fetches(workspace: t
 
 @READ_AHEAD
 def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str], read_ahead: int) -> None:
-    engine, recovery = workspace
     data = random.Random(11).randbytes(3 * MB)
-    with store_of(engine).write("tester") as tx:
-        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
-    path = engine.path
-    engine.close()
-    conn = tamper_connection(path, keys.parse_recovery_key(recovery))
-    conn.execute("UPDATE blob_chunk SET data = ? WHERE seq = 2", (b"\x01" * MB,))
-    conn.close()
+    path, recovery, sha = _kept_then_tampered(workspace, data, "UPDATE blob_chunk SET data = ? WHERE seq = 2", b"\x01" * MB)
     with Engine.open(path, recovery_unlock(recovery)) as again:
         with store_of(again).read() as tx:
             reader = blobs.open_reader(tx, sha, read_ahead=read_ahead)
@@ -305,15 +307,8 @@ def test_committed_pages_reach_the_workspace_file_without_waiting_for_close(work
 
 
 def test_reader_with_read_ahead_names_a_missing_chunk(workspace: tuple[Engine, str]) -> None:
-    engine, recovery = workspace
     data = random.Random(13).randbytes(4 * MB)
-    with store_of(engine).write("tester") as tx:
-        sha = blobs.put_bytes(tx, data, owner=KEPT).sha256
-    path = engine.path
-    engine.close()
-    conn = tamper_connection(path, keys.parse_recovery_key(recovery))
-    conn.execute("DELETE FROM blob_chunk WHERE seq = 2")
-    conn.close()
+    path, recovery, sha = _kept_then_tampered(workspace, data, "DELETE FROM blob_chunk WHERE seq = 2")
     with Engine.open(path, recovery_unlock(recovery)) as again:
         with store_of(again).read() as tx, blobs.open_reader(tx, sha, read_ahead=3) as reader:
             assert reader.read(MB) == data[:MB]  # chunk 2 was asked for ahead, and failed there
