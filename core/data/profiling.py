@@ -18,7 +18,6 @@ identifier columns are redacted. No store, no Qt.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -29,21 +28,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core import runtime
-from core.data import arrays, associations
+from core.data import arrays, associations, profile_alerts, row_hashes
 from core.data.models import (
     REDACTED,
-    Alert,
-    AlertKind,
     ColumnFlag,
     ColumnProfile,
-    Correlation,
-    CorrelationMethod,
     PiiKind,
     Profile,
     SemanticType,
-    Severity,
-    TargetAssociation,
 )
+from core.data.pii import pii_kind, text_pii
+from core.data.profile_alerts import HIGH_CORRELATION as HIGH_CORRELATION
+from core.data.profile_alerts import NEAR_CONSTANT_SHARE as NEAR_CONSTANT_SHARE
 from core.errors import InvalidInput
 from core.tasks import TaskContext, ensure_context, long_work
 
@@ -51,9 +47,7 @@ QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 TOP_N = 10
 HIST_BINS = 20
 PII_SAMPLE = 5000
-PII_SHARE = 0.6
 CATEGORICAL_MAX_DISTINCT = 100
-NEAR_CONSTANT_SHARE = 0.95
 SAMPLE_ROWS = 200_000
 #: Bytes of numeric/datetime values gathered at once for exact quantiles (a budget, 8 B a value).
 GATHER_BYTES = 512 * 1024 * 1024
@@ -64,19 +58,6 @@ ID_MIN_ROWS = 20
 #: Mean length above which text unique per row is free text rather than a name or code.
 FREE_TEXT_LENGTH = 30
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|number|no|nr)$|^id[_\s-]", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^(\+\d{1,3}[\s.-]?)?\(?\d{2,5}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}$")
-_NATIONAL = (
-    re.compile(r"^\d{3}-\d{2}-\d{4}$"),  # US SSN
-    re.compile(r"^[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$"),  # UK NINO
-    re.compile(r"^\d{3}\s?\d{3}\s?\d{3}$"),  # CA SIN / 9-digit national numbers
-)
-# A person's name: two to six words of letters, each capitalised (a comma, initials,
-# apostrophes, hyphens and parentheses allowed: "Braund, Mr. Owen Harris", "O'Neil").
-_NAME = re.compile(r"^[(\"]?[^\W\d_][^\W\d_'’.\-]*[.)\"]?(?:,?\s+[(\"]?[^\W\d_][^\W\d_'’.\-]*[.)\"]?){1,5}$")
-_SEVERITY_ORDER = {severity: i for i, severity in enumerate(Severity)}
-#: |Pearson r| or |Spearman ρ| above which two predictors get a high-correlation alert.
-HIGH_CORRELATION = 0.95
 
 
 def _f(x: Any) -> float | None:
@@ -85,37 +66,6 @@ def _f(x: Any) -> float | None:
         return None
     v = float(x)
     return v if math.isfinite(v) else None
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def pii_kind(values: list[str]) -> PiiKind | None:
-    """The PII pattern most of ``values`` match (email, card, phone, national_id), or None."""
-    if not values:
-        return None
-    counts = {PiiKind.EMAIL: 0, PiiKind.CARD: 0, PiiKind.PHONE: 0, PiiKind.NATIONAL_ID: 0}
-    for v in values:
-        v = v.strip()
-        if _EMAIL.match(v):
-            counts[PiiKind.EMAIL] += 1
-            continue
-        digits = re.sub(r"[\s-]", "", v)
-        if digits.isdigit() and 13 <= len(digits) <= 19 and luhn_ok(digits):
-            counts[PiiKind.CARD] += 1
-        elif any(p.match(v) for p in _NATIONAL):
-            counts[PiiKind.NATIONAL_ID] += 1
-        elif _PHONE.match(v) and 7 <= sum(c.isdigit() for c in v) <= 15 and not v.isdigit():
-            counts[PiiKind.PHONE] += 1
-    kind, best = max(counts.items(), key=lambda kv: kv[1])
-    return kind if best >= PII_SHARE * len(values) else None
 
 
 def _numeric_values(arr: pa.ChunkedArray) -> np.ndarray:
@@ -345,14 +295,7 @@ def unique_per_row(n: int, distinct: int) -> bool:
 
 
 def _text_pii(values: list[str], n: int, distinct: int, spaces: int) -> PiiKind | None:
-    """A text column's personal-data kind: a PII pattern (:func:`pii_kind`), or, for text
-    unique per row with spaces in most values, person names (≥ 60% of the sample read as
-    names) or other free text (notes, addresses)."""
-    pii = pii_kind(values)
-    if pii is None and unique_per_row(n, distinct) and spaces > 0.5 * n:
-        names = sum(1 for v in values if _NAME.match(v.strip()))
-        pii = PiiKind.PERSON_NAME if values and names >= PII_SHARE * len(values) else PiiKind.FREE_TEXT
-    return pii
+    return text_pii(values, unique_per_row(n, distinct), spaces > 0.5 * n)
 
 
 def _text(name: str, arr: pa.ChunkedArray, count: int) -> ColumnProfile:
@@ -407,71 +350,6 @@ def _redact(col: ColumnProfile) -> ColumnProfile:
     keep = {k: v for k, v in col.stats.items() if k not in ("min", "max")}
     return ColumnProfile(**{**_as_kwargs(col), "stats": keep, "quantiles": {}, "histogram": {},
                             "top_values": [(REDACTED, c) for _, c in col.top_values]})
-
-
-def _repeats(hashes: np.ndarray) -> int:
-    """How many values repeat an earlier one (a sort beats np.unique's hash table here)."""
-    if hashes.size < 2:
-        return 0
-    hashes.sort()
-    return int(hashes.size - 1 - np.count_nonzero(hashes[1:] != hashes[:-1]))
-
-
-def _alerts(table: Profile | None, cols: list[ColumnProfile], dup: int, rows: int) -> list[Alert]:
-    out: list[Alert] = []
-    for c in cols:
-        if c.pii:
-            out.append(Alert(
-                Severity.HIGH, c.name, AlertKind.PII,
-                f"{c.name} looks like {c.pii.replace('_', ' ')} data (PII); values redacted.",
-            ))
-        if ColumnFlag.CONSTANT in c.flags:
-            out.append(Alert(
-                Severity.HIGH, c.name, AlertKind.CONSTANT,
-                f"{c.name} has a single value (or none): it carries no information.",
-            ))
-        if c.missing_fraction > 0.5:
-            out.append(Alert(
-                Severity.HIGH, c.name, AlertKind.MISSING,
-                f"{c.name} is missing in {c.missing_fraction:.0%} of rows.",
-            ))
-        elif c.missing_fraction > 0.05:
-            out.append(Alert(
-                Severity.MEDIUM, c.name, AlertKind.MISSING,
-                f"{c.name} is missing in {c.missing_fraction:.0%} of rows.",
-            ))
-        if ColumnFlag.HIGH_CARDINALITY in c.flags:
-            out.append(Alert(
-                Severity.MEDIUM, c.name, AlertKind.HIGH_CARDINALITY,
-                f"{c.name} has {c.distinct:,} distinct values.",
-            ))
-        if ColumnFlag.NEAR_CONSTANT in c.flags:
-            out.append(Alert(
-                Severity.LOW, c.name, AlertKind.NEAR_CONSTANT,
-                f"{c.name}: one value covers ≥{NEAR_CONSTANT_SHARE:.0%} of rows.",
-            ))
-        if c.semantic_type == SemanticType.IDENTIFIER:
-            out.append(Alert(
-                Severity.INFO, c.name, AlertKind.IDENTIFIER,
-                f"{c.name} looks like an identifier ({c.identifier or 'unique per row'}): left out of correlations, "
-                "target associations and drift; exclude it from features.",
-            ))
-        outliers = c.stats.get("outliers") or 0
-        present = c.count - c.missing
-        if present and outliers / present > 0.05 and "0.25" in c.quantiles and "0.75" in c.quantiles:
-            q1, q3 = c.quantiles["0.25"], c.quantiles["0.75"]
-            lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-            out.append(Alert(
-                Severity.LOW, c.name, AlertKind.OUTLIERS,
-                f"{c.name} has {outliers:,} values ({outliers / present:.0%}) outside Tukey's fences "
-                f"(1.5×IQR beyond the quartiles: below {lo:.6g} or above {hi:.6g}).",
-            ))
-    if dup:
-        out.append(Alert(
-            Severity.MEDIUM, None, AlertKind.DUPLICATES,
-            f"{dup:,} rows ({dup / max(rows, 1):.1%}) repeat an earlier row.",
-        ))
-    return out
 
 
 class _Parts(Protocol):
@@ -678,90 +556,16 @@ def _scan_part(pool: ThreadPoolExecutor, part: pa.Table, tallies: dict[str, _Tex
             used = counts > 0  # a dictionary read from the file may hold a value no row has
             distinct = encoded.dictionary if used.all() else encoded.dictionary.filter(arrays.from_numpy(used))
             tally.add_counts(distinct, counts[used], len(values))
-            return _text_value_hashes(encoded, codes, present)
+            return row_hashes.text_value_hashes(encoded, codes, present)
         if tally is not None:
             tally.add(values)
-        return _value_hashes(values)
+        return row_hashes.value_hashes(values)
 
     h = np.zeros(part.num_rows, dtype=np.uint64)
     for hashed in pool.map(column, range(part.num_columns)):
         h *= np.uint64(1_000_003)  # wraps around, as intended
         h ^= hashed
     return h
-
-
-_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser over uint64 values (wrapping arithmetic), in place."""
-    z += _NULL_HASH
-    z ^= z >> np.uint64(30)
-    z *= _M1
-    z ^= z >> np.uint64(27)
-    z *= _M2
-    z ^= z >> np.uint64(31)
-    return z
-
-
-def _text_hashes(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each string of a string array without missing values (numpy, no loop per value).
-
-    Each byte is mixed with its position in its string and the mixes are summed per
-    string (``np.add.reduceat``), then mixed again with the length: equal strings get equal
-    hashes in every part; different ones collide with probability about 2**-64.
-    """
-    offsets, data = arrays.strings(values)
-    lengths = np.diff(offsets)
-    sums = np.zeros(len(values), dtype=np.uint64)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    if hi > lo:
-        data = data[lo:hi].astype(np.uint64)
-        starts = offsets[:-1] - lo
-        position = np.arange(hi - lo, dtype=np.int64) - np.repeat(starts, lengths)
-        mixed = _mix(data | (position.astype(np.uint64) << np.uint64(8)))
-        present = lengths > 0
-        sums[present] = np.add.reduceat(mixed, starts[present])
-    return _mix(sums ^ (lengths.astype(np.uint64) << np.uint64(40)))
-
-
-def _text_value_hashes(encoded: pa.DictionaryArray, codes: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Value hashes of a dictionary-encoded text array: each distinct string hashed once."""
-    table = np.append(_text_hashes(encoded.dictionary), _NULL_HASH)
-    return table[np.where(present, codes, len(encoded.dictionary))]
-
-
-def _value_hashes(column: pa.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash of each value (missing values share one hash of their own).
-
-    Numbers, booleans and times hash their value (-0.0 as 0.0, every NaN alike); text is
-    dictionary-encoded first, so each distinct value is hashed once per part.
-    """
-    arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    t = arr.type
-    if pa.types.is_dictionary(t):
-        arr = arr.cast(t.value_type)
-        t = arr.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        encoded = pc.dictionary_encode(arr)
-        return _text_value_hashes(encoded, arrays.plain(encoded.indices, np.int32), arrays.valid(encoded.indices))
-    if pa.types.is_boolean(t):
-        values = arrays.booleans(arr).astype(np.uint64)
-    elif pa.types.is_floating(t) or pa.types.is_decimal(t):
-        floats = arrays.plain(arr.cast(pa.float64()), np.float64) + 0.0  # -0.0 becomes 0.0
-        floats[np.isnan(floats)] = np.nan  # one NaN
-        values = floats.view(np.uint64)
-    elif pa.types.is_integer(t) or pa.types.is_temporal(t):
-        width = t.bit_width
-        ints = arr.view(pa.int64() if width == 64 else pa.int32() if width == 32 else pa.int16() if width == 16 else pa.int8())
-        values = arrays.plain(ints, np.dtype(f"int{width}")).astype(np.int64).view(np.uint64)
-    else:  # anything else: its text
-        return _value_hashes(pa.chunked_array([arr.cast(pa.string())]))
-    hashed = _mix(values.copy())
-    if arr.null_count:
-        hashed[~arrays.valid(arr)] = _NULL_HASH
-    return hashed
 
 
 def _plan(parts: _Parts, budget: int) -> list[list[str]]:
@@ -837,7 +641,7 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
             if g == 0:
                 finished.update({n: pool.submit(lambda t: _finish(t.profile(), not_pii=t.name in not_pii), t)
                                  for n, t in tallies.items()})
-                duplicates = pool.submit(_repeats, np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
+                duplicates = pool.submit(row_hashes.repeats, np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
             done.update({n: f.result() for n, f in finished.items()})
         dup = duplicates.result()
         del hashes
@@ -850,25 +654,7 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
         correlations = associations.correlations(sample, cols)
         assoc: list[Any] = pending_assoc.result() if pending_assoc is not None else []
     ctx.check()
-    alerts = _alerts(None, cols, dup, rows)
-    alerts += _correlation_alerts(correlations, target)
-    if target is not None:
-        assoc = _leakage_by_rank(assoc, correlations, target)
-        for name, why in associations.excluded_from_target(cols, target):
-            if why != "constant":  # constant columns have their own alert
-                alerts.append(Alert(Severity.INFO, name, AlertKind.TARGET_EXCLUDED,
-                                    f"{name} is not measured against {target}: {why} (unique per row, it cannot generalise)."
-                                    if why.startswith("identifier") else f"{name} is not measured against {target}: {why}."))
-        for a in assoc:
-            if a.leakage:
-                limit = associations.LEAKAGE_R2 if a.score_name == "r2" else associations.LEAKAGE_AUC
-                how = (f"{a.score_name} {a.model_score:.3f} from this column alone, ≥ {limit}" if a.model_score >= limit
-                       else f"rank correlation |ρ| ≥ {associations.LEAKAGE_RANK}")
-                alerts.append(Alert(
-                    Severity.HIGH, a.column, AlertKind.LEAKAGE,
-                    f"{a.column} predicts {target} almost perfectly ({how}): possible target leakage.",
-                ))
-    alerts.sort(key=lambda a: (_SEVERITY_ORDER[a.severity], a.column or ""))
+    alerts, assoc = profile_alerts.alerts(cols, dup, rows, correlations, target, assoc)
     ctx.report(1.0, "Profiled")
     return Profile(
         version_id=version_id, row_count=rows, column_count=len(names), duplicate_rows=dup,
@@ -876,33 +662,6 @@ def _profile(parts: _Parts, *, version_id: str, target: str | None, ctx: TaskCon
         correlations=tuple(correlations), target=target, target_associations=tuple(assoc),
         sampled_rows=sample.num_rows if sample.num_rows < rows else None, not_pii=not_pii,
     )
-
-
-def _correlation_alerts(correlations: list[Correlation], target: str | None) -> list[Alert]:
-    """One alert per pair of predictors (the target left out) with |Pearson r| or |Spearman ρ|
-    above :data:`HIGH_CORRELATION`, naming both columns and both figures."""
-    pairs: dict[tuple[str, str], dict[str, float]] = {}
-    for c in correlations:
-        if c.method in (CorrelationMethod.PEARSON, CorrelationMethod.SPEARMAN) and target not in (c.a, c.b):
-            pairs.setdefault((c.a, c.b), {})[c.method] = c.value
-    out = []
-    for (a, b), figures in pairs.items():
-        if max(abs(v) for v in figures.values()) > HIGH_CORRELATION:
-            shown = ", ".join(f"{'Pearson r' if m == CorrelationMethod.PEARSON else 'Spearman ρ'} {v:.3f}"
-                              for m, v in sorted(figures.items()))
-            out.append(Alert(
-                Severity.LOW, a, AlertKind.HIGH_CORRELATION,
-                f"{a} and {b} are highly correlated ({shown}; above {HIGH_CORRELATION}): "
-                "one of them adds little as a feature.",
-            ))
-    return out
-
-
-def _leakage_by_rank(assoc: list[TargetAssociation], correlations: list[Correlation], target: str) -> list[TargetAssociation]:
-    """Mark as leakage the columns whose |Spearman ρ| with the target reaches :data:`associations.LEAKAGE_RANK`."""
-    near = {c.b if c.a == target else c.a for c in correlations
-            if c.method == CorrelationMethod.SPEARMAN and target in (c.a, c.b) and abs(c.value) >= associations.LEAKAGE_RANK}
-    return [dataclasses.replace(a, leakage=True) if a.column in near and not a.leakage else a for a in assoc]
 
 
 def profile_table(
