@@ -286,22 +286,36 @@ def test_reader_detects_a_tampered_chunk_on_verify(workspace: tuple[Engine, str]
                 blobs.open_reader(tx, "0" * 64)
 
 
-def test_committed_pages_reach_the_workspace_file_without_waiting_for_close(workspace: tuple[Engine, str]) -> None:
+def test_committed_pages_reach_the_workspace_file_without_waiting_for_close(
+    workspace: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Automatic checkpoints are off (they would run inside the commit); the store's own
     # thread copies the log into the file after each write. Without it the file would stay
     # at its initial size until the workspace is closed.
-    import time
+    import contextlib
+    import threading
+    from collections.abc import Iterator
 
     engine, _ = workspace
     store = store_of(engine)
     path = engine.path
+    checkpointed = threading.Event()
+    real = store.raw_connection
+
+    @contextlib.contextmanager
+    def watched() -> Iterator[object]:
+        with real() as conn:
+            yield conn
+        if threading.current_thread().name == "airlock-checkpoint":
+            checkpointed.set()
+
+    monkeypatch.setattr(store, "raw_connection", watched)
     before = path.stat().st_size
     with store.write("tester") as tx:
         blobs.put_bytes(tx, random.Random(5).randbytes(6 * MB))
-    deadline = time.monotonic() + 20
-    while path.stat().st_size < before + 6 * MB and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert path.stat().st_size >= before + 6 * MB
+    while path.stat().st_size < before + 6 * MB:  # a checkpoint of an earlier write may come first
+        assert checkpointed.wait(20), "no checkpoint ran after the write"
+        checkpointed.clear()
     with store.raw_connection() as conn:
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
 
