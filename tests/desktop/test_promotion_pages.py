@@ -38,19 +38,14 @@ TIMEOUT = 180_000
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w = make_world(tmp_path_factory.mktemp("desktop-promotion"))
     train(w.dev, w.root / "data2")  # cancer@2, for the build page and the registry
-    try:
+    with w.dev:  # the development workspace, closed after the module
         yield w
-    finally:
-        w.dev.close()
 
 
 @pytest.fixture
 def qa(world: World, tmp_path: Path) -> Iterator[Engine]:
-    engine = world.site(tmp_path / "qa.airlock", Environment.QA)
-    try:
+    with world.site(tmp_path / "qa.airlock", Environment.QA) as engine:  # closed after the test
         yield engine
-    finally:
-        engine.close()
 
 
 def _as(monkeypatch: pytest.MonkeyPatch, world: World, person: str) -> None:

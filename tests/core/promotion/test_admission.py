@@ -38,19 +38,14 @@ from tests.core.promotion.world import World, key_passphrase, make_world
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w = make_world(tmp_path_factory.mktemp("promotion-world"))
-    try:
+    with w.dev:  # the development workspace, closed after the module
         yield w
-    finally:
-        w.dev.close()
 
 
 @pytest.fixture
 def qa(world: World, tmp_path: Path) -> Iterator[Engine]:
-    engine = world.site(tmp_path / "qa.airlock", Environment.QA)
-    try:
+    with world.site(tmp_path / "qa.airlock", Environment.QA) as engine:  # closed after the test
         yield engine
-    finally:
-        engine.close()
 
 
 def _copy(world: World, tmp_path: Path, approvals: bool = True) -> Path:
