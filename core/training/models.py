@@ -23,20 +23,22 @@ from typing import NewType
 
 from core import formats
 
-# The kinds and metric names live in core.training.kinds (no dataclasses: light to import).
-from core.training.kinds import ALGORITHMS as ALGORITHMS
-from core.training.kinds import DEFAULT_METRIC as DEFAULT_METRIC
-from core.training.kinds import METRICS as METRICS
-from core.training.kinds import PROBABILITY_METRICS as PROBABILITY_METRICS
-from core.training.kinds import Algorithm as Algorithm
-from core.training.kinds import Device as Device
-from core.training.kinds import Encoding as Encoding
-from core.training.kinds import Imputation as Imputation
-from core.training.kinds import RunStatus as RunStatus
-from core.training.kinds import Scaling as Scaling
-from core.training.kinds import SearchKind as SearchKind
-from core.training.kinds import SplitKind as SplitKind
-from core.training.kinds import Task as Task
+# The kinds and metric names live in core.training.kinds (no dataclasses: light to import); re-exported (__all__).
+from core.training.kinds import (
+    ALGORITHMS,
+    DEFAULT_METRIC,
+    METRICS,
+    PROBABILITY_METRICS,
+    Algorithm,
+    Device,
+    Encoding,
+    Imputation,
+    RunStatus,
+    Scaling,
+    SearchKind,
+    SplitKind,
+    Task,
+)
 
 RunId = NewType("RunId", str)
 ModelVersionId = NewType("ModelVersionId", str)
@@ -746,69 +748,6 @@ for _kind, _title in _EVIDENCE_TITLES.items():
     ))
 
 
-# --- the seam between the service (parent) and the runner (child) ---------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingJob:
-    """What the parent hands the child: plain data only (the child opens no workspace).
-
-    ``parquet`` is the pinned snapshot's bytes, read by the parent in a query; ``gpu`` says
-    whether a CUDA GPU was found (the child trains on it when the spec asks for ``gpu``).
-    """
-
-    spec: TrainingSpec
-    parquet: bytes
-    gpu: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingResult:
-    """What the child returns: plain data and artefact bytes, stored by the parent.
-
-    Parameters
-    ----------
-    algorithm, params
-        The chosen candidate and its parameters (the estimator's, without the step prefix).
-    trials
-        Every trial of the search, in the order they ran.
-    holdout
-        The optimised metric on the holdout (with its bootstrap interval).
-    device
-        Where the final model was trained (CPU after a GPU fallback).
-    wall_seconds, peak_memory_bytes
-        The run's wall time and the child's peak resident memory.
-    environment
-        The child's environment lock.
-    artefacts
-        ``(name, bytes)``: ``pipeline.joblib`` always, ``model.ubj`` for XGBoost.
-    evidence
-        The evidence items computed in the child.
-    plots
-        ``(name, PNG bytes)`` of the plots built in the child.
-    notes
-        What the user should hear (``"no GPU found: trained on the CPU"``).
-    holdout_output
-        The final model's numeric output on the holdout rows, flattened row by row
-        (class probabilities, else decision values, else predictions): what the
-        reproducibility check compares with a second training in a fresh child.
-    """
-
-    algorithm: Algorithm
-    params: dict[str, object]
-    trials: tuple[TrialResult, ...]
-    holdout: MetricValue
-    device: Device
-    wall_seconds: float
-    peak_memory_bytes: int
-    environment: EnvironmentLock
-    artefacts: tuple[tuple[str, bytes], ...]
-    evidence: tuple[EvidenceItem, ...] = ()
-    plots: tuple[tuple[str, bytes], ...] = ()
-    notes: tuple[str, ...] = ()
-    holdout_output: tuple[float, ...] = ()
-
-
 # --- formats -------------------------------------------------------------------------------
 
 formats.register(formats.RecordKind(
@@ -837,5 +776,5 @@ __all__ = [
     "Device", "Encoding", "EnvironmentLock", "Evidence", "EvidenceItem", "EvidenceKind",
     "ExcludedColumn", "Imputation", "MetricValue", "ModelComparison", "ModelVersion", "ModelVersionId", "Preprocessing",
     "RunId", "RunStatus", "Scaling", "SearchKind", "SearchSpec", "SmokeResult", "SpecProblem", "SplitKind",
-    "SplitSpec", "Task", "TrainingJob", "TrainingResult", "TrainingRun", "TrainingSpec", "spec_hash",
+    "SplitSpec", "Task", "TrainingRun", "TrainingSpec", "spec_hash",
 ]

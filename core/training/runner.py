@@ -1,9 +1,9 @@
 """The child-process side of a training run: data in, fitted pipeline, trials and evidence out.
 
 :func:`train_in_child` runs in a fresh interpreter started by :func:`core.processes.run_in_child`
-(spawn). It gets a :class:`~core.training.models.TrainingJob` (the spec and the pinned
+(spawn). It gets a :class:`~core.training.job.TrainingJob` (the spec and the pinned
 snapshot's Parquet bytes, read and hash-checked by the parent) and returns a
-:class:`~core.training.models.TrainingResult`: plain data and artefact bytes. Steps:
+:class:`~core.training.job.TrainingResult`: plain data and artefact bytes. Steps:
 
 1. read the Parquet bytes (pyarrow, then pandas) and split them as the spec says
    (:func:`split_rows`);
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import InvalidInput
 from core.tasks import TaskContext
 from core.training.compute import fit_final
+from core.training.job import TrainingJob, TrainingResult
 from core.training.models import (
     Algorithm,
     Device,
@@ -47,8 +48,6 @@ from core.training.models import (
     SmokeResult,
     SplitKind,
     Task,
-    TrainingJob,
-    TrainingResult,
     TrainingSpec,
     TrialResult,
 )

@@ -25,6 +25,7 @@ from core.outcome import Change, Outcome, mutation, query
 from core.store import blobs, training_repo, workspace_repo
 from core.store.db import Transaction, utc_now
 from core.tasks import ensure_context
+from core.training.job import TrainingJob, TrainingResult
 from core.training.models import (
     Algorithm,
     Device,
@@ -38,8 +39,6 @@ from core.training.models import (
     RunStatus,
     SpecProblem,
     Task,
-    TrainingJob,
-    TrainingResult,
     TrainingRun,
     TrainingSpec,
     spec_hash,
