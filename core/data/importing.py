@@ -1,11 +1,12 @@
 """Readers that turn a source file into a stream of Arrow record batches, checked first.
 
-CSV/TSV and Excel are read as text and checked before anything is stored. A UTF-8 CSV is
+CSV/TSV (here) and Excel (:mod:`core.data.excel`) are read as text and checked before anything is stored. A UTF-8 CSV is
 checked and typed in one Arrow pass (:func:`scan_csv`); whenever that pass cannot vouch for
 the file, a validation scan with Python's ``csv`` module, which knows line numbers, names the
 line of the problem. Then Arrow batches that :mod:`core.data.snapshot` types and writes:
 kept from the checking pass when they fit in :data:`SPOOL_BYTES`, else read again. Parquet
-files are already typed and are streamed row group by row group. Nothing here writes to disk.
+files are already typed and are streamed row group by row group (:mod:`core.data.parquet_source`).
+Nothing here writes to disk.
 
 Every problem with the input is an :class:`~core.errors.InvalidInput` naming the file and,
 where known, the line and column; any other exception from a reader is a bug.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import datetime as dt
 import hashlib
 import io
 import re
@@ -51,8 +51,6 @@ SNIFF_BYTES = 64 * 1024
 #: Parses tried before the line-by-line scan decides (line breaks in values, columns that
 #: were presumed to be numbers).
 _MAX_ATTEMPTS = 5
-EXCEL_BATCH_ROWS = 20_000
-PARQUET_BATCH_ROWS = 65_536
 #: Text values read as missing (Arrow's defaults, as pandas does).
 NULL_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
                "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
@@ -129,7 +127,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path) -> io.BufferedReader:
+def open_file(path: Path) -> io.BufferedReader:
+    """``path`` opened for reading, or an :class:`InvalidInput` saying why it cannot be."""
     try:
         return path.open("rb")
     except FileNotFoundError:
@@ -170,7 +169,7 @@ def _bom_encoding(raw: bytes) -> str | None:
 
 def nul_position(path: Path, offset: int, encoding: str) -> str:
     """"line L, column C" of the byte at ``offset`` (lines counted from 1, characters from 1)."""
-    with _open(path) as fh:
+    with open_file(path) as fh:
         head = fh.read(offset)
     line = head.count(b"\n") + 1
     start = head.rfind(b"\n") + 1
@@ -200,7 +199,7 @@ def sniff(path: Path, options: CsvOptions) -> Dialect:
     default UTF-8 was given (such a file is never valid UTF-8); ``notes`` says so.
     """
     encoding = _python_encoding(options.encoding)
-    with _open(path) as fh:
+    with open_file(path) as fh:
         raw = fh.read(SNIFF_BYTES)
     notes: tuple[str, ...] = ()
     bom = _bom_encoding(raw)
@@ -395,7 +394,7 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
     view = memoryview(buffer)
     hits = np.empty(BLOCK_SIZE, dtype=bool)
     done = 0
-    with _open(path) as fh:
+    with open_file(path) as fh:
         while size := fh.readinto(view[_CARRY:]):
             ctx.check()
             if stop is not None and stop.is_set():
@@ -437,7 +436,7 @@ def _raw_check(path: Path, delimiter: str, quote: str, ctx: TaskContext, *, quot
 
 def _header(path: Path, dialect: Dialect) -> tuple[list[str], list[str], tuple[str, ...]]:
     """The first record as Arrow reads it, the column names the full scan gives, and notes."""
-    with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
+    with open_file(path) as fh, _field_limit(MAX_FIELD_CHARS):
         text = io.TextIOWrapper(fh, encoding=dialect.encoding, errors="strict", newline="")
         try:
             first = next(csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quote_char, strict=True))
@@ -457,7 +456,7 @@ def _header(path: Path, dialect: Dialect) -> tuple[list[str], list[str], tuple[s
 def _contains(path: Path, char: str) -> bool:
     """Whether the file holds ``char`` anywhere (a byte search that stops at the first one)."""
     needle = char.encode()
-    with _open(path) as fh:
+    with open_file(path) as fh:
         return any(block.find(needle) >= 0 for block in iter(lambda: fh.read(BLOCK_SIZE), b""))
 
 
@@ -510,7 +509,7 @@ def _sample_decimals(path: Path, dialect: Dialect, names: list[str], header: lis
     """
     from core.data.snapshot import TypeInference
 
-    with _open(path) as fh:
+    with open_file(path) as fh:
         head = fh.read(BLOCK_SIZE)
     if len(head) == BLOCK_SIZE:
         head = head[: head.rfind(b"\n") + 1]  # whole lines only (a quoted line break: no sample)
@@ -735,7 +734,7 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
     wide = dialect.encoding.startswith(_WIDE)
     header: list[str] | None = None
     notes: tuple[str, ...] = ()
-    with _open(path) as fh, _field_limit(MAX_FIELD_CHARS):
+    with open_file(path) as fh, _field_limit(MAX_FIELD_CHARS):
         hashing = _HashingReader(fh, None if wide else lambda at: _refuse_nul(path, at, dialect.encoding))
         text = io.TextIOWrapper(io.BufferedReader(hashing), encoding=dialect.encoding, errors="strict", newline="")
         reader = csv.reader(text, delimiter=dialect.delimiter, quotechar=dialect.quote_char, strict=True)
@@ -787,188 +786,3 @@ def _scan_csv_lines(path: Path, dialect: Dialect, ctx: TaskContext) -> TextSourc
     ctx.report(1.0, "Checked")
     return TextSource(SourceKind.CSV, path, names, rows, hashing.digest.hexdigest(),
                       _csv_batches(path, dialect, names, header=header), notes=dialect.notes + notes)
-
-
-# --- Excel ---------------------------------------------------------------------------------
-
-
-def _cell_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    text = str(value)
-    return None if text in NULL_TOKENS else text
-
-
-def _open_sheet(path: Path, sheet: str | None) -> tuple[Any, Any]:
-    try:
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file.") from None
-    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
-        raise InvalidInput(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}).") from None
-    if sheet is None:
-        return book, book.worksheets[0]
-    if sheet not in book.sheetnames:
-        book.close()
-        raise InvalidInput(f"{path}: has no sheet {sheet!r}; sheets are {', '.join(book.sheetnames)}.")
-    return book, book[sheet]
-
-
-def _sheet_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str | None]]]:
-    book, ws = _open_sheet(path, sheet)
-    try:
-        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in row]
-            while cells and cells[-1] is None:
-                cells.pop()
-            if cells:
-                yield number, cells
-    finally:
-        book.close()
-
-
-def scan_excel(path: Path, sheet: str | None, has_header: bool | None, ctx: TaskContext | None = None) -> TextSource:
-    """Check a worksheet: a header, no cells beyond it, at least one data row."""
-    ctx = ensure_context(ctx)
-    names: list[str] | None = None
-    rows = 0
-    header = True
-    for number, cells in _sheet_rows(path, sheet):
-        if names is None:
-            header = has_header if has_header is not None else all(isinstance(c, str) for c in cells)
-            if header:
-                names = [c or "" for c in cells]
-                check_names(names, str(path))
-                continue
-            names = [f"column_{i}" for i in range(1, len(cells) + 1)]
-        if len(cells) > len(names):
-            raise InvalidInput(f"{path}, row {number}: a value in column {len(cells)}, beyond the {len(names)} named columns.")
-        rows += 1
-        if rows % 10_000 == 0:
-            ctx.check()
-    if names is None:
-        raise InvalidInput(f"{path}: the sheet is empty.")
-    if rows == 0:
-        raise InvalidInput(f"{path}: has a header but no data rows.")
-    width = len(names)
-
-    def batches(types: dict[str, pa.DataType] | None = None, /) -> Iterator[pa.RecordBatch]:
-        # Cells arrive as text; the caller converts them (``types`` is for the CSV reader).
-        columns: list[list[str | None]] = [[] for _ in range(width)]
-        skip = header
-        for _, cells in _sheet_rows(path, sheet):
-            if skip:
-                skip = False
-                continue
-            cells = cells + [None] * (width - len(cells))
-            for col, value in zip(columns, cells, strict=True):
-                col.append(value)
-            if len(columns[0]) >= EXCEL_BATCH_ROWS:
-                yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
-                columns = [[] for _ in range(width)]
-        if columns[0]:
-            yield pa.RecordBatch.from_arrays([pa.array(c, pa.string()) for c in columns], names=names)
-
-    return TextSource(SourceKind.EXCEL, path, names, rows, file_sha256(path), batches)
-
-
-# --- Parquet -------------------------------------------------------------------------------
-
-
-def _kept_as_is(typ: pa.DataType) -> bool:
-    """Whether a Parquet column of this type is stored as it is (profile, schema and drift handle it)."""
-    t = pa.types
-    return bool(
-        t.is_boolean(typ) or t.is_signed_integer(typ) or typ in (pa.uint8(), pa.uint16(), pa.uint32())
-        or t.is_float32(typ) or t.is_float64(typ) or t.is_string(typ) or t.is_large_string(typ)
-        or t.is_date(typ) or t.is_timestamp(typ) or t.is_time(typ) or t.is_duration(typ) or t.is_decimal(typ)
-        or (t.is_dictionary(typ) and (t.is_string(typ.value_type) or t.is_large_string(typ.value_type)))
-    )
-
-
-def _parquet_plan(pf: Any, path: Path) -> tuple[pa.Schema, list[str]]:
-    """The schema a Parquet file is stored with, and warnings for the columns converted.
-
-    Columns of types the profile does not handle are refused, all named at once: nested
-    values (structs, maps, lists), binary, and the like; flatten or cast them first.
-    Converted exactly, with a warning: unsigned 64-bit integers (to int64 when every value
-    fits, else to text, the exact digits), half floats (to float32), a column of nothing but
-    missing values (to text), dictionaries of numbers (to their values).
-    """
-    import pyarrow.compute as pc
-
-    schema = pf.schema_arrow
-    fields: list[pa.Field] = []
-    warnings: list[str] = []
-    refused: list[str] = []
-    for i, field in enumerate(schema):
-        typ = field.type
-        if pa.types.is_dictionary(typ) and not _kept_as_is(typ) and _kept_as_is(typ.value_type):
-            typ = typ.value_type
-        if _kept_as_is(typ):
-            fields.append(field.with_type(typ))
-        elif pa.types.is_uint64(typ):
-            top = pc.max(pf.read(columns=[field.name]).column(0)).as_py()
-            if top is None or top <= 2**63 - 1:
-                fields.append(field.with_type(pa.int64()))
-            else:
-                fields.append(field.with_type(pa.string()))
-                warnings.append(f"Column {field.name!r} holds unsigned 64-bit integers beyond the signed 64-bit range "
-                                f"(up to {top}); stored as text so that every value keeps its exact digits.")
-        elif pa.types.is_float16(typ):
-            fields.append(field.with_type(pa.float32()))
-        elif pa.types.is_null(typ):
-            fields.append(field.with_type(pa.string()))
-            warnings.append(f"Column {field.name!r} is empty in every row; stored as text.")
-        else:
-            refused.append(f"{field.name!r} (column {i + 1}, {typ})")
-    if refused:
-        raise InvalidInput(
-            f"{path}: {len(refused)} column{'s' if len(refused) > 1 else ''} of a type a profile cannot describe: "
-            f"{', '.join(refused[:10])}{' …' if len(refused) > 10 else ''}. Nested values (structs, maps, lists) and "
-            "binary data are not imported: flatten them or cast them to text, or leave them out, and import again."
-        )
-    return pa.schema(fields), warnings
-
-
-def open_parquet(path: Path) -> tuple[pa.Schema, int, BatchFactory, list[str]]:
-    """A Parquet file's schema as stored, row count, a batch stream and warnings; refuses what it cannot read.
-
-    See :func:`_parquet_plan` for the column types that are converted or refused.
-    """
-    import pyarrow.parquet as pq
-
-    with _open(path):
-        pass
-    try:
-        pf = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        raise InvalidInput(f"{path}: not a readable Parquet file ({exc}).") from None
-    check_names(list(pf.schema_arrow.names), str(path))
-    rows = pf.metadata.num_rows
-    if rows == 0:
-        raise InvalidInput(f"{path}: the Parquet file has no rows.")
-    try:
-        schema, warnings = _parquet_plan(pf, path)
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        raise InvalidInput(f"{path}: damaged Parquet data ({exc}).") from None
-    same = schema.equals(pf.schema_arrow)
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        try:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
-                yield batch if same else batch.cast(schema)
-        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-            raise InvalidInput(f"{path}: damaged Parquet data ({exc}).") from None
-
-    return schema, rows, batches, warnings

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from core import outcome, runtime
-from core.data import external_sql, importing, snapshot
+from core.data import excel, external_sql, importing, parquet_source, snapshot
 from core.data.models import (
     CsvOptions,
     Dataset,
@@ -123,12 +123,12 @@ class DatasetService:
         self._check_role()
         suffix = path.suffix.lower()
         if suffix in _PARQUET:
-            schema, rows, parquet_batches, warnings = importing.open_parquet(path)
+            schema, rows, parquet_batches, warnings = parquet_source.open_parquet(path)
             lineage = self._lineage("parquet", str(path.absolute()), None, importing.file_sha256(path))
             return self._store_snapshot(name, schema, parquet_batches(), rows, lineage, warnings, ctx.sub(0.0, 1.0))
         decimal = "."
         if suffix in _EXCEL:
-            source = importing.scan_excel(path, sheet, csv.has_header if csv else None, ctx.sub(0.0, 0.2))
+            source = excel.scan_excel(path, sheet, csv.has_header if csv else None, ctx.sub(0.0, 0.2))
         else:
             dialect = importing.sniff(path, csv or CsvOptions())
             decimal = dialect.decimal
