@@ -18,7 +18,7 @@ import pytest
 from core import formats
 from core.errors import Cancelled
 from core.tasks import CancelToken, TaskContext
-from core.training import evidence, plots
+from core.training import evidence, metrics, plots
 from core.training.models import (
     Algorithm,
     Baselines,
@@ -83,17 +83,17 @@ def binary() -> dict[str, Any]:
 def test_holdout_figures_equal_sklearns_scorers(binary: dict[str, Any], name: str) -> None:
     from sklearn.metrics import get_scorer
 
-    out = evidence.outputs(binary["pipeline"], binary["X_hold"])
+    out = metrics.outputs(binary["pipeline"], binary["X_hold"])
     expected = get_scorer(name)(binary["pipeline"], binary["X_hold"], binary["y_hold"])
-    assert evidence.score(name, binary["y_hold"], out) == pytest.approx(expected, abs=1e-12)
+    assert metrics.score(name, binary["y_hold"], out) == pytest.approx(expected, abs=1e-12)
 
 
 def test_bootstrap_interval_contains_the_estimate_and_matches_a_numpy_reference(binary: dict[str, Any]) -> None:
     from sklearn.metrics import roc_auc_score
 
     y, pipeline = binary["y_hold"], binary["pipeline"]
-    out = evidence.outputs(pipeline, binary["X_hold"])
-    value = evidence.metric_value("roc_auc", y, out, ROUNDS, seed=11)
+    out = metrics.outputs(pipeline, binary["X_hold"])
+    value = metrics.metric_value("roc_auc", y, out, ROUNDS, seed=11)
     p = pipeline.predict_proba(binary["X_hold"])[:, 1]
     draws = np.random.default_rng(11).integers(0, len(y), size=(ROUNDS, len(y)))
     reference = [roc_auc_score(y[i], p[i]) for i in draws if len(np.unique(y[i])) == 2]
@@ -104,7 +104,7 @@ def test_bootstrap_interval_contains_the_estimate_and_matches_a_numpy_reference(
     assert value.value == pytest.approx(roc_auc_score(y, p))
     assert "bootstrap" in value.method and str(ROUNDS) in value.method
     # another seed draws other resamples
-    assert evidence.metric_value("roc_auc", y, out, ROUNDS, seed=12).ci_low != value.ci_low
+    assert metrics.metric_value("roc_auc", y, out, ROUNDS, seed=12).ci_low != value.ci_low
 
 
 def test_cv_and_search_table_come_from_the_trials(binary: dict[str, Any]) -> None:
@@ -120,7 +120,7 @@ def test_cv_and_search_table_come_from_the_trials(binary: dict[str, Any]) -> Non
 
 def test_the_model_beats_its_baselines_and_a_shuffled_label_model_does_not(binary: dict[str, Any]) -> None:
     b = binary
-    out = evidence.outputs(b["pipeline"], b["X_hold"])
+    out = metrics.outputs(b["pipeline"], b["X_hold"])
     real = evidence.baselines(b["spec"], b["pipeline"], b["X_train"], b["y_train"], b["X_hold"], b["y_hold"], out, 0)
     dummy = {r.name: r for r in real.baselines}["dummy"]
     assert dummy.score == pytest.approx(0.5) and dummy.beaten and dummy.margin > 0.3
@@ -129,7 +129,7 @@ def test_the_model_beats_its_baselines_and_a_shuffled_label_model_does_not(binar
     rng = np.random.default_rng(1)
     shuffled_y, shuffled_hold = rng.permutation(b["y_train"]), rng.permutation(b["y_hold"])
     noise = build_pipeline(b["spec"], b["types"]).fit(b["X_train"], shuffled_y)
-    noise_out = evidence.outputs(noise, b["X_hold"])
+    noise_out = metrics.outputs(noise, b["X_hold"])
     fake = evidence.baselines(b["spec"], noise, b["X_train"], shuffled_y, b["X_hold"], shuffled_hold, noise_out, 0)
     fake_dummy = {r.name: r for r in fake.baselines}["dummy"]
     assert not fake_dummy.beaten and fake_dummy.margin < 0.15
@@ -176,7 +176,7 @@ def test_a_constructed_weak_slice_is_found(binary: dict[str, Any]) -> None:
     rng = np.random.default_rng(2)
     flip = south & (rng.random(len(y)) < 0.4)
     y[flip] = 1 - y[flip]  # corrupt the labels of 40% of the south rows
-    out = evidence.outputs(b["pipeline"], b["X_hold"])
+    out = metrics.outputs(b["pipeline"], b["X_hold"])
     report = evidence.slices(b["spec"], y, out, b["frame_hold"], seed=0)
     weak = {(s.column, s.level) for s in report.weak}
     assert ("site", "south") in weak
@@ -202,7 +202,7 @@ def test_fairness_figures_equal_fairlearns(binary: dict[str, Any]) -> None:
     )
 
     b = binary
-    out = evidence.outputs(b["pipeline"], b["X_hold"])
+    out = metrics.outputs(b["pipeline"], b["X_hold"])
     item = evidence.inclusion(b["spec"], b["y_hold"], out, b["frame_hold"])
     assert item is not None and item.positive_label == "1"
     assert "positive label 1;" in item.method  # the label as written, not numpy's np.int64(1)
@@ -226,7 +226,7 @@ def test_a_model_blind_to_the_attribute_shows_no_parity_gap(binary: dict[str, An
     y = np.tile(pattern_y, 30)
     pred = np.tile(pattern_pred, 30)
     frame = pd.DataFrame({"sex": np.repeat(["f", "m"], 60)})
-    out = evidence.Outputs(pred, None, None, np.array([0, 1]))
+    out = metrics.Outputs(pred, None, None, np.array([0, 1]))
     item = evidence.inclusion(binary["spec"], y, out, frame)
     assert item is not None
     assert item.attributes[0].demographic_parity_difference == pytest.approx(0.0, abs=1e-12)
@@ -240,7 +240,7 @@ def test_calibration_equals_sklearns_curve(binary: dict[str, Any]) -> None:
     from sklearn.metrics import brier_score_loss
 
     b = binary
-    out = evidence.outputs(b["pipeline"], b["X_hold"])
+    out = metrics.outputs(b["pipeline"], b["X_hold"])
     item = evidence.calibration(b["y_hold"], out)
     assert item is not None
     p = out.proba[:, 1]  # type: ignore[index]
@@ -259,7 +259,7 @@ def test_residuals_of_a_regressor() -> None:
     train, hold = _split(len(df))
     X, y = df[list(features)], df["target"].to_numpy()
     pipeline = build_pipeline(spec, {c: "double" for c in features}).fit(X.iloc[train], y[train])
-    out = evidence.outputs(pipeline, X.iloc[hold])
+    out = metrics.outputs(pipeline, X.iloc[hold])
     item = evidence.residuals(y[hold], out)
     res = y[hold] - pipeline.predict(X.iloc[hold])
     assert item.mean == pytest.approx(res.mean()) and item.sd == pytest.approx(res.std(ddof=1))
@@ -382,7 +382,7 @@ def test_staleness_and_regression_plots() -> None:
     assert ages == sorted(ages) and ages[0] > 0
     assert sum(w.rows for w in item.windows) == len(df) - len(df) // 2
     assert all(w.start > item.trained_until for w in item.windows)
-    out = evidence.outputs(pipeline, X.iloc[hold])
+    out = metrics.outputs(pipeline, X.iloc[hold])
     residual = evidence.residuals(y[hold], out)
     assert isinstance(residual, Residuals)
     _assert_pngs(plots.all_plots(spec, y[hold], out, [residual]))
