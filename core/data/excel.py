@@ -37,7 +37,11 @@ def _cell_text(value: Any) -> str | None:
     return None if text in NULL_TOKENS else text
 
 
-def _open_sheet(path: Path, sheet: str | None) -> tuple[Any, Any]:
+def open_sheet(path: Path, sheet: str | None) -> tuple[Any, Any]:
+    """The workbook (read-only; the caller closes it) and the sheet named, or the first one.
+
+    Every reason it cannot be opened is an :class:`InvalidInput` naming the file.
+    """
     try:
         import openpyxl
 
@@ -55,7 +59,7 @@ def _open_sheet(path: Path, sheet: str | None) -> tuple[Any, Any]:
 
 
 def _sheet_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str | None]]]:
-    book, ws = _open_sheet(path, sheet)
+    book, ws = open_sheet(path, sheet)
     try:
         for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [_cell_text(v) for v in row]

@@ -151,19 +151,11 @@ def _field_limit() -> Iterator[None]:
 
 
 def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit: int) -> Preview:
-    try:
-        import openpyxl
+    from core.data.excel import open_sheet
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file.") from None
-    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
-        raise InvalidInput(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}).") from None
+    book, ws = open_sheet(path, sheet)
     try:
-        sheets = list(book.sheetnames)
-        if sheet is not None and sheet not in sheets:
-            raise InvalidInput(f"{path}: has no sheet {sheet!r}; sheets are {', '.join(sheets)}.")
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        sheets, shown = list(book.sheetnames), ws.title
         rows: list[list[object]] = []
         for row in ws.iter_rows(values_only=True):
             cells: list[object] = list(row)
@@ -182,7 +174,7 @@ def _preview_excel(path: Path, sheet: str | None, has_header: bool | None, limit
     names = [_cell(c) for c in rows[0]] if header else [f"column_{i}" for i in range(1, width + 1)]
     body = [[_cell(c) for c in r] for r in (rows[1:] if header else rows)][:limit]
     how = "sniffed" if has_header is None else "chosen"
-    settings = f"sheet: {sheet or sheets[0]} · header row: {'yes' if header else 'no'} ({how})"
+    settings = f"sheet: {shown} · header row: {'yes' if header else 'no'} ({how})"
     return Preview(SourceKind.EXCEL, names, body, settings, has_header=header, sheets=sheets)
 
 

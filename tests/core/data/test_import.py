@@ -95,6 +95,33 @@ def test_parquet_and_excel(datasets: DatasetService, tmp_path: Path) -> None:
     assert datasets.read_table(v.label).column("pop").to_pylist() == [700000, 285000]
 
 
+
+def test_excel_preview_and_import_open_sheets_alike(tmp_path: Path) -> None:
+    """The preview and the import open a workbook through one function: same sheet, same errors."""
+    import openpyxl
+
+    from core.data import excel, preview
+
+    wb = openpyxl.Workbook()
+    ws = wb.worksheets[0]
+    ws.title = "Data"
+    ws.append(["city", "pop"])
+    ws.append(["Oslo", 700000])
+    wb.create_sheet("Other").append(["z"])
+    wb.save(tmp_path / "x.xlsx")
+    shown = preview.preview_file(tmp_path / "x.xlsx", CsvOptions())
+    assert (shown.names, shown.rows, shown.sheets) == (["city", "pop"], [["Oslo", "700000"]], ["Data", "Other"])
+    assert shown.settings.startswith("sheet: Data ·")
+    assert preview.preview_file(tmp_path / "x.xlsx", CsvOptions(), sheet="Other").settings.startswith("sheet: Other ·")
+    for read in (lambda: preview.preview_file(tmp_path / "x.xlsx", CsvOptions(), sheet="Nope"),
+                 lambda: excel.scan_excel(tmp_path / "x.xlsx", "Nope", None)):
+        with pytest.raises(InvalidInput, match="has no sheet 'Nope'; sheets are Data, Other"):
+            read()
+    (tmp_path / "fake.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(InvalidInput, match="not a readable Excel workbook"):
+        preview.preview_file(tmp_path / "fake.xlsx", CsvOptions())
+
+
 BAD = [
     ("empty", b"", "empty"),
     ("blank", b"\n\n  \n", "empty"),
